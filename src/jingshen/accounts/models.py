@@ -1,0 +1,51 @@
+"""Users of 经审: each belongs to one unit and holds one or more roles."""
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class RoleCode(models.TextChoices):
+    ADMIN = "admin", "系统管理员"
+    DIRECTOR = "director", "经审负责人"
+    TEAM_LEAD = "team_lead", "审计组长"
+    AUDITOR = "auditor", "审计员"
+    AUDITEE_CONTACT = "auditee_contact", "被审计单位联络人"
+    LEADER = "leader", "领导查阅"
+
+
+class Role(models.Model):
+    """One row per RoleCode, created by a data migration."""
+
+    code = models.CharField("角色代码", max_length=32, primary_key=True, choices=RoleCode.choices)
+
+    class Meta:
+        verbose_name = "角色"
+        verbose_name_plural = "角色"
+
+    def __str__(self):
+        return self.get_code_display()
+
+
+class User(AbstractUser):
+    org = models.ForeignKey(
+        "orgs.Org", verbose_name="所属单位", null=True, on_delete=models.PROTECT, related_name="users"
+    )
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    roles = models.ManyToManyField(Role, verbose_name="角色", blank=True, related_name="users")
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        """The user's role codes, read once per request."""
+        return frozenset(self.roles.values_list("code", flat=True))
+
+    def role_names(self) -> list[str]:
+        return [RoleCode(code).label for code in sorted(self.role_codes)]

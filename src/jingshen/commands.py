@@ -1,0 +1,47 @@
+"""Base class of every 经审 management command: Chinese help text, and domain errors
+(bad files, bad arguments, password policy) turned into a Chinese message and exit code 1."""
+
+import argparse
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from jingshen.tabular import TableError
+
+
+class ChineseHelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, prefix="用法：")
+
+
+class JingshenCommand(BaseCommand):
+    requires_system_checks = []  # checks run in the test suite, not before every CLI call
+    suppressed_base_arguments = {
+        "--version",
+        "--verbosity",
+        "--settings",
+        "--pythonpath",
+        "--traceback",
+        "--no-color",
+        "--force-color",
+        "--skip-checks",
+    }
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, formatter_class=ChineseHelpFormatter, **kwargs)
+        parser._positionals.title = "参数"
+        parser._optionals.title = "选项"
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = "显示本帮助并退出"
+        return parser
+
+    def execute(self, *args, **options):
+        try:
+            return super().execute(*args, **options)
+        except TableError as exc:
+            raise CommandError("文件被拒绝，系统中的数据未做任何改动。\n" + exc.report()) from exc
+        except ValidationError as exc:
+            raise CommandError("；".join(exc.messages)) from exc
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc

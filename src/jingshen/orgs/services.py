@@ -1,0 +1,238 @@
+"""Writes to units and grants. Commands, pages and the API call these, never the models'
+save() directly, so that the tree paths and the activity log stay right."""
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from jingshen.activity.services import record
+from jingshen.orgs.models import CrossAuditGrant, Kind, Level, Org
+from jingshen.tabular import Field, RowError, TableError, read_table
+
+ORG_FIELDS = [
+    Field("单位编码", aliases=("单位代码", "组织编码", "组织代码", "编码")),
+    Field("单位名称", aliases=("组织名称", "工会名称", "名称")),
+    Field("上级单位编码", aliases=("上级编码", "上级单位代码", "上级组织编码", "上级代码")),
+    Field("层级", aliases=("级别", "单位层级", "组织层级")),
+    Field("单位性质", aliases=("性质", "单位类型", "组织性质")),
+    Field("会员人数", aliases=("会员数", "人数", "工会会员人数")),
+]
+
+# 层级 and 单位性质 as users write them -> stored value.
+LEVEL_WORDS = {label: value for value, label in Level.choices} | {
+    "全国总工会": Level.NATIONAL,
+    "省级": Level.PROVINCE,
+    "省总工会": Level.PROVINCE,
+    "市级": Level.CITY,
+    "地市": Level.CITY,
+    "市总工会": Level.CITY,
+    "县级": Level.COUNTY,
+    "区县": Level.COUNTY,
+    "县区": Level.COUNTY,
+    "县总工会": Level.COUNTY,
+    "基层工会": Level.GRASSROOTS,
+    "央企工会": Level.CENTRAL_ENTERPRISE,
+}
+KIND_WORDS = {label: value for value, label in Kind.choices} | {
+    "机关": Kind.UNION_OFFICE,
+    "工会": Kind.UNION_OFFICE,
+    "事业": Kind.INSTITUTION,
+    "企业工会": Kind.ENTERPRISE,
+}
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        return f"新增 {len(self.created)} 个单位，更新 {len(self.updated)} 个，未变 {self.unchanged} 个。"
+
+
+def import_orgs(path, *, actor=None, display: str | None = None) -> ImportResult:
+    """Load the standard unit template. All-or-nothing: any error refuses the whole file."""
+    path = Path(path)
+    display = display or path.name
+    table = read_table(path, ORG_FIELDS, display)
+    errors: list[RowError] = []
+
+    def err(row, column, value, reason):
+        errors.append(RowError(display, row, column, value, reason))
+
+    parsed: dict[str, dict] = {}
+    first_row: dict[str, int] = {}
+    for row_no, v in table.rows:
+        code = v["单位编码"].strip()
+        if not code:
+            err(row_no, "单位编码", "", "单位编码不能为空。")
+            continue
+        if len(code) > 32:
+            err(row_no, "单位编码", code, "单位编码不能超过 32 个字符。")
+        if code in first_row:
+            err(row_no, "单位编码", code, f"单位编码重复，与第 {first_row[code]} 行相同。")
+            continue
+        first_row[code] = row_no
+        name = v["单位名称"].strip()
+        if not name:
+            err(row_no, "单位名称", "", "单位名称不能为空。")
+        level = LEVEL_WORDS.get(v["层级"].strip())
+        if level is None:
+            allowed = "、".join(label for _, label in Level.choices)
+            err(row_no, "层级", v["层级"], f"未知的层级，应为：{allowed}。")
+        kind = KIND_WORDS.get(v["单位性质"].strip())
+        if kind is None:
+            allowed = "、".join(label for _, label in Kind.choices)
+            err(row_no, "单位性质", v["单位性质"], f"未知的单位性质，应为：{allowed}。")
+        members_text = v["会员人数"].replace(",", "").strip()
+        members = None
+        if members_text:
+            try:
+                members = int(float(members_text)) if float(members_text).is_integer() else None
+            except ValueError:
+                members = None
+            if members is None or members < 0:
+                err(row_no, "会员人数", v["会员人数"], "会员人数应为不小于 0 的整数。")
+                members = None
+        parsed[code] = {
+            "row": row_no,
+            "name": name,
+            "parent_code": v["上级单位编码"].strip() or None,
+            "level": level,
+            "kind": kind,
+            "member_count": members,
+        }
+
+    existing = {o.code: o for o in Org.objects.select_related("parent")}
+    # The parent of every unit after the import: file rows override the database.
+    parent_of = {code: (o.parent.code if o.parent else None) for code, o in existing.items()}
+    for code, p in parsed.items():
+        parent_code = p["parent_code"]
+        if parent_code == code:
+            err(p["row"], "上级单位编码", parent_code, "上级单位不能是本单位自己。")
+            continue
+        if parent_code and parent_code not in parsed and parent_code not in existing:
+            err(p["row"], "上级单位编码", parent_code, "上级单位在本文件和系统中都不存在。")
+            continue
+        parent_of[code] = parent_code
+    for code in parsed:
+        cycle = _cycle_from(code, parent_of)
+        if cycle and cycle[0] == code:
+            path_text = " → ".join(cycle + [code])
+            err(parsed[code]["row"], "上级单位编码", parsed[code]["parent_code"], f"上级关系形成循环：{path_text}。")
+    if errors:
+        errors.sort(key=lambda e: (e.row or 0))
+        raise TableError(errors)
+
+    result = ImportResult()
+    with transaction.atomic():
+        for code, p in parsed.items():
+            values = {k: p[k] for k in ("name", "level", "kind", "member_count")}
+            org = existing.get(code)
+            if org is None:
+                existing[code] = Org.objects.create(code=code, **values)
+                result.created.append(code)
+            elif any(getattr(org, k) != val for k, val in values.items()):
+                for k, val in values.items():
+                    setattr(org, k, val)
+                org.save(update_fields=[*values, "updated_at"])
+                result.updated.append(code)
+        for code, p in parsed.items():
+            org = existing[code]
+            parent = existing[p["parent_code"]] if p["parent_code"] else None
+            if org.parent_id != (parent.pk if parent else None):
+                org.parent = parent
+                org.save(update_fields=["parent", "updated_at"])
+                if code not in result.created and code not in result.updated:
+                    result.updated.append(code)
+        result.unchanged = len(parsed) - len(result.created) - len(result.updated)
+        if result.created or result.updated:
+            rebuild_paths()
+            record(
+                "orgs.import",
+                f"导入单位文件「{display}」：{result.summary()}",
+                actor=actor,
+                file=display,
+                created=result.created,
+                updated=result.updated,
+            )
+    return result
+
+
+def _cycle_from(code: str, parent_of: dict[str, str | None]) -> list[str] | None:
+    """The chain of units from ``code`` upwards if it returns to a unit already on it."""
+    seen: list[str] = []
+    current = code
+    while current is not None:
+        if current in seen:
+            return seen[seen.index(current) :]
+        seen.append(current)
+        current = parent_of.get(current)
+    return None
+
+
+def rebuild_paths() -> None:
+    """Recompute the materialised path and depth of every unit, top-down, in bulk."""
+    orgs = list(Org.objects.only("id", "parent_id", "path", "depth"))
+    children: dict[int | None, list[Org]] = {}
+    for o in orgs:
+        children.setdefault(o.parent_id, []).append(o)
+    changed = []
+    stack = [(o, "/", 0) for o in children.get(None, [])]
+    while stack:
+        org, prefix, depth = stack.pop()
+        path = f"{prefix}{org.pk}/"
+        if org.path != path or org.depth != depth:
+            org.path, org.depth = path, depth
+            changed.append(org)
+        stack.extend((c, path, depth + 1) for c in children.get(org.pk, []))
+    Org.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
+
+
+def create_grant(
+    *,
+    target: Org,
+    valid_from: datetime.date,
+    valid_until: datetime.date,
+    purpose: str,
+    grantee_org: Org | None = None,
+    grantee_user=None,
+    actor=None,
+) -> CrossAuditGrant:
+    """Grant a cross-audit (交叉互审) on one unit. The caller has checked that ``actor`` may
+    manage the target (scope.MANAGE)."""
+    if (grantee_org is None) == (grantee_user is None):
+        raise ValueError("授权对象必须是一个单位或一个用户，二者只能选其一。")
+    if valid_until < valid_from:
+        raise ValueError("截止日期不能早于起始日期。")
+    if not purpose.strip():
+        raise ValueError("请填写交叉互审的事由。")
+    grant = CrossAuditGrant.objects.create(
+        target=target,
+        grantee_org=grantee_org,
+        grantee_user=grantee_user,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        purpose=purpose.strip(),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    grantee = grantee_user.username if grantee_user else grantee_org.name
+    record(
+        "orgs.grant",
+        f"授权 {grantee} 交叉互审 {target.name}（{valid_from}～{valid_until}）：{grant.purpose}",
+        actor=actor,
+        org=target,
+        obj=grant,
+    )
+    return grant
+
+
+def revoke_grant(grant: CrossAuditGrant, *, actor=None) -> None:
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+        record("orgs.grant_revoke", f"撤销交叉互审授权：{grant}", actor=actor, org=grant.target, obj=grant)

@@ -1,0 +1,12 @@
+from jingshen.portal.menu import SECTIONS
+
+
+def menu(request):
+    """The left menu, with the current section marked."""
+    match = getattr(request, "resolver_match", None)
+    current = "portal"
+    if match is not None:
+        current = match.kwargs.get("section") or getattr(match, "app_name", None) or "portal"
+        if current == "orgs":
+            current = "portal"
+    return {"menu_sections": SECTIONS, "menu_current": current}

@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.core.management import call_command
+
+from jingshen.commands import JingshenCommand
+
+
+class Command(JingshenCommand):
+    help = "启动 Web 服务（waitress，多线程）。首次启动会整理静态文件。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网服务请用 0.0.0.0 并设置 JINGSHEN_ALLOWED_HOSTS）")
+        parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+        parser.add_argument("--threads", type=int, default=8, help="工作线程数（默认 8）")
+
+    def handle(self, host, port, threads, **options):
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+        from waitress import serve
+
+        from jingshen.wsgi import application
+
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        self.stdout.write(f"经审已启动：http://{shown}:{port}/  （数据目录 {settings.HOME}，按 Ctrl+C 停止）")
+        self.stdout.flush()
+        serve(application, host=host, port=port, threads=threads, ident="jingshen")

@@ -1,0 +1,48 @@
+"""The left menu: the seven sections of 经审 and the issue that builds each one."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    url_name: str
+    built: bool
+    plan: str  # what the section will hold, shown honestly while it is under construction
+
+
+SECTIONS = [
+    Section("portal", "门户", "portal:home", True, ""),
+    Section(
+        "collect",
+        "数据采集",
+        "portal:section",
+        False,
+        "按标准模板或用友、金蝶导出文件采集科目表、凭证、余额，自动校验并生成数据质量报告。",
+    ),
+    Section("ledger", "查账", "portal:section", False, "科目余额表、明细账、凭证、序时账及穿透查询。"),
+    Section(
+        "screening",
+        "疑点筛查",
+        "portal:section",
+        False,
+        "规则包全量筛查疑点，按规则、单位、金额排序，单位风险排名。",
+    ),
+    Section(
+        "audits",
+        "审计作业",
+        "portal:section",
+        False,
+        "审计项目从立项、通知、疑点核实、取证、底稿、复核到报告、整改和归档的全流程线上管理。",
+    ),
+    Section("knowledge", "知识库", "portal:section", False, "法规库（到条款）、案例库、知识库，全文检索。"),
+    Section(
+        "admin",
+        "综合管理",
+        "portal:section",
+        False,
+        "经审干部名册、培训、年度审计计划与统计。目前单位和用户通过命令行管理（见用户手册）。",
+    ),
+]
+BY_KEY = {s.key: s for s in SECTIONS}

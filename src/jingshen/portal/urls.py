@@ -1,0 +1,9 @@
+from django.urls import path
+
+from jingshen.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("s/<slug:section>/", views.section, name="section"),
+]

@@ -1,0 +1,295 @@
+"""Reading user-supplied tables (CSV or Excel) into rows keyed by field, with errors that
+name the file, the row as the user sees it in a spreadsheet (header = row 1 when it is the
+first line) and the column.
+
+This is the shared front door of every importer: encoding detection (UTF-8 with or without
+BOM, GB18030/GBK, UTF-16 with BOM), file-kind sniffing by content (never by extension),
+refusal of XLSX files that would decompress beyond a limit, header aliases, title rows
+above the header, blank rows and a trailing totals row (合计).
+"""
+
+import csv
+import datetime
+import io
+import os
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_ERRORS_SHOWN = 200
+HEADER_SEARCH_ROWS = 20
+TOTAL_WORDS = {"合计", "总计", "本页合计", "累计", "本期合计", "总合计"}
+# An XLSX is a zip; refuse one whose members would inflate beyond this before reading it.
+MAX_XLSX_UNCOMPRESSED = int(os.environ.get("JINGSHEN_MAX_XLSX_MB", "1024")) * 1024 * 1024
+MAX_XLSX_RATIO = 200  # real spreadsheets compress 5-20x; bombs compress 1000x+
+
+
+@dataclass
+class RowError:
+    """One problem in one place of one file."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"文件「{self.file}」"
+        if self.row is not None:
+            where += f"第 {self.row} 行"
+        if self.column:
+            where += f"「{self.column}」列"
+        if self.value not in (None, ""):
+            where += f"（值“{self.value}”）"
+        return f"{where}：{self.reason}"
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+class TableError(Exception):
+    """The file is refused as a whole; ``errors`` lists every problem found."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__(self.report())
+
+    def report(self, limit: int = MAX_ERRORS_SHOWN) -> str:
+        lines = [str(e) for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"……共 {len(self.errors)} 处错误，仅显示前 {limit} 处。")
+        elif len(self.errors) > 1:
+            lines.append(f"共 {len(self.errors)} 处错误。")
+        return "\n".join(lines)
+
+
+@dataclass
+class Field:
+    """A column an importer understands: its canonical Chinese name and the aliases of it
+    seen in real exports."""
+
+    name: str
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Table:
+    file: str
+    header_row: int
+    columns: dict[str, str]  # canonical field name -> header text as written in the file
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (row number, values)
+
+
+def normalize_header(text: str) -> str:
+    """Header text compared loosely: NFKC (full-width → half-width), no spaces, no required
+    markers (*), no unit suffix in brackets, lower case."""
+    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")
+    text = re.sub(r"\s+", "", text).strip("*")
+    text = re.sub(r"\((元|人|个|%)\)$", "", text)
+    return text.lower()
+
+
+def cell_text(value) -> str:
+    """A cell as text: Excel numbers that are whole print without '.0', dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# --- file kinds -------------------------------------------------------------------------
+
+def sniff_kind(path: Path, display: str) -> str:
+    """'xlsx', 'xls' or 'csv', judged from the content; raise TableError otherwise."""
+    size = path.stat().st_size
+    if size == 0:
+        raise TableError([RowError(display, None, None, None, "文件为空（0 字节），没有任何内容。")])
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if head.startswith(b"PK\x03\x04"):
+        _check_xlsx(path, display)
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "xls"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"  # UTF-16 text, as Excel's "Unicode 文本" export writes it
+    if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"Rar!", b"\x1f\x8b")):
+        raise TableError([RowError(display, None, None, None, "不是 CSV 或 Excel（XLSX）文件，无法读取。")])
+    return "csv"
+
+
+def _check_xlsx(path: Path, display: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except zipfile.BadZipFile:
+        raise TableError([RowError(display, None, None, None, "压缩结构已损坏，不是有效的 XLSX 文件。")]) from None
+    if "xl/workbook.xml" not in names:
+        raise TableError([RowError(display, None, None, None, "是压缩包但不是 XLSX 工作簿，无法读取。")])
+    total = sum(i.file_size for i in infos)
+    compressed = max(1, sum(i.compress_size for i in infos))
+    if total > MAX_XLSX_UNCOMPRESSED or total / compressed > MAX_XLSX_RATIO and total > 50 * 1024 * 1024:
+        raise TableError(
+            [
+                RowError(
+                    display,
+                    None,
+                    None,
+                    None,
+                    f"XLSX 解压后约 {total / 1024 / 1024:,.0f} MB，超过上限 "
+                    f"{MAX_XLSX_UNCOMPRESSED / 1024 / 1024:,.0f} MB，已拒绝读取（请拆分文件或改用 CSV）。",
+                )
+            ]
+        )
+
+
+# --- text decoding ----------------------------------------------------------------------
+
+def decode_text(data: bytes, display: str) -> tuple[str, str]:
+    """(text, encoding). Tries UTF-16 (BOM), UTF-8 (BOM optional), then GB18030 (a superset of
+    GBK and GB2312). If none fits, the error names the row and column of the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "UTF-16"
+    failures = []
+    for encoding, label in (("utf-8-sig", "UTF-8"), ("gb18030", "GB18030")):
+        try:
+            return data.decode(encoding), label
+        except UnicodeDecodeError as exc:
+            failures.append(exc)
+    worst = max(failures, key=lambda e: e.start)  # the decoding that got furthest
+    line_start = data.rfind(b"\n", 0, worst.start) + 1
+    row = data.count(b"\n", 0, worst.start) + 1
+    prefix = data[line_start : worst.start]
+    column = prefix.count(b",") + prefix.count(b"\t") + 1
+    bad = data[worst.start : worst.start + 4].hex(" ").upper()
+    raise TableError(
+        [
+            RowError(
+                display,
+                row,
+                f"第 {column} 列",
+                None,
+                f"含有无法识别的字节（{bad}），文件既不是 UTF-8 也不是 GB18030/GBK 编码，"
+                "请用 Excel 或 WPS 另存为 CSV（UTF-8）或 XLSX 后重试。",
+            )
+        ]
+    )
+
+
+def _csv_rows(path: Path, display: str) -> list[list[str]]:
+    text, _ = decode_text(path.read_bytes(), display)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",\t;|", key=first_line.count) if first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [[c.strip() for c in row] for row in reader]
+    except csv.Error as exc:
+        raise TableError([RowError(display, reader.line_num, None, None, f"CSV 格式错误：{exc}")]) from None
+
+
+def _excel_rows(path: Path, display: str) -> list[list[str]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        data = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise TableError([RowError(display, None, None, None, f"Excel 文件无法读取：{exc}")]) from None
+    return [[cell_text(c) for c in row] for row in data]
+
+
+def raw_rows(path: Path, display: str | None = None) -> list[list[str]]:
+    """All rows of the first sheet (Excel) or of the CSV, as text cells."""
+    path = Path(path)
+    display = display or path.name
+    kind = sniff_kind(path, display)
+    return _excel_rows(path, display) if kind in ("xlsx", "xls") else _csv_rows(path, display)
+
+
+# --- header mapping ---------------------------------------------------------------------
+
+def read_table(path, fields: list[Field], display: str | None = None) -> Table:
+    """Read a file into a Table of canonical fields. Raises TableError for a missing column,
+    an empty file, a file that is not a table, or undecodable text."""
+    path = Path(path)
+    display = display or path.name
+    rows = raw_rows(path, display)
+    lookup: dict[str, str] = {}
+    for f in fields:
+        for alias in (f.name, *f.aliases):
+            lookup[normalize_header(alias)] = f.name
+
+    best_index, best_hits = None, 0
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = len({lookup[h] for h in map(normalize_header, row) if h in lookup})
+        if hits > best_hits:
+            best_index, best_hits = index, hits
+    if not any(any(c for c in row) for row in rows):
+        raise TableError([RowError(display, None, None, None, "文件中没有任何数据（空表）。")])
+    if best_index is None:
+        expected = "、".join(f.name for f in fields if f.required)
+        raise TableError(
+            [RowError(display, 1, None, None, f"找不到表头行：前 {HEADER_SEARCH_ROWS} 行中没有可识别的列名，应包含：{expected}。")]
+        )
+
+    header = rows[best_index]
+    header_row = best_index + 1
+    positions: dict[str, int] = {}
+    columns: dict[str, str] = {}
+    errors: list[RowError] = []
+    for pos, text in enumerate(header):
+        name = lookup.get(normalize_header(text))
+        if name is None:
+            continue
+        if name in positions:
+            errors.append(RowError(display, header_row, text, None, f"与第 {positions[name] + 1} 列重复，都表示「{name}」。"))
+            continue
+        positions[name] = pos
+        columns[name] = text
+    for f in fields:
+        if f.required and f.name not in positions:
+            near = _closest(f, [h for h in header if normalize_header(h) not in lookup])
+            hint = f"（表头中的「{near}」是否拼写有误？）" if near else ""
+            errors.append(RowError(display, header_row, f.name, None, f"缺少必需列「{f.name}」{hint}。"))
+    if errors:
+        raise TableError(errors)
+
+    table = Table(file=display, header_row=header_row, columns=columns)
+    for index in range(best_index + 1, len(rows)):
+        row = rows[index]
+        if not any(row):
+            continue
+        if normalize_header(next(c for c in row if c)) in TOTAL_WORDS:
+            continue
+        values = {name: (row[pos] if pos < len(row) else "") for name, pos in positions.items()}
+        table.rows.append((index + 1, values))
+    if not table.rows:
+        raise TableError([RowError(display, header_row, None, None, "只有表头，没有数据行。")])
+    return table
+
+
+def _closest(f: Field, header: list[str]) -> str | None:
+    """A header cell that shares most characters with the missing field name (a typo)."""
+    import difflib
+
+    candidates = [h for h in header if h]
+    names = [f.name, *f.aliases]
+    best = None
+    for h in candidates:
+        score = max(difflib.SequenceMatcher(None, normalize_header(h), normalize_header(n)).ratio() for n in names)
+        if score >= 0.5 and (best is None or score > best[0]):
+            best = (score, h)
+    return best[1] if best else None

@@ -1,0 +1,15 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+urlpatterns = [
+    path("", include("jingshen.portal.urls")),
+    path("accounts/", include("jingshen.accounts.urls")),
+    path("orgs/", include("jingshen.orgs.urls")),
+    path("api/v1/", include("jingshen.api.urls")),
+    path(
+        "healthz",
+        login_not_required(TemplateView.as_view(template_name="healthz.txt", content_type="text/plain")),
+        name="healthz",
+    ),
+]
