@@ -3,8 +3,10 @@
 
 import argparse
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from jingshen.tabular import TableError
 
@@ -37,11 +39,14 @@ class JingshenCommand(BaseCommand):
         return parser
 
     def execute(self, *args, **options):
-        try:
-            return super().execute(*args, **options)
-        except TableError as exc:
-            raise CommandError("文件被拒绝，系统中的数据未做任何改动。\n" + exc.report()) from exc
-        except ValidationError as exc:
-            raise CommandError("；".join(exc.messages)) from exc
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        # Django's own messages (password policy, validation) in Chinese too; the messages are
+        # lazy, so they must be rendered while the language is active.
+        with translation.override(settings.LANGUAGE_CODE):
+            try:
+                return super().execute(*args, **options)
+            except TableError as exc:
+                raise CommandError("文件被拒绝，系统中的数据未做任何改动。\n" + exc.report()) from exc
+            except ValidationError as exc:
+                raise CommandError("；".join(exc.messages)) from exc
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc

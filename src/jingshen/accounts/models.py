@@ -16,7 +16,7 @@ class RoleCode(models.TextChoices):
 
 
 class Role(models.Model):
-    """One row per RoleCode, created by a data migration."""
+    """One row per RoleCode in use, created when a user first gets the role."""
 
     code = models.CharField("角色代码", max_length=32, primary_key=True, choices=RoleCode.choices)
 

@@ -35,7 +35,7 @@ def create_user(*, org, username: str, password: str, roles: list[str], display_
     with transaction.atomic():
         user.set_password(password)
         user.save()
-        user.roles.set(Role.objects.filter(code__in=roles))
+        user.roles.set([Role.objects.get_or_create(code=code)[0] for code in roles])
         names = "、".join(RoleCode(r).label for r in roles)
         record("accounts.create_user", f"创建用户 {username}（{org.name}，{names}）", actor=actor, org=org, obj=user)
     return user

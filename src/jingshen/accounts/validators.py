@@ -1,3 +1,4 @@
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 
@@ -12,3 +13,14 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return "密码必须同时包含字母和数字。"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's, with its message in Chinese: Django 5.2.19 changed the message id and its
+    zh-Hans catalogue no longer matches it, so the stock validator answers in English."""
+
+    def get_error_message(self):
+        return f"密码长度太短，至少需要 {self.min_length} 个字符。"
+
+    def get_help_text(self):
+        return f"密码至少需要 {self.min_length} 个字符。"

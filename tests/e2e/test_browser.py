@@ -1,0 +1,57 @@
+"""A real browser (Debian's Chromium via Playwright) against a live server."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server, username):
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_login_home_tree_and_screenshot(page, live_server, personas, artifacts):
+    page.goto(live_server.url + "/")
+    page.get_by_label("用户名").fill("prov_director")
+    page.get_by_label("密码").fill("wrong-password-1")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确。")
+
+    log_in(page, live_server, "prov_director")
+    expect(page.get_by_role("heading", name="门户")).to_be_visible()
+    expect(page.locator(".topbar")).to_contain_text("示范省总工会")
+    tree = page.locator("#org-tree")
+    expect(tree).to_contain_text("甲市总工会")
+    expect(tree).to_contain_text("乙市总工会")
+    expect(page.locator("#org-counts")).to_contain_text("基层工会")
+    # expanding a city loads its counties through htmx
+    page.locator("summary", has_text="甲市总工会").click()
+    expect(tree).to_contain_text("甲市一区总工会")
+    expect(tree).to_contain_text("甲市二区总工会")
+    # the stylesheet and htmx come from our own server (no CDN)
+    assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).borderBottomStyle") == "solid"
+    assert page.evaluate("typeof window.htmx") == "object"
+    page.screenshot(path=str(artifacts / "home.png"), full_page=True)
+
+    page.get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_unit_of_another_branch_is_404(page, live_server, personas):
+    log_in(page, live_server, "a_auditor")
+    expect(page.get_by_role("heading", name="门户")).to_be_visible()
+    response = page.goto(live_server.url + "/orgs/B1X/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("乙市一区医院工会委员会")
+    response = page.goto(live_server.url + "/orgs/A1X/")
+    assert response.status == 200
+    expect(page.locator("h1")).to_have_text("甲市一区电子公司工会委员会")

@@ -1,0 +1,62 @@
+"""The jingshen command as a user runs it: a separate process on a fresh JINGSHEN_HOME."""
+
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TREE, write_csv
+
+JINGSHEN = str(Path(sys.executable).with_name("jingshen"))
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
+    env["JINGSHEN_HOME"] = str(home)
+    return subprocess.run([JINGSHEN, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_first_command_creates_and_migrates_home(tmp_path):
+    home = tmp_path / "新目录" / "home"
+    result = run(home, "import", "orgs", str(write_csv(tmp_path / "units.csv", TREE)))
+    assert result.returncode == 0, result.stderr
+    assert "新增 8 个单位" in result.stdout
+    assert (home / "jingshen.sqlite3").exists() and (home / "secret_key").exists() and (home / "logs").is_dir()
+    listed = run(home, "users", "list")
+    assert listed.returncode == 0 and listed.stdout == ""
+
+
+def test_help_and_unknown_command_are_chinese(tmp_path):
+    result = run(tmp_path, "--help")
+    assert result.returncode == 0 and "用法：jingshen <命令>" in result.stdout and "导入单位" in result.stdout
+    result = run(tmp_path, "import", "orgs", "--help")
+    assert result.returncode == 0 and "用法：jingshen import orgs" in result.stdout and "显示本帮助并退出" in result.stdout
+    result = run(tmp_path, "frobnicate")
+    assert result.returncode == 2 and "未知命令「frobnicate」" in result.stderr
+
+
+def test_refused_file_exits_non_zero(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"")
+    result = run(tmp_path / "home", "import", "orgs", str(bad))
+    assert result.returncode == 1
+    assert "错误：文件被拒绝，系统中的数据未做任何改动。" in result.stderr
+    assert "文件「bad.csv」：文件为空" in result.stderr
+
+
+def test_grants_commands(tmp_path):
+    today = datetime.date.today()
+    start, end = str(today - datetime.timedelta(days=1)), str(today + datetime.timedelta(days=60))
+    home = tmp_path / "home"
+    assert run(home, "import", "orgs", str(write_csv(tmp_path / "units.csv", TREE))).returncode == 0
+    created = run(
+        home, "grants", "create", "--target", "A1X", "--grantee-org", "B", "--from", start, "--until", end, "--purpose", "交叉互审"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "已创建授权 #1" in created.stdout
+    assert f"#1\t生效中\t乙市总工会（B） → 甲市一区电子公司工会委员会（A1X）（{start}～{end}）\t交叉互审" in run(home, "grants", "list").stdout
+    assert run(home, "grants", "revoke", "1").returncode == 0
+    assert "已撤销" in run(home, "grants", "list").stdout
+    bad = run(home, "grants", "create", "--target", "A1X", "--grantee-org", "B", "--from", "2026-02-30", "--until", "2026-12-31", "--purpose", "x")
+    assert bad.returncode == 1 and "日期「2026-02-30」格式不正确" in bad.stderr

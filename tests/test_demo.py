@@ -1,0 +1,36 @@
+"""The demo the quick start loads: the sizes the foundation promises, reproducible."""
+
+import pytest
+from django.core.management import call_command
+
+from jingshen.accounts.models import RoleCode, User
+from jingshen.demo.orgs import org_rows
+from jingshen.orgs import scope
+from jingshen.orgs.models import Level, Org
+
+
+@pytest.mark.django_db
+def test_demo_province(capsys):
+    call_command("demo_load")
+    out = capsys.readouterr().out
+    assert "jingshen2026" in out
+    assert Org.objects.filter(level=Level.PROVINCE).count() == 1
+    assert Org.objects.filter(level=Level.CITY).count() >= 5
+    assert Org.objects.filter(level=Level.COUNTY).count() >= 20
+    assert Org.objects.filter(level=Level.GRASSROOTS).count() == 150
+    assert not Org.objects.filter(level=Level.GRASSROOTS, member_count__isnull=True).exists()
+    for role in RoleCode.values:
+        assert User.objects.filter(roles__code=role).exists(), role
+    # the demo users show the scope: Hangzhou and Ningbo do not see each other
+    hz = set(scope.visible_orgs(User.objects.get(username="auditor")).values_list("code", flat=True))
+    nb = set(scope.visible_orgs(User.objects.get(username="auditor_nb")).values_list("code", flat=True))
+    assert hz and nb and not hz & nb
+    # loading again changes nothing
+    before = list(Org.objects.values_list("code", "name", "member_count", "path"))
+    call_command("demo_load")
+    assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
+
+
+def test_demo_is_reproducible_from_its_seed():
+    assert org_rows(2026) == org_rows(2026)
+    assert org_rows(2026) != org_rows(7)
