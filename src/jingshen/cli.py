@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"未知命令「{' '.join(argv[:2])}」。\n\n{_usage()}", file=sys.stderr)
         return 2
-    if name not in NO_AUTO_MIGRATE:
+    if name not in NO_AUTO_MIGRATE and not {"-h", "--help"} & set(rest):
         migrate_if_needed()
     command = load_command_class(commands[name], name)
     parser = command.create_parser("jingshen", shown)

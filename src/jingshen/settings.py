@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "jingshen.activity",
     "jingshen.orgs",
     "jingshen.accounts",
+    "jingshen.ledger",
     "jingshen.portal",
     "jingshen.api",
     "jingshen.demo",
@@ -136,8 +137,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if HTTPS:
+    # Served behind a TLS-terminating proxy (nginx etc.) that sets X-Forwarded-Proto; `jingshen
+    # serve` tells waitress to trust that header from JINGSHEN_TRUSTED_PROXY (default 127.0.0.1).
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS if h != "*"]
 
 # --- language, time -----------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -23,7 +23,7 @@ class OrgListView(generics.ListAPIView):
     serializer_class = OrgSerializer
 
     def get_queryset(self):
-        qs = scope.visible_orgs(self.request.user).select_related("parent").order_by("path")
+        qs = scope.visible_orgs(self.request.user).select_related("parent").order_by("code")
         parent = self.request.query_params.get("parent")
         if parent:
             qs = qs.filter(parent=scope.get_org_for_user(self.request.user, parent))

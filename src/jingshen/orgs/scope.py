@@ -62,6 +62,8 @@ def orgs_for(user, action: str = VIEW, today: datetime.date | None = None) -> Qu
     if not roles:
         return Org.objects.none()
     own = user.org
+    if not own.path:  # a unit whose tree path was never built must not match every unit
+        return Org.objects.none()
     q = Q(pk__in=[])
     if action == VIEW:
         if roles & SUBTREE_VIEW_ROLES:

@@ -38,9 +38,9 @@ LEVEL_WORDS = {label: value for value, label in Level.choices} | {
 }
 KIND_WORDS = {label: value for value, label in Kind.choices} | {
     "机关": Kind.UNION_OFFICE,
-    "工会": Kind.UNION_OFFICE,
+    "工会机关单位": Kind.UNION_OFFICE,
     "事业": Kind.INSTITUTION,
-    "企业工会": Kind.ENTERPRISE,
+    "企业工会": Kind.GRASSROOTS_UNION,
 }
 
 

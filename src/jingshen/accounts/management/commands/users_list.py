@@ -9,7 +9,7 @@ class Command(JingshenCommand):
         parser.add_argument("--org", help="只列出该单位（单位编码）的用户")
 
     def handle(self, **o):
-        users = User.objects.select_related("org").prefetch_related("roles").order_by("org__path", "username")
+        users = User.objects.select_related("org").prefetch_related("roles").order_by("org__code", "username")
         if o["org"]:
             users = users.filter(org__code=o["org"])
         for u in users:

@@ -1,3 +1,5 @@
+import os
+
 from django.conf import settings
 from django.core.management import call_command
 
@@ -22,4 +24,10 @@ class Command(JingshenCommand):
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.stdout.write(f"经审已启动：http://{shown}:{port}/  （数据目录 {settings.HOME}，按 Ctrl+C 停止）")
         self.stdout.flush()
-        serve(application, host=host, port=port, threads=threads, ident="jingshen")
+        proxy = {}
+        if settings.HTTPS:
+            proxy = {
+                "trusted_proxy": os.environ.get("JINGSHEN_TRUSTED_PROXY", "127.0.0.1"),
+                "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+            }
+        serve(application, host=host, port=port, threads=threads, ident="jingshen", **proxy)
