@@ -85,3 +85,11 @@ def _plain_static_storage(settings):
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (tested in tests/accounts); tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_home(settings, tmp_path):
+    # Each test gets its own JINGSHEN_HOME for files (datasets, uploads): the database is
+    # rolled back after a test, files are not.
+    settings.HOME = tmp_path / "jingshen-home"
+    settings.HOME.mkdir()

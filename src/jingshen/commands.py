@@ -2,6 +2,8 @@
 (bad files, bad arguments, password policy) turned into a Chinese message and exit code 1."""
 
 import argparse
+import sys
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,6 +49,23 @@ class JingshenCommand(BaseCommand):
             except TableError as exc:
                 raise CommandError("文件被拒绝，系统中的数据未做任何改动。\n" + exc.report()) from exc
             except ValidationError as exc:
-                raise CommandError("；".join(exc.messages)) from exc
+                raise CommandError(" ".join(exc.messages)) from exc
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
+
+
+@contextmanager
+def progress_bar(label: str):
+    """A terminal progress bar for long work; yields the callback services take
+    (fraction done, stage name). Silent when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    with tqdm(total=100, desc=label, unit="%", disable=not sys.stderr.isatty(), leave=False,
+              bar_format="{desc} {bar} {n_fmt}% {postfix}") as bar:
+
+        def update(fraction: float, stage: str) -> None:
+            bar.n = int(fraction * 100)
+            bar.set_postfix_str(stage, refresh=False)
+            bar.refresh()
+
+        yield update

@@ -8,6 +8,7 @@ refusal of XLSX files that would decompress beyond a limit, header aliases, titl
 above the header, blank rows and a trailing totals row (合计).
 """
 
+import codecs
 import csv
 import datetime
 import io
@@ -51,18 +52,20 @@ class RowError:
 
 
 class TableError(Exception):
-    """The file is refused as a whole; ``errors`` lists every problem found."""
+    """The file is refused as a whole; ``errors`` lists the problems found (all of them, or
+    the first ones when ``total`` says how many there are in all)."""
 
-    def __init__(self, errors: list[RowError]):
+    def __init__(self, errors: list[RowError], total: int | None = None):
         self.errors = errors
+        self.total = total if total is not None else len(errors)
         super().__init__(self.report())
 
     def report(self, limit: int = MAX_ERRORS_SHOWN) -> str:
         lines = [str(e) for e in self.errors[:limit]]
-        if len(self.errors) > limit:
-            lines.append(f"……共 {len(self.errors)} 处错误，仅显示前 {limit} 处。")
-        elif len(self.errors) > 1:
-            lines.append(f"共 {len(self.errors)} 处错误。")
+        if self.total > min(limit, len(self.errors)):
+            lines.append(f"……共 {self.total:,} 处错误，仅显示前 {min(limit, len(self.errors))} 处。")
+        elif self.total > 1:
+            lines.append(f"共 {self.total} 处错误。")
         return "\n".join(lines)
 
 
@@ -157,23 +160,24 @@ def _check_xlsx(path: Path, display: str) -> None:
 
 # --- text decoding ----------------------------------------------------------------------
 
-def decode_text(data: bytes, display: str) -> tuple[str, str]:
-    """(text, encoding). Tries UTF-16 (BOM), UTF-8 (BOM optional), then GB18030 (a superset of
-    GBK and GB2312). If none fits, the error names the row and column of the first bad byte."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
+CHUNK = 8 * 1024 * 1024
+
+
+def detect_encoding(path: Path, display: str) -> str:
+    """The Python codec of a text file: UTF-16 (BOM), UTF-8 (BOM optional) or GB18030 (a
+    superset of GBK and GB2312). The whole file is checked in chunks, in bounded memory. If
+    no encoding fits, the error names the row and column of the first bad byte."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     failures = []
-    for encoding, label in (("utf-8-sig", "UTF-8"), ("gb18030", "GB18030")):
-        try:
-            return data.decode(encoding), label
-        except UnicodeDecodeError as exc:
-            failures.append(exc)
-    worst = max(failures, key=lambda e: e.start)  # the decoding that got furthest
-    line_start = data.rfind(b"\n", 0, worst.start) + 1
-    row = data.count(b"\n", 0, worst.start) + 1
-    prefix = data[line_start : worst.start]
-    column = prefix.count(b",") + prefix.count(b"\t") + 1
-    bad = data[worst.start : worst.start + 4].hex(" ").upper()
+    for codec in ("utf-8-sig", "gb18030"):
+        failure = _decode_failure(path, codec)
+        if failure is None:
+            return codec
+        failures.append(failure)
+    offset, row, column, bad = max(failures)  # the encoding that got furthest
     raise TableError(
         [
             RowError(
@@ -188,8 +192,34 @@ def decode_text(data: bytes, display: str) -> tuple[str, str]:
     )
 
 
+def _decode_failure(path: Path, codec: str):
+    """None if the file decodes; else (offset, row, column, bytes) of the first bad byte."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    lines_before = 0
+    position = 0
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            final = not chunk
+            try:
+                decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                # exc.start is relative to the decoder's buffered input, which begins at most
+                # a few bytes before this chunk; clamp to the chunk.
+                start = max(0, min(len(chunk), exc.start - (len(exc.object) - len(chunk))))
+                line_start = chunk.rfind(b"\n", 0, start) + 1
+                prefix = chunk[line_start:start]
+                column = prefix.count(b",") + prefix.count(b"\t") + 1
+                row = lines_before + chunk.count(b"\n", 0, start) + 1
+                return position + start, row, column, chunk[start : start + 4].hex(" ").upper()
+            if final:
+                return None
+            lines_before += chunk.count(b"\n")
+            position += len(chunk)
+
+
 def _csv_rows(path: Path, display: str) -> list[list[str]]:
-    text, _ = decode_text(path.read_bytes(), display)
+    text = path.read_text(encoding=detect_encoding(path, display))
     first_line = text.split("\n", 1)[0]
     delimiter = max(",\t;|", key=first_line.count) if first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -221,17 +251,26 @@ def raw_rows(path: Path, display: str | None = None) -> list[list[str]]:
 
 # --- header mapping ---------------------------------------------------------------------
 
-def read_table(path, fields: list[Field], display: str | None = None) -> Table:
-    """Read a file into a Table of canonical fields. Raises TableError for a missing column,
-    an empty file, a file that is not a table, or undecodable text."""
-    path = Path(path)
-    display = display or path.name
-    rows = raw_rows(path, display)
+@dataclass
+class Header:
+    """Where the header is (0-based index in the file's rows) and which column holds which field."""
+
+    index: int
+    positions: dict[str, int]  # canonical field name -> 0-based column
+    columns: dict[str, str]  # canonical field name -> header text as written in the file
+
+    @property
+    def row(self) -> int:
+        return self.index + 1
+
+
+def match_header(rows: list[list[str]], fields: list[Field], display: str) -> Header:
+    """Find the header among the first rows (exports often put a title above it) and map its
+    cells to fields through their aliases. TableError names a missing or duplicated column."""
     lookup: dict[str, str] = {}
     for f in fields:
         for alias in (f.name, *f.aliases):
             lookup[normalize_header(alias)] = f.name
-
     best_index, best_hits = None, 0
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         hits = len({lookup[h] for h in map(normalize_header, row) if h in lookup})
@@ -244,9 +283,7 @@ def read_table(path, fields: list[Field], display: str | None = None) -> Table:
         raise TableError(
             [RowError(display, 1, None, None, f"找不到表头行：前 {HEADER_SEARCH_ROWS} 行中没有可识别的列名，应包含：{expected}。")]
         )
-
     header = rows[best_index]
-    header_row = best_index + 1
     positions: dict[str, int] = {}
     columns: dict[str, str] = {}
     errors: list[RowError] = []
@@ -255,7 +292,7 @@ def read_table(path, fields: list[Field], display: str | None = None) -> Table:
         if name is None:
             continue
         if name in positions:
-            errors.append(RowError(display, header_row, text, None, f"与第 {positions[name] + 1} 列重复，都表示「{name}」。"))
+            errors.append(RowError(display, best_index + 1, text, None, f"与第 {positions[name] + 1} 列重复，都表示「{name}」。"))
             continue
         positions[name] = pos
         columns[name] = text
@@ -263,21 +300,34 @@ def read_table(path, fields: list[Field], display: str | None = None) -> Table:
         if f.required and f.name not in positions:
             near = _closest(f, [h for h in header if normalize_header(h) not in lookup])
             hint = f"（表头中的「{near}」是否拼写有误？）" if near else ""
-            errors.append(RowError(display, header_row, f.name, None, f"缺少必需列「{f.name}」{hint}。"))
+            errors.append(RowError(display, best_index + 1, f.name, None, f"缺少必需列「{f.name}」{hint}。"))
     if errors:
         raise TableError(errors)
+    return Header(best_index, positions, columns)
 
-    table = Table(file=display, header_row=header_row, columns=columns)
-    for index in range(best_index + 1, len(rows)):
+
+def is_total_row(cells) -> bool:
+    """A 合计/总计 row as exports append at the end."""
+    first = next((c for c in cells if c), "")
+    return normalize_header(first) in TOTAL_WORDS
+
+
+def read_table(path, fields: list[Field], display: str | None = None) -> Table:
+    """Read a small file (units, charts) into a Table of canonical fields. Raises TableError
+    for a missing column, an empty file, a file that is not a table, or undecodable text."""
+    path = Path(path)
+    display = display or path.name
+    rows = raw_rows(path, display)
+    header = match_header(rows, fields, display)
+    table = Table(file=display, header_row=header.row, columns=header.columns)
+    for index in range(header.index + 1, len(rows)):
         row = rows[index]
-        if not any(row):
+        if not any(row) or is_total_row(row):
             continue
-        if normalize_header(next(c for c in row if c)) in TOTAL_WORDS:
-            continue
-        values = {name: (row[pos] if pos < len(row) else "") for name, pos in positions.items()}
+        values = {name: (row[pos] if pos < len(row) else "") for name, pos in header.positions.items()}
         table.rows.append((index + 1, values))
     if not table.rows:
-        raise TableError([RowError(display, header_row, None, None, "只有表头，没有数据行。")])
+        raise TableError([RowError(display, header.row, None, None, "只有表头，没有数据行。")])
     return table
 
 

@@ -1,0 +1,247 @@
+"""Charts of accounts: loading them from files, and the effective chart of a unit.
+
+The built-in default is the 2010 union chart (《工会会计制度》) with its role mapping, in
+``data/union-2010.csv``; another standard chart is added as a data file of the same shape.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from django.db import transaction
+
+from jingshen.activity.services import record
+from jingshen.ledger.models import Account, Chart, RoleStatus
+from jingshen.ledger.roles import CATEGORY_WORDS, AccountRole, suggest_role
+from jingshen.paths import PACKAGE_DIR
+from jingshen.tabular import Field, RowError, TableError, read_table
+
+BUILTIN_CHART = PACKAGE_DIR / "ledger" / "data" / "union-2010.csv"
+BUILTIN_CHART_NAME = "工会会计制度（2010）"
+
+ACCOUNT_FIELDS = [
+    Field("科目编码", aliases=("科目代码", "会计科目编码", "科目编号")),
+    Field("科目名称", aliases=("会计科目名称", "科目全名")),
+    Field("科目类别", aliases=("科目类型", "类别", "科目性质")),
+    Field("余额方向", aliases=("方向", "借贷方向", "余额借贷方向")),
+    Field("上级科目编码", required=False, aliases=("上级科目代码", "上级编码", "上级科目")),
+    Field("科目角色", required=False, aliases=("角色",)),
+]
+DIRECTION_WORDS = {"借": "D", "借方": "D", "贷": "C", "贷方": "C"}
+ROLE_WORDS = {value: value for value in AccountRole.values} | {label: value for value, label in AccountRole.choices}
+
+
+@dataclass
+class ChartResult:
+    chart: Chart
+    accounts: int
+    suggested: int
+
+    def summary(self) -> str:
+        text = f"科目表「{self.chart.name}」共 {self.accounts} 个科目"
+        if self.suggested:
+            text += f"，其中 {self.suggested} 个科目的角色为系统建议，请在页面上确认"
+        return text + "。"
+
+
+def import_chart(path, *, org=None, standalone: bool = False, name: str | None = None, actor=None, display=None) -> ChartResult:
+    """Load a chart file as the default chart (org=None) or as ``org``'s own chart.
+    All-or-nothing; roles an auditor has confirmed survive a re-import."""
+    path = Path(path)
+    display = display or path.name
+    table = read_table(path, ACCOUNT_FIELDS, display)
+    errors: list[RowError] = []
+    base: dict[str, Account] = {}
+    if org is not None and not standalone:
+        base = {a.code: a for a in default_chart().accounts.all()}
+
+    parsed: dict[str, dict] = {}
+    for row, v in table.rows:
+        code = v["科目编码"].strip()
+        if not code:
+            errors.append(RowError(display, row, "科目编码", "", "科目编码不能为空。"))
+            continue
+        if code in parsed:
+            errors.append(RowError(display, row, "科目编码", code, f"科目编码重复，与第 {parsed[code]['row']} 行相同。"))
+            continue
+        category = CATEGORY_WORDS.get(v["科目类别"].strip())
+        if category is None:
+            errors.append(RowError(display, row, "科目类别", v["科目类别"], "未知的科目类别，应为：资产、负债、净资产、收入、支出。"))
+        direction = DIRECTION_WORDS.get(v["余额方向"].strip())
+        if direction is None:
+            errors.append(RowError(display, row, "余额方向", v["余额方向"], "余额方向应为“借”或“贷”。"))
+        role_text = v.get("科目角色", "").strip()
+        role = ROLE_WORDS.get(role_text, None) if role_text else ""
+        if role is None:
+            errors.append(RowError(display, row, "科目角色", role_text, "未知的科目角色。"))
+        parsed[code] = {
+            "row": row,
+            "name": v["科目名称"].strip(),
+            "category": category,
+            "direction": direction,
+            "parent": v.get("上级科目编码", "").strip(),
+            "role": role or "",
+        }
+    known = set(parsed) | set(base)
+    for code, p in parsed.items():
+        if p["parent"]:
+            if p["parent"] not in known:
+                errors.append(RowError(display, p["row"], "上级科目编码", p["parent"], "上级科目不存在。"))
+            elif p["parent"] == code:
+                errors.append(RowError(display, p["row"], "上级科目编码", code, "上级科目不能是本科目自己。"))
+        else:
+            p["parent"] = _prefix_parent(code, known)
+        if not p["name"]:
+            errors.append(RowError(display, p["row"], "科目名称", "", "科目名称不能为空。"))
+    if errors:
+        raise TableError(sorted(errors, key=lambda e: e.row or 0))
+
+    with transaction.atomic():
+        if org is None:
+            chart = Chart.objects.filter(is_default=True).first() or Chart(is_default=True)
+            chart.name = name or chart.name or path.stem
+        else:
+            chart = Chart.objects.filter(org=org).first() or Chart(org=org)
+            chart.name = name or f"{org.name}科目表"
+            chart.extends_default = not standalone
+        chart.source_name = display
+        chart.save()
+        confirmed = {a.code: a.role for a in chart.accounts.filter(role_status=RoleStatus.CONFIRMED)}
+        chart.accounts.all().delete()
+        accounts = _with_roles(parsed, base, confirmed)
+        Account.objects.bulk_create([Account(chart=chart, **a) for a in accounts])
+        suggested = sum(a["role_status"] == RoleStatus.SUGGESTED for a in accounts)
+        record(
+            "ledger.import_chart",
+            f"导入科目表「{chart.name}」（{display}），{len(accounts)} 个科目",
+            actor=actor,
+            org=org,
+            obj=chart,
+        )
+    return ChartResult(chart, len(accounts), suggested)
+
+
+def _prefix_parent(code: str, known) -> str:
+    """The longest other code that is a prefix of ``code`` (101 is the parent of 10101)."""
+    for end in range(len(code) - 1, 0, -1):
+        if code[:end] in known:
+            return code[:end]
+    return ""
+
+
+def _with_roles(parsed: dict, base: dict, confirmed: dict) -> list[dict]:
+    """Resolve each account's role: confirmed by an auditor > given in the file > inherited
+    from the parent > suggested from the name > none. Parents first, so inheritance chains."""
+    roles: dict[str, str] = {code: a.role for code, a in base.items()}
+    parents = {code: p["parent"] for code, p in parsed.items()}
+    out = []
+    for code in sorted(parsed, key=len):
+        p = parsed[code]
+        if code in confirmed:
+            role, status = confirmed[code], RoleStatus.CONFIRMED
+        elif p["role"]:
+            role, status = p["role"], RoleStatus.BUILTIN
+        elif roles.get(p["parent"]):
+            role, status = roles[p["parent"]], RoleStatus.INHERITED
+        else:
+            role = suggest_role(p["name"], p["category"])
+            status = RoleStatus.SUGGESTED if role else RoleStatus.NONE
+        roles[code] = role
+        out.append(
+            {
+                "code": code,
+                "name": p["name"],
+                "category": p["category"],
+                "direction": p["direction"],
+                "parent_code": p["parent"],
+                "is_leaf": code not in set(parents.values()),
+                "role": role,
+                "role_status": status,
+            }
+        )
+    return out
+
+
+def default_chart() -> Chart:
+    """The default chart; the built-in 2010 union chart is loaded the first time it is needed."""
+    chart = Chart.objects.filter(is_default=True).first()
+    if chart is None:
+        chart = import_chart(BUILTIN_CHART, name=BUILTIN_CHART_NAME).chart
+    return chart
+
+
+def effective_accounts(org) -> dict[str, dict]:
+    """The accounts a unit posts to: its own chart, on top of the default unless standalone."""
+    return _effective_charts([org])[org.code]
+
+
+def _effective_charts(orgs) -> dict[str, dict[str, dict]]:
+    fields = ("code", "name", "category", "direction", "parent_code", "role")
+    default = {a["code"]: a for a in default_chart().accounts.values(*fields)}
+    own_charts = {c.org_id: c for c in Chart.objects.filter(org__in=orgs)}
+    result = {}
+    for org in orgs:
+        own = own_charts.get(org.pk)
+        accounts = {} if own and not own.extends_default else {code: dict(a) for code, a in default.items()}
+        if own:
+            accounts.update({a["code"]: a for a in own.accounts.values(*fields)})
+        parents = {a["parent_code"] for a in accounts.values()}
+        for code, a in accounts.items():
+            a["is_leaf"] = code not in parents
+        result[org.code] = accounts
+    return result
+
+
+def chart_table(orgs) -> pa.Table:
+    """Effective charts of several units as one Arrow table (org, code, name, is_leaf, role,
+    category, direction), for set-based validation and rules in DuckDB."""
+    cols = {k: [] for k in ("org", "code", "name", "is_leaf", "role", "category", "direction")}
+    for org_code, accounts in _effective_charts(list(orgs)).items():
+        for code, a in accounts.items():
+            cols["org"].append(org_code)
+            cols["code"].append(code)
+            for key in ("name", "is_leaf", "role", "category", "direction"):
+                cols[key].append(a[key])
+    return pa.table(cols)
+
+
+def add_unit_accounts(org, accounts: list[tuple[str, str, int]], *, display: str, actor=None) -> list[RowError]:
+    """Add detail accounts met in a voucher file (``--create-accounts``) to the unit's own chart,
+    each under the longest existing code that prefixes it, inheriting its category, direction
+    and role. Returns errors for codes with no such parent (nothing is created then)."""
+    effective = effective_accounts(org)
+    errors, new = [], []
+    known = set(effective)
+    for code, name, row in sorted(accounts, key=lambda a: len(a[0])):
+        parent = _prefix_parent(code, known)
+        if not parent:
+            errors.append(RowError(display, row, "科目编码", code, "科目表中没有它的上级科目，无法自动新增，请先导入科目表。"))
+            continue
+        p = effective.get(parent) or next(a for a in new if a["code"] == parent)
+        new.append(
+            {
+                "code": code,
+                "name": name or code,
+                "category": p["category"],
+                "direction": p["direction"],
+                "parent_code": parent,
+                "is_leaf": True,
+                "role": p["role"],
+                "role_status": RoleStatus.INHERITED if p["role"] else RoleStatus.NONE,
+            }
+        )
+        known.add(code)
+    if errors or not new:
+        return errors
+    with transaction.atomic():
+        chart, _ = Chart.objects.get_or_create(org=org, defaults={"name": f"{org.name}科目表", "source_name": display})
+        Account.objects.bulk_create([Account(chart=chart, **a) for a in new])
+        Account.objects.filter(chart=chart, code__in={a["parent_code"] for a in new}).update(is_leaf=False)
+        record(
+            "ledger.create_accounts",
+            f"导入凭证「{display}」时为 {org.name} 自动新增科目：" + "、".join(f"{a['code']} {a['name']}" for a in new),
+            actor=actor,
+            org=org,
+            obj=chart,
+        )
+    return []

@@ -1,0 +1,207 @@
+"""What every ledger importer shares: value parsing in SQL, the error table, publishing
+validated rows as dataset versions.
+
+Parsing and validation are set-based (DuckDB over Arrow batches), never a Python loop per
+journal line. Work happens in a DuckDB file inside the staging folder, so a file larger than
+memory is processed in bounded memory (DuckDB spills to disk).
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from django.db import transaction
+
+from jingshen.activity.services import record
+from jingshen.ledger import store
+from jingshen.ledger.models import Dataset, DatasetStatus
+from jingshen.tabular import MAX_ERRORS_SHOWN, TOTAL_WORDS, RowError, TableError
+
+MEMORY_LIMIT = "512MB"
+
+# --- SQL building blocks (DuckDB dialect) ---------------------------------------------------------
+
+
+def sql_text(col: str | None) -> str:
+    return f"trim(coalesce({col}, ''))" if col else "''"
+
+
+def sql_amount_clean(col: str) -> str:
+    """'1,234.50' / '¥1234.5' / ' 12 ' -> '1234.50'-like text (separators and symbols removed).
+    Plain replace() rather than a regex: this runs on every journal line."""
+    text = f"trim(coalesce({col}, ''))"
+    for ch in (",", "，", "¥", "￥", " "):
+        text = f"replace({text}, '{ch}', '')"
+    return text
+
+
+def sql_amount_number(clean: str) -> str:
+    """The cleaned amount as an exact decimal (NULL when it is no number; 1.5E+05 from Excel is one)."""
+    return f"TRY_CAST({clean} AS DECIMAL(38,10))"
+
+
+def sql_amount_ok(clean: str, number: str) -> str:
+    return f"({clean} = '' OR {number} IS NOT NULL)"
+
+
+def sql_amount_precise(number: str) -> str:
+    """At most two decimals (trailing zeros beyond them are fine: 12.500)."""
+    return f"({number} IS NULL OR {number} = TRY_CAST({number} AS DECIMAL(18,2)))"
+
+
+def sql_amount_value(number: str) -> str:
+    return f"coalesce(TRY_CAST({number} AS DECIMAL(18,2)), 0::DECIMAL(18,2))"
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S"]
+
+
+def sql_date(col: str) -> str:
+    """A date written any common way, or an Excel serial number (days since 1899-12-30).
+    ISO dates take the fast cast; only other spellings reach strptime."""
+    fmts = ", ".join(f"'{f}'" for f in DATE_FORMATS)
+    t = sql_text(col)
+    return (
+        f"CASE WHEN TRY_CAST({t} AS DATE) IS NOT NULL AND length({t}) = 10 THEN TRY_CAST({t} AS DATE) "
+        f"WHEN regexp_full_match({t}, '[0-9]{{5}}(\\.0+)?') "
+        f"THEN DATE '1899-12-30' + CAST(CAST({t} AS DOUBLE) AS INTEGER) "
+        f"ELSE CAST(try_strptime({t}, [{fmts}]) AS DATE) END"
+    )
+
+
+def sql_int(col: str) -> str:
+    t = sql_text(col)
+    return f"coalesce(TRY_CAST({t} AS INTEGER), TRY_CAST(regexp_replace({t}, '\\.0+$', '') AS INTEGER))"
+
+
+TOTALS_SQL = "(" + ", ".join(f"'{w}'" for w in sorted(TOTAL_WORDS)) + ")"
+
+
+def sql_is_total(cols: list[str]) -> str:
+    return "(" + " OR ".join(f"replace({sql_text(c)}, ' ', '') IN {TOTALS_SQL}" for c in cols) + ")"
+
+
+def sql_is_blank(cols: list[str]) -> str:
+    return "(" + " AND ".join(f"{sql_text(c)} = ''" for c in cols) + ")"
+
+
+def connect(workdir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()  # in memory, spilling to the staging folder beyond memory_limit
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+    return con
+
+
+def scalar(con, sql: str, params=None):
+    """The single value of a one-row query (fetchall: DuckDB 2 keeps a half-read result open)."""
+    return con.execute(sql, params).fetchall()[0][0]
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    file: str
+    kind_label: str
+    rows: int = 0
+    rejected: int = 0
+    created: list[Dataset] = field(default_factory=list)
+    unchanged: list[Dataset] = field(default_factory=list)
+    rejected_errors: list[RowError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"文件「{self.file}」共 {self.rows:,} 行{self.kind_label}"]
+        if self.created:
+            parts.append("新建数据集 " + "、".join(f"{d.org.code} {d.fiscal_year} 年第 {d.version} 版" for d in self.created))
+        if self.unchanged:
+            parts.append(f"{len(self.unchanged)} 个数据集与已有版本相同，未重复导入")
+        if self.rejected:
+            parts.append(f"{self.rejected:,} 行被拒绝（详见数据质量报告）")
+        issues = sum(d.quality_issues for d in self.created)
+        if issues:
+            parts.append(f"发现 {issues:,} 个数据质量问题（账簿本身的问题，已导入并列入报告）")
+        return "；".join(parts) + "。"
+
+
+def raise_errors(con, display: str) -> None:
+    """Refuse the file if the error table has rows: first MAX_ERRORS_SHOWN by row, and the total."""
+    total = scalar(con, "SELECT count(*) FROM errors")
+    if not total:
+        return
+    rows = con.execute(f"SELECT row, col, val, reason FROM errors ORDER BY row, col LIMIT {MAX_ERRORS_SHOWN}").fetchall()
+    raise TableError([RowError(display, r, c, v, reason) for r, c, v, reason in rows], total=total)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Staged:
+    """One validated dataset in the staging folder, ready to publish."""
+
+    org: object
+    fiscal_year: int
+    folder: Path
+    rows: int
+    checksum: str
+    rejected: int
+    quality: dict[str, int]
+
+
+def publish_all(staged: list[Staged], *, kind: str, display: str, source_hash: str, actor, report: ImportReport,
+                status_partial: bool) -> None:
+    """Register new versions in one transaction, moving their folders into place inside it.
+    A dataset whose content equals its latest version is not published again."""
+    with store.publish_lock(), transaction.atomic():
+        for s in staged:
+            latest = (
+                Dataset.objects.filter(org=s.org, fiscal_year=s.fiscal_year, kind=kind).order_by("-version").first()
+            )
+            status = DatasetStatus.PARTIAL if status_partial and s.rejected else DatasetStatus.READY
+            if latest and latest.checksum == s.checksum and latest.status == status:
+                report.unchanged.append(latest)
+                continue
+            version = (latest.version + 1) if latest else 1
+            rel = store.relative_path(kind, s.fiscal_year, s.org.code, version)
+            store.publish(s.folder, rel, registered=False)
+            store.checkpoint("after-rename")
+            dataset = Dataset.objects.create(
+                org=s.org,
+                fiscal_year=s.fiscal_year,
+                kind=kind,
+                version=version,
+                status=status,
+                rows=s.rows,
+                checksum=s.checksum,
+                path=rel,
+                source_name=display,
+                source_hash=source_hash,
+                rejected_rows=s.rejected,
+                quality=s.quality,
+                quality_issues=sum(v for k, v in s.quality.items() if k != "rejected_row"),
+                imported_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            report.created.append(dataset)
+            record(
+                "ledger.import",
+                f"导入{dataset}：{s.rows:,} 行，来源「{display}」",
+                actor=actor,
+                org=s.org,
+                obj=dataset,
+            )
+        store.checkpoint("before-commit")
+
+
+ProgressFn = Callable[[float, str], None]
+
+
+def no_progress(fraction: float, stage: str) -> None:
+    return None

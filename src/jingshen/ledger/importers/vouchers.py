@@ -1,0 +1,428 @@
+"""Importing vouchers (凭证, one row per 分录) from the standard template or a 用友/金蝶 export.
+
+Format errors (the file cannot be read as the books) refuse the whole file by default, every
+one listed with file, row, column, value and reason. Problems in the books themselves
+(unbalanced vouchers, number gaps, dates outside their period, postings to non-leaf
+accounts) are audit evidence: the data is imported and they go to the quality report.
+"""
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from jingshen.ledger import store
+from jingshen.ledger.charts import chart_table
+from jingshen.ledger.importers.common import (
+    ImportReport,
+    ProgressFn,
+    Staged,
+    connect,
+    file_sha256,
+    no_progress,
+    publish_all,
+    raise_errors,
+    scalar,
+    sql_amount_clean,
+    sql_amount_number,
+    sql_amount_ok,
+    sql_amount_precise,
+    sql_amount_value,
+    sql_date,
+    sql_int,
+    sql_is_blank,
+    sql_is_total,
+    sql_text,
+)
+from jingshen.ledger.importers.source import open_source
+from jingshen.ledger.models import DatasetKind
+from jingshen.orgs.models import Org
+from jingshen.tabular import Field, RowError, TableError
+
+VOUCHER_FIELDS = [
+    Field("单位编码", required=False, aliases=("单位代码", "组织编码", "核算单位编码")),
+    Field("会计年度", required=False, aliases=("年度", "会计年", "年份")),
+    Field("会计期间", required=False, aliases=("期间", "会计月份", "月份", "月")),
+    Field("凭证日期", aliases=("日期", "制单日期", "记账日期", "业务日期")),
+    Field("凭证字", required=False, aliases=("凭证类别字", "凭证类别", "凭证类型", "类别字")),
+    Field("凭证号", aliases=("凭证编号", "凭证号码")),
+    Field("分录号", required=False, aliases=("行号", "分录序号", "分录行号")),
+    Field("摘要", required=False, aliases=("摘要说明", "凭证摘要")),
+    Field("科目编码", aliases=("科目代码", "会计科目编码", "科目编号")),
+    Field("科目名称", required=False, aliases=("会计科目名称", "科目全名")),
+    Field("借方金额", required=False, aliases=("借方", "借方发生额", "借方本币", "借方金额(本币)")),
+    Field("贷方金额", required=False, aliases=("贷方", "贷方发生额", "贷方本币", "贷方金额(本币)")),
+    Field("金额", required=False, aliases=("发生额", "本币金额")),
+    Field("借贷方向", required=False, aliases=("方向", "借贷", "借/贷")),
+    Field("往来单位", required=False, aliases=("对方单位", "往来单位名称", "收款单位", "付款单位", "对方户名")),
+    Field("结算方式", required=False, aliases=("结算方式名称",)),
+    Field("制单人", required=False, aliases=("制单", "制单人员", "录入人")),
+    Field("审核人", required=False, aliases=("审核", "审核人员", "复核人")),
+    Field("附件数", required=False, aliases=("附单据数", "附件张数", "单据数", "附件")),
+    Field("票据号", required=False, aliases=("发票号", "发票号码", "票据号码", "结算号")),
+]
+DEBIT_WORDS = ("借", "借方", "D", "Dr", "DR", "d")
+CREDIT_WORDS = ("贷", "贷方", "C", "Cr", "CR", "c")
+
+LINES_DDL = """
+CREATE TABLE lines (
+    org VARCHAR, fiscal_year INTEGER, period INTEGER, date DATE, voucher_type VARCHAR,
+    voucher_no INTEGER, line_no INTEGER, summary VARCHAR, account_code VARCHAR, account_name VARCHAR,
+    debit DECIMAL(18,2), credit DECIMAL(18,2), counterparty VARCHAR, settlement VARCHAR,
+    preparer VARCHAR, reviewer VARCHAR, attachments INTEGER, invoice_no VARCHAR, source_row BIGINT
+);
+CREATE TABLE errors (row BIGINT, col VARCHAR, val VARCHAR, reason VARCHAR, org VARCHAR, fiscal_year INTEGER);
+"""
+
+# The columns of a voucher dataset, in order (data.parquet).
+DATA_COLUMNS = (
+    "org, fiscal_year, period, date, voucher_type, voucher_no, {line_no} AS line_no, summary, account_code, "
+    "account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no, source_row"
+)
+# Files without 分录号 number the lines of each voucher in file order.
+LINE_NO_FROM_ORDER = (
+    "row_number() OVER (PARTITION BY org, fiscal_year, period, voucher_type, voucher_no ORDER BY source_row)::INTEGER"
+)
+
+
+def import_vouchers(
+    path,
+    *,
+    org: Org | None = None,
+    year: int | None = None,
+    skip_bad_rows: bool = False,
+    create_accounts: bool = False,
+    actor=None,
+    display: str | None = None,
+    progress: ProgressFn = no_progress,
+) -> ImportReport:
+    path = Path(path)
+    display = display or path.name
+    source = open_source(path, VOUCHER_FIELDS, display)
+    cols = source.header.positions
+    _check_columns(cols, org, source.header.row, display)
+    report = ImportReport(file=display, kind_label="凭证分录")
+    source_hash = file_sha256(path)
+
+    with store.staging() as workdir:
+        for _attempt in range(2):  # a second pass only when rows with a wrong cell count were found
+            con = connect(workdir)
+            con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
+            org_codes = _known_orgs(con)
+            total = source.estimated_rows
+            for batch in source.batches():
+                con.register("batch", batch)
+                _validate_batch(con, cols, org, year, create_accounts)
+                con.unregister("batch")
+                report.rows = scalar(con, "SELECT count(*) FROM lines")
+                progress(min(0.9, (report.rows + _error_rows(con)) / total * 0.9), "校验")
+            if source.invalid and source.invalid_rows is None:
+                source.locate_invalid()
+                con.close()
+                continue
+            break
+        for err in source.invalid_errors():
+            con.execute("INSERT INTO errors VALUES (?, NULL, NULL, ?, NULL, NULL)", [err.row, err.reason])
+        if scalar(con, "SELECT count(*) FROM lines") == 0 and not _error_rows(con):
+            raise TableError([RowError(display, source.header.row, None, None, "只有表头，没有数据行。")])
+        if not skip_bad_rows:
+            raise_errors(con, display)
+        if create_accounts:
+            _create_missing_accounts(con, org_codes, display, actor)
+        progress(0.92, "检查数据质量")
+        line_no = "line_no" if "分录号" in cols else LINE_NO_FROM_ORDER
+        staged = _stage_datasets(con, workdir, org_codes, line_no)
+        report.rows = sum(s.rows for s in staged)
+        report.rejected = _error_rows(con)
+        if skip_bad_rows and report.rejected:
+            rows = con.execute("SELECT row, col, val, reason FROM errors ORDER BY row LIMIT 200").fetchall()
+            report.rejected_errors = [RowError(display, r, c, v, why) for r, c, v, why in rows]
+        con.close()
+        progress(0.97, "保存")
+        publish_all(
+            staged,
+            kind=DatasetKind.VOUCHERS,
+            display=display,
+            source_hash=source_hash,
+            actor=actor,
+            report=report,
+            status_partial=skip_bad_rows,
+        )
+    progress(1.0, "完成")
+    return report
+
+
+def _check_columns(cols: dict, org: Org | None, header_row: int, display: str) -> None:
+    errors = []
+    if "单位编码" not in cols and org is None:
+        errors.append(RowError(display, header_row, "单位编码", None, "缺少「单位编码」列：请在文件中增加该列，或导入时指定单位（--org）。"))
+    has_pair = "借方金额" in cols or "贷方金额" in cols
+    has_single = "金额" in cols and "借贷方向" in cols
+    if not has_pair and not has_single:
+        errors.append(
+            RowError(display, header_row, "借方金额", None, "缺少金额列：需要「借方金额」和「贷方金额」两列，或「金额」和「借贷方向」两列。")
+        )
+    if errors:
+        raise TableError(errors)
+
+
+def _known_orgs(con) -> dict[str, Org]:
+    """Every unit, for the unit-code check, and their effective charts as table ``chart``."""
+    orgs = {o.code: o for o in Org.objects.all()}
+    con.register("orgs_arrow", pa.table({"code": list(orgs)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE orgs AS SELECT * FROM orgs_arrow")
+    return orgs
+
+
+def _chart_for(con, org_codes: dict[str, Org], wanted: list[str]) -> None:
+    missing = [c for c in wanted if c in org_codes]
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS chart (org VARCHAR, code VARCHAR, name VARCHAR, is_leaf BOOLEAN, role VARCHAR, category VARCHAR, direction VARCHAR)")
+    have = {r[0] for r in con.execute("SELECT DISTINCT org FROM chart").fetchall()}
+    todo = [org_codes[c] for c in missing if c not in have]
+    if todo:
+        con.register("chart_arrow", chart_table(todo))
+        con.execute("INSERT INTO chart SELECT org, code, name, is_leaf, role, category, direction FROM chart_arrow")
+        con.unregister("chart_arrow")
+
+
+def _error_rows(con) -> int:
+    return scalar(con, "SELECT count(DISTINCT row) FROM errors")
+
+
+def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_accounts: bool) -> None:
+    def c(name):
+        return f'"{name}"' if name in cols else None
+
+    default_org = org.code if org else ""
+    org_expr = f"CASE WHEN {sql_text(c('单位编码'))} = '' THEN '{default_org}' ELSE {sql_text(c('单位编码'))} END"
+    present = [f'"{n}"' for n in cols]
+    if c("借方金额") or c("贷方金额"):
+        d_clean, c_clean = sql_amount_clean(c("借方金额") or "NULL"), sql_amount_clean(c("贷方金额") or "NULL")
+        direction = "''"
+    else:
+        d_clean = c_clean = sql_amount_clean(c("金额"))
+        direction = sql_text(c("借贷方向"))
+    orgs_in_batch = [r[0] for r in con.execute(f"SELECT DISTINCT {org_expr} FROM batch").fetchall()]
+    _chart_for(con, {o.code: o for o in Org.objects.filter(code__in=orgs_in_batch)}, orgs_in_batch)
+
+    debit_words = ", ".join(f"'{w}'" for w in DEBIT_WORDS)
+    credit_words = ", ".join(f"'{w}'" for w in CREDIT_WORDS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE parsed AS
+        WITH t AS MATERIALIZED (
+            SELECT _row,
+                {org_expr} AS org,
+                {sql_text(c('会计年度'))} AS year_raw, {sql_int(c('会计年度')) if c('会计年度') else 'NULL::INTEGER'} AS year_col,
+                {sql_text(c('会计期间'))} AS period_raw, {sql_int(c('会计期间')) if c('会计期间') else 'NULL::INTEGER'} AS period_col,
+                {sql_text(c('凭证日期'))} AS date_raw, {sql_date(c('凭证日期'))} AS date,
+                CASE WHEN {sql_text(c('凭证字'))} = '' THEN '记' ELSE {sql_text(c('凭证字'))} END AS voucher_type,
+                {sql_text(c('凭证号'))} AS no_raw,
+                TRY_CAST(regexp_extract({sql_text(c('凭证号'))}, '([0-9]+)\\s*$', 1) AS INTEGER) AS voucher_no,
+                {sql_text(c('分录号'))} AS line_raw, {sql_int(c('分录号')) if c('分录号') else 'NULL::INTEGER'} AS line_no,
+                {sql_text(c('摘要'))} AS summary,
+                {sql_text(c('科目编码'))} AS account_code, {sql_text(c('科目名称'))} AS account_name,
+                {sql_text(c('借方金额') or c('金额'))} AS d_raw, {sql_text(c('贷方金额') or c('金额'))} AS c_raw,
+                {d_clean} AS d_clean, {c_clean} AS c_clean, {direction} AS direction,
+                {sql_amount_number(d_clean)} AS d_num, {sql_amount_number(c_clean)} AS c_num,
+                {sql_text(c('往来单位'))} AS counterparty, {sql_text(c('结算方式'))} AS settlement,
+                {sql_text(c('制单人'))} AS preparer, {sql_text(c('审核人'))} AS reviewer,
+                {sql_text(c('附件数'))} AS attach_raw, {sql_int(c('附件数')) if c('附件数') else 'NULL::INTEGER'} AS attachments,
+                {sql_text(c('票据号'))} AS invoice_no
+            FROM batch
+            WHERE NOT {sql_is_blank(present)}
+              AND NOT ({sql_text(c('科目编码'))} = '' AND {sql_is_total([p for p in present])})
+        ), u AS MATERIALIZED (
+            SELECT t.*,
+                coalesce(year_col, {year if year else 'NULL'}, year(date))::INTEGER AS fiscal_year,
+                coalesce(period_col, month(date))::INTEGER AS period,
+                {sql_amount_ok('d_clean', 'd_num')} AS d_ok, {sql_amount_ok('c_clean', 'c_num')} AS c_ok,
+                {sql_amount_precise('d_num')} AS d_precise, {sql_amount_precise('c_num')} AS c_precise
+            FROM t
+        ), v AS (
+            SELECT u.*,
+                CASE WHEN direction = '' OR direction IN ({debit_words}) THEN {sql_amount_value('d_num')}
+                     ELSE 0::DECIMAL(18,2) END AS debit,
+                CASE WHEN direction = '' OR direction IN ({credit_words}) THEN {sql_amount_value('c_num')}
+                     ELSE 0::DECIMAL(18,2) END AS credit
+            FROM u
+        )
+        SELECT v.*, o.code IS NOT NULL AS org_known, a.code IS NOT NULL AS account_known
+        FROM v
+        LEFT JOIN orgs o ON o.code = v.org
+        LEFT JOIN chart a ON a.org = v.org AND a.code = v.account_code
+        """
+    )
+    checks = [
+        ("单位编码", "org = ''", "org", "'单位编码不能为空。'"),
+        ("单位编码", "org <> '' AND NOT org_known", "org", "'单位编码在系统中不存在，请先导入单位。'"),
+        ("会计年度", "year_raw <> '' AND (year_col IS NULL OR year_col NOT BETWEEN 1990 AND 2100)", "year_raw", "'会计年度应为四位年份。'"),
+        ("凭证日期", "date IS NULL", "date_raw",
+         "'无法识别的日期（支持 2025-01-09、2025/1/9、20250109、2025年1月9日 或 Excel 日期序号），或该日期不存在。'"),
+        ("凭证日期", "date IS NOT NULL AND fiscal_year IS NOT NULL AND year(date) <> fiscal_year", "date_raw",
+         "'凭证日期不在会计年度 ' || fiscal_year || ' 年内。'"),
+        ("会计期间", "period_raw <> '' AND (period_col IS NULL OR period_col NOT BETWEEN 1 AND 12)", "period_raw",
+         "'会计期间应为 1～12 的整数。'"),
+        ("凭证号", "voucher_no IS NULL", "no_raw", "'凭证号应为数字（可带前缀，如 记-0012）。'"),
+        ("分录号", "line_raw <> '' AND line_no IS NULL", "line_raw", "'分录号应为整数。'"),
+        ("科目编码", "account_code = ''", "account_code", "'科目编码不能为空。'"),
+        ("附件数", "attach_raw <> '' AND (attachments IS NULL OR attachments < 0)", "attach_raw", "'附件数应为不小于 0 的整数。'"),
+    ]
+    if not create_accounts:
+        checks.append(
+            ("科目编码", "account_code <> '' AND org_known AND NOT account_known", "account_code",
+             "'科目编码不在单位 ' || org || ' 的科目表中（请先导入科目表，或导入时选择自动新增科目）。'")
+        )
+    if org is not None and c("单位编码"):
+        checks.append(("单位编码", f"org <> '{org.code}'", "org", f"'与指定的单位 {org.code} 不一致。'"))
+    if year is not None and c("会计年度"):
+        checks.append(("会计年度", f"year_col IS NOT NULL AND year_col <> {int(year)}", "year_raw", f"'与指定的会计年度 {int(year)} 不一致。'"))
+    if direction == "''":
+        d_col, c_col = ("借方金额", "贷方金额")
+        checks += [
+            (d_col, "NOT d_ok", "d_raw", "'金额无法识别。'"),
+            (c_col, "NOT c_ok", "c_raw", "'金额无法识别。'"),
+            (d_col, "d_ok AND NOT d_precise", "d_raw", "'金额最多保留两位小数。'"),
+            (c_col, "c_ok AND NOT c_precise", "c_raw", "'金额最多保留两位小数。'"),
+            (d_col, "d_ok AND c_ok AND debit <> 0 AND credit <> 0", "d_raw || ' / ' || c_raw", "'同一分录的借方和贷方不能同时有金额。'"),
+            (d_col, "d_ok AND c_ok AND debit = 0 AND credit = 0", "d_raw || ' / ' || c_raw",
+             "'借方和贷方都没有金额（空白或 0 视为没有金额）。'"),
+        ]
+    else:
+        checks += [
+            ("金额", "NOT d_ok", "d_raw", "'金额无法识别。'"),
+            ("金额", "d_ok AND NOT d_precise", "d_raw", "'金额最多保留两位小数。'"),
+            ("借贷方向", f"direction NOT IN ({debit_words}, {credit_words})", "direction", "'借贷方向应为“借”或“贷”。'"),
+            ("金额", f"d_ok AND direction IN ({debit_words}, {credit_words}) AND debit = 0 AND credit = 0", "d_raw",
+             "'金额为空或为 0。'"),
+        ]
+    union = " UNION ALL ".join(
+        f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM parsed WHERE {cond}"
+        for label, cond, value, reason in checks
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_errors AS {union}")
+    con.execute("INSERT INTO errors SELECT * FROM batch_errors")
+    con.execute(
+        """
+        INSERT INTO lines
+        SELECT org, fiscal_year, period, date, voucher_type, voucher_no, line_no, summary, account_code,
+               account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments,
+               invoice_no, _row
+        FROM parsed
+        WHERE _row NOT IN (SELECT _row FROM batch_errors)
+        """
+    )
+
+
+def _create_missing_accounts(con, org_codes: dict[str, Org], display: str, actor) -> None:
+    from jingshen.ledger.charts import add_unit_accounts
+
+    rows = con.execute(
+        """
+        SELECT l.org, l.account_code, min(l.account_name), min(l.source_row)
+        FROM lines l LEFT JOIN chart a ON a.org = l.org AND a.code = l.account_code
+        WHERE a.code IS NULL GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    ).fetchall()
+    by_org: dict[str, list] = {}
+    for org_code, code, name, row in rows:
+        by_org.setdefault(org_code, []).append((code, name, row))
+    errors = []
+    for org_code, accounts in by_org.items():
+        errors += add_unit_accounts(org_codes[org_code], accounts, display=display, actor=actor)
+    if errors:
+        raise TableError(errors)
+    con.execute("DELETE FROM chart WHERE org IN (SELECT unnest(?))", [list(by_org)])
+    _chart_for(con, org_codes, list(by_org))
+
+
+QUALITY_SQL = """
+CREATE OR REPLACE TEMP TABLE quality AS
+WITH v AS (
+    SELECT org, fiscal_year, period, voucher_type, voucher_no, sum(debit) AS d, sum(credit) AS c,
+           min(date) AS first_date, max(date) AS last_date, min(source_row) AS row
+    FROM lines GROUP BY ALL
+), numbered AS (
+    SELECT DISTINCT org, fiscal_year, period, voucher_type, voucher_no FROM lines
+), gaps AS (
+    SELECT *, lag(voucher_no) OVER (PARTITION BY org, fiscal_year, period, voucher_type ORDER BY voucher_no) AS prev
+    FROM numbered
+)
+SELECT org, fiscal_year, 'unbalanced_voucher' AS issue, period, voucher_type, voucher_no, row AS source_row,
+       '凭证 ' || voucher_type || '-' || voucher_no || '（第 ' || period || ' 期）借方合计 ' || d || ' 元，贷方合计 '
+       || c || ' 元，相差 ' || (d - c) || ' 元。' AS message
+FROM v WHERE d <> c
+UNION ALL
+SELECT org, fiscal_year, 'voucher_conflict', period, voucher_type, voucher_no, row,
+       '凭证 ' || voucher_type || '-' || voucher_no || '（第 ' || period || ' 期）的分录日期不一致（' || first_date
+       || ' 至 ' || last_date || '），可能是两张凭证用了同一编号。'
+FROM v WHERE first_date <> last_date
+UNION ALL
+SELECT org, fiscal_year, 'voucher_gap', period, voucher_type, voucher_no, NULL,
+       '第 ' || period || ' 期「' || voucher_type || '」字凭证缺号：'
+       || CASE WHEN voucher_no - prev = 2 THEN (prev + 1)::VARCHAR ELSE (prev + 1) || '～' || (voucher_no - 1) END || '。'
+FROM gaps WHERE voucher_no - prev > 1
+UNION ALL
+SELECT org, fiscal_year, 'date_outside_period', period, voucher_type, voucher_no, source_row,
+       '凭证 ' || voucher_type || '-' || voucher_no || ' 的日期 ' || date || ' 不在第 ' || period || ' 期。'
+FROM (SELECT DISTINCT ON (org, fiscal_year, period, voucher_type, voucher_no) * FROM lines WHERE month(date) <> period
+      ORDER BY org, fiscal_year, period, voucher_type, voucher_no, source_row)
+UNION ALL
+SELECT l.org, l.fiscal_year, 'non_leaf_account', l.period, l.voucher_type, l.voucher_no, l.source_row,
+       '记账到非末级科目 ' || l.account_code || ' ' || a.name || '。'
+FROM lines l JOIN chart a ON a.org = l.org AND a.code = l.account_code WHERE NOT a.is_leaf
+UNION ALL
+SELECT org, fiscal_year, 'rejected_row', NULL, NULL, NULL, row,
+       '被拒绝的行（' || coalesce(col, '整行') || '）：' || reason || coalesce('（值“' || val || '”）', '')
+FROM errors
+"""
+
+QUALITY_LABELS = {
+    "unbalanced_voucher": "借贷不平衡的凭证",
+    "voucher_conflict": "同号凭证日期不一致",
+    "voucher_gap": "凭证断号",
+    "date_outside_period": "日期不在所属期间",
+    "non_leaf_account": "记账到非末级科目",
+    "rejected_row": "被拒绝的行",
+}
+
+
+def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str) -> list[Staged]:
+    con.execute(QUALITY_SQL)
+    keys = con.execute("SELECT org, fiscal_year, count(*) FROM lines GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    staged = []
+    for org_code, year, rows in keys:
+        folder = workdir / f"ds-{org_code}-{year}"
+        folder.mkdir()
+        where = f"org = '{org_code}' AND fiscal_year = {int(year)}"
+        con.execute(
+            f"COPY (SELECT {DATA_COLUMNS.format(line_no=line_no)} FROM lines WHERE {where}) "
+            f"TO '{folder / 'data.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        con.execute(
+            f"COPY (SELECT account_code, period, sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit, "
+            f"count(*) AS lines FROM lines WHERE {where} GROUP BY ALL ORDER BY account_code, period) "
+            f"TO '{folder / 'summary.parquet'}' (FORMAT parquet)"
+        )
+        con.execute(
+            f"COPY (SELECT issue, period, voucher_type, voucher_no, source_row, message FROM quality WHERE {where} "
+            f"ORDER BY issue, period, voucher_type, voucher_no, source_row) TO '{folder / 'quality.parquet'}' (FORMAT parquet)"
+        )
+        checksum = scalar(
+            con,
+            f"SELECT count(*) || '-' || sum(hash(period, date, voucher_type, voucher_no, line_no, summary, account_code, "
+            f"account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no))::HUGEINT "
+            f"FROM read_parquet('{folder / 'data.parquet'}')",
+        )
+        quality = dict(con.execute(f"SELECT issue, count(*) FROM quality WHERE {where} GROUP BY 1").fetchall())
+        staged.append(
+            Staged(
+                org=org_codes[org_code],
+                fiscal_year=int(year),
+                folder=folder,
+                rows=int(rows),
+                checksum=str(checksum),
+                rejected=int(quality.get("rejected_row", 0)),
+                quality={k: int(v) for k, v in quality.items()},
+            )
+        )
+    return staged

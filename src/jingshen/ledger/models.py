@@ -1,0 +1,109 @@
+"""Charts of accounts and the dataset catalogue.
+
+Ledger-scale data (journal lines, balances) lives in Parquet files under
+JINGSHEN_HOME/datasets (see ``jingshen.ledger.store``); the database holds only the
+catalogue: which dataset versions exist, for which unit and year, and whether they are ready.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from jingshen.ledger.roles import AccountRole, Category
+
+
+class Chart(models.Model):
+    """A chart of accounts: the default (standard) chart, or one unit's own chart."""
+
+    name = models.CharField("科目表名称", max_length=100)
+    org = models.OneToOneField(
+        "orgs.Org", verbose_name="所属单位", null=True, blank=True, on_delete=models.PROTECT, related_name="chart"
+    )
+    is_default = models.BooleanField("默认科目表", default=False)
+    # A unit chart normally adds detail accounts to the default chart; a standalone one replaces it.
+    extends_default = models.BooleanField("在默认科目表基础上扩展", default=True)
+    source_name = models.CharField("来源文件", max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "科目表"
+        verbose_name_plural = "科目表"
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="one_default_chart")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RoleStatus(models.TextChoices):
+    BUILTIN = "builtin", "标准科目表"
+    INHERITED = "inherited", "继承上级科目"
+    SUGGESTED = "suggested", "系统建议，待确认"
+    CONFIRMED = "confirmed", "已确认"
+    NONE = "none", "未设置"
+
+
+class Account(models.Model):
+    chart = models.ForeignKey(Chart, on_delete=models.CASCADE, related_name="accounts")
+    code = models.CharField("科目编码", max_length=40)
+    name = models.CharField("科目名称", max_length=100)
+    category = models.CharField("科目类别", max_length=16, choices=Category.choices)
+    direction = models.CharField("余额方向", max_length=1, choices=[("D", "借"), ("C", "贷")])
+    parent_code = models.CharField("上级科目编码", max_length=40, blank=True)
+    is_leaf = models.BooleanField("末级科目", default=True)
+    role = models.CharField("科目角色", max_length=40, choices=AccountRole.choices, blank=True)
+    role_status = models.CharField("角色来源", max_length=16, choices=RoleStatus.choices, default=RoleStatus.NONE)
+
+    class Meta:
+        verbose_name = "会计科目"
+        verbose_name_plural = "会计科目"
+        ordering = ["chart", "code"]
+        constraints = [models.UniqueConstraint(fields=["chart", "code"], name="account_code_unique_in_chart")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class DatasetKind(models.TextChoices):
+    VOUCHERS = "vouchers", "凭证"
+    BALANCES = "balances", "科目余额"
+
+
+class DatasetStatus(models.TextChoices):
+    READY = "ready", "完整"
+    PARTIAL = "partial", "部分导入（有被拒绝的行）"
+
+
+class Dataset(models.Model):
+    """One version of one unit's data of one kind for one fiscal year. A row here marks the
+    Parquet folder at ``path`` complete and readable; folders without a row are leftovers of
+    an interrupted import and are never read."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="datasets")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    kind = models.CharField("数据类型", max_length=16, choices=DatasetKind.choices)
+    version = models.PositiveIntegerField("版本")
+    status = models.CharField("状态", max_length=16, choices=DatasetStatus.choices, default=DatasetStatus.READY)
+    rows = models.PositiveIntegerField("行数")
+    checksum = models.CharField("内容校验值", max_length=64)
+    path = models.CharField("存储位置", max_length=500)  # relative to the dataset root
+    source_name = models.CharField("来源文件", max_length=255)
+    source_hash = models.CharField("来源文件 SHA-256", max_length=64)
+    rejected_rows = models.PositiveIntegerField("被拒绝的行", default=0)
+    quality = models.JSONField("数据质量摘要", default=dict)  # issue kind -> count
+    quality_issues = models.PositiveIntegerField("数据质量问题数", default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "数据集"
+        verbose_name_plural = "数据集"
+        ordering = ["org__code", "-fiscal_year", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "fiscal_year", "kind", "version"], name="dataset_version_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.org.name} {self.fiscal_year} 年{self.get_kind_display()} 第 {self.version} 版"
