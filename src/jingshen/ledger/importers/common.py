@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from django.db import transaction
 
 from jingshen.activity.services import record
 from jingshen.ledger import store
+from jingshen.ledger.charts import chart_table
 from jingshen.ledger.models import Dataset, DatasetStatus
+from jingshen.orgs.models import Org
 from jingshen.tabular import MAX_ERRORS_SHOWN, TOTAL_WORDS, RowError, TableError
 
 MEMORY_LIMIT = "512MB"
@@ -97,6 +100,29 @@ def connect(workdir: Path) -> duckdb.DuckDBPyConnection:
 def scalar(con, sql: str, params=None):
     """The single value of a one-row query (fetchall: DuckDB 2 keeps a half-read result open)."""
     return con.execute(sql, params).fetchall()[0][0]
+
+
+def load_orgs(con) -> dict[str, Org]:
+    """Every unit, for the unit-code check, and their effective charts as table ``chart``."""
+    orgs = {o.code: o for o in Org.objects.all()}
+    con.register("orgs_arrow", pa.table({"code": list(orgs)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
+    return orgs
+
+
+def load_charts(con, org_codes: dict[str, Org], wanted: list[str]) -> None:
+    missing = [c for c in wanted if c in org_codes]
+    """Add the effective charts of the wanted units (not loaded yet) to table ``chart``."""
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS chart (org VARCHAR, code VARCHAR, name VARCHAR, is_leaf BOOLEAN, "
+        "role VARCHAR, category VARCHAR, direction VARCHAR)"
+    ).fetchall()
+    have = {r[0] for r in con.execute("SELECT DISTINCT org FROM chart").fetchall()}
+    todo = [org_codes[c] for c in missing if c not in have]
+    if todo:
+        con.register("chart_arrow", chart_table(todo))
+        con.execute("INSERT INTO chart SELECT org, code, name, is_leaf, role, category, direction FROM chart_arrow").fetchall()
+        con.unregister("chart_arrow")
 
 
 # --- results ---------------------------------------------------------------------------------------

@@ -8,16 +8,15 @@ accounts) are audit evidence: the data is imported and they go to the quality re
 
 from pathlib import Path
 
-import pyarrow as pa
-
 from jingshen.ledger import store
-from jingshen.ledger.charts import chart_table
 from jingshen.ledger.importers.common import (
     ImportReport,
     ProgressFn,
     Staged,
     connect,
     file_sha256,
+    load_charts,
+    load_orgs,
     no_progress,
     publish_all,
     raise_errors,
@@ -107,7 +106,7 @@ def import_vouchers(
         for _attempt in range(2):  # a second pass only when rows with a wrong cell count were found
             con = connect(workdir)
             con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
-            org_codes = _known_orgs(con)
+            org_codes = load_orgs(con)
             total = source.estimated_rows
             for batch in source.batches():
                 con.register("batch", batch)
@@ -165,25 +164,6 @@ def _check_columns(cols: dict, org: Org | None, header_row: int, display: str) -
         raise TableError(errors)
 
 
-def _known_orgs(con) -> dict[str, Org]:
-    """Every unit, for the unit-code check, and their effective charts as table ``chart``."""
-    orgs = {o.code: o for o in Org.objects.all()}
-    con.register("orgs_arrow", pa.table({"code": list(orgs)}))
-    con.execute("CREATE OR REPLACE TEMP TABLE orgs AS SELECT * FROM orgs_arrow")
-    return orgs
-
-
-def _chart_for(con, org_codes: dict[str, Org], wanted: list[str]) -> None:
-    missing = [c for c in wanted if c in org_codes]
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS chart (org VARCHAR, code VARCHAR, name VARCHAR, is_leaf BOOLEAN, role VARCHAR, category VARCHAR, direction VARCHAR)")
-    have = {r[0] for r in con.execute("SELECT DISTINCT org FROM chart").fetchall()}
-    todo = [org_codes[c] for c in missing if c not in have]
-    if todo:
-        con.register("chart_arrow", chart_table(todo))
-        con.execute("INSERT INTO chart SELECT org, code, name, is_leaf, role, category, direction FROM chart_arrow")
-        con.unregister("chart_arrow")
-
-
 def _error_rows(con) -> int:
     return scalar(con, "SELECT count(DISTINCT row) FROM errors")
 
@@ -202,7 +182,7 @@ def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_a
         d_clean = c_clean = sql_amount_clean(c("金额"))
         direction = sql_text(c("借贷方向"))
     orgs_in_batch = [r[0] for r in con.execute(f"SELECT DISTINCT {org_expr} FROM batch").fetchall()]
-    _chart_for(con, {o.code: o for o in Org.objects.filter(code__in=orgs_in_batch)}, orgs_in_batch)
+    load_charts(con, {o.code: o for o in Org.objects.filter(code__in=orgs_in_batch)}, orgs_in_batch)
 
     debit_words = ", ".join(f"'{w}'" for w in DEBIT_WORDS)
     credit_words = ", ".join(f"'{w}'" for w in CREDIT_WORDS)
@@ -332,7 +312,7 @@ def _create_missing_accounts(con, org_codes: dict[str, Org], display: str, actor
     if errors:
         raise TableError(errors)
     con.execute("DELETE FROM chart WHERE org IN (SELECT unnest(?))", [list(by_org)])
-    _chart_for(con, org_codes, list(by_org))
+    load_charts(con, org_codes, list(by_org))
 
 
 QUALITY_SQL = """
