@@ -93,3 +93,11 @@ def _own_home(settings, tmp_path):
     # rolled back after a test, files are not.
     settings.HOME = tmp_path / "jingshen-home"
     settings.HOME.mkdir()
+    settings.MEDIA_ROOT = settings.HOME / "files"
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    # Background tasks run inline in tests; tests/ledger/test_collect.py also drives the real
+    # database queue with its worker.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

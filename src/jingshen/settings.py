@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "jingshen.activity",
     "jingshen.orgs",
     "jingshen.accounts",
@@ -167,6 +169,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- background tasks (imports, screening runs, report builds) -------------------------------
+# A database-backed queue: no broker needed. `jingshen serve` starts a worker beside the web
+# server; `jingshen db_worker` runs one on its own.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads stream to a temporary file
 
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("jingshen.portal.urls")),
     path("accounts/", include("jingshen.accounts.urls")),
     path("orgs/", include("jingshen.orgs.urls")),
+    path("collect/", include("jingshen.ledger.urls_collect")),
     path("api/v1/", include("jingshen.api.urls")),
     path(
         "healthz",

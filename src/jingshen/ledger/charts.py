@@ -176,15 +176,15 @@ def effective_accounts(org) -> dict[str, dict]:
 
 
 def _effective_charts(orgs) -> dict[str, dict[str, dict]]:
-    fields = ("code", "name", "category", "direction", "parent_code", "role")
-    default = {a["code"]: a for a in default_chart().accounts.values(*fields)}
+    fields = ("code", "name", "category", "direction", "parent_code", "role", "role_status")
+    default = {a["code"]: a | {"own": False} for a in default_chart().accounts.values(*fields)}
     own_charts = {c.org_id: c for c in Chart.objects.filter(org__in=orgs)}
     result = {}
     for org in orgs:
         own = own_charts.get(org.pk)
         accounts = {} if own and not own.extends_default else {code: dict(a) for code, a in default.items()}
         if own:
-            accounts.update({a["code"]: a for a in own.accounts.values(*fields)})
+            accounts.update({a["code"]: a | {"own": True} for a in own.accounts.values(*fields)})
         parents = {a["parent_code"] for a in accounts.values()}
         for code, a in accounts.items():
             a["is_leaf"] = code not in parents
@@ -245,3 +245,44 @@ def add_unit_accounts(org, accounts: list[tuple[str, str, int]], *, display: str
             obj=chart,
         )
     return []
+
+
+def account_roles_for(org) -> list[dict]:
+    """The unit's effective accounts with their roles, for the confirmation page."""
+    labels = dict(RoleStatus.choices)
+    accounts = sorted(effective_accounts(org).values(), key=lambda a: a["code"])
+    for a in accounts:
+        a["status_label"] = labels[a["role_status"]]
+        a["needs_confirmation"] = a["role_status"] in (RoleStatus.SUGGESTED, RoleStatus.NONE)
+    return accounts
+
+
+def confirm_roles(org, choices: dict[str, str], *, actor=None) -> int:
+    """Set (and confirm) the roles of a unit's accounts: ``choices`` maps account code to role
+    ('' for none). A default-chart account gets a unit-level override only if its role changes."""
+    effective = effective_accounts(org)
+    unknown = [c for c in choices if c not in effective]
+    bad = [r for r in choices.values() if r and r not in AccountRole.values]
+    if unknown or bad:
+        raise ValueError("提交的科目或角色无效，请刷新页面后重试。")
+    changed = []
+    with transaction.atomic():
+        chart = Chart.objects.filter(org=org).first()
+        for code, role in choices.items():
+            a = effective[code]
+            if a["own"]:
+                if a["role"] != role or a["role_status"] != RoleStatus.CONFIRMED:
+                    Account.objects.filter(chart=chart, code=code).update(role=role, role_status=RoleStatus.CONFIRMED)
+                    changed.append(code)
+            elif a["role"] != role:
+                if chart is None:
+                    chart = Chart.objects.create(org=org, name=f"{org.name}科目表")
+                Account.objects.create(
+                    chart=chart, code=code, name=a["name"], category=a["category"], direction=a["direction"],
+                    parent_code=a["parent_code"], is_leaf=a["is_leaf"], role=role, role_status=RoleStatus.CONFIRMED,
+                )
+                changed.append(code)
+        if changed:
+            record("ledger.confirm_roles", f"确认 {org.name} 的科目角色：{'、'.join(changed)}", actor=actor, org=org,
+                   codes=changed)
+    return len(changed)

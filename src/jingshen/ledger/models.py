@@ -107,3 +107,52 @@ class Dataset(models.Model):
 
     def __str__(self):
         return f"{self.org.name} {self.fiscal_year} 年{self.get_kind_display()} 第 {self.version} 版"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "导入中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "被拒绝"
+
+
+class ImportKind(models.TextChoices):
+    VOUCHERS = "vouchers", "凭证"
+    BALANCES = "balances", "科目余额"
+    ACCOUNTS = "accounts", "科目表"
+
+
+class ImportJob(models.Model):
+    """One upload on the 数据采集 page, run as a background task. The uploaded file is kept
+    (with its SHA-256) as the source document of the datasets it produced."""
+
+    kind = models.CharField("数据类型", max_length=16, choices=ImportKind.choices)
+    file = models.FileField("文件", upload_to="uploads/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    org = models.ForeignKey(
+        "orgs.Org", verbose_name="指定单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fiscal_year = models.PositiveSmallIntegerField("指定年度", null=True, blank=True)
+    skip_bad_rows = models.BooleanField("跳过错误行", default=False)
+    create_accounts = models.BooleanField("自动新增明细科目", default=False)
+    status = models.CharField("状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField("进度", default=0)
+    stage = models.CharField("阶段", max_length=50, blank=True)
+    summary = models.TextField("结果", blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)  # first errors, as RowError.as_dict()
+    error_total = models.PositiveIntegerField("错误总数", default=0)
+    datasets = models.ManyToManyField(Dataset, verbose_name="生成的数据集", blank=True, related_name="jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    # The unit whose staff may see this job: the uploader's unit.
+    owner_org = models.ForeignKey("orgs.Org", verbose_name="上传单位", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}导入 #{self.pk}（{self.original_name}）"

@@ -10,7 +10,9 @@ The working system is 下审一级 (统一领导、分级管理、分级负责�
   roles (经审负责人, 审计组长, 审计员);
 * a cross-audit grant (交叉互审) lets a user — or the audit staff of a unit — of another branch
   see and audit exactly one unit (not its subtree) from ``valid_from`` to ``valid_until``;
-* 系统管理员 manages units and users of their own subtree.
+* 系统管理员 manages units and users of their own subtree;
+* data may be imported (数据采集) by audit staff and administrators for their subtree, and by
+  an auditee contact for their own unit.
 
 Every view, command and API endpoint goes through these helpers: ``visible_orgs`` /
 ``restrict`` for lists, ``get_org_for_user`` (404 on foreign units) for single objects.
@@ -28,7 +30,8 @@ from jingshen.orgs.models import CrossAuditGrant, Org
 VIEW = "view"
 AUDIT = "audit"
 MANAGE = "manage"
-ACTIONS = (VIEW, AUDIT, MANAGE)
+IMPORT = "import"
+ACTIONS = (VIEW, AUDIT, MANAGE, IMPORT)
 
 SUBTREE_VIEW_ROLES = frozenset(
     {RoleCode.ADMIN, RoleCode.DIRECTOR, RoleCode.TEAM_LEAD, RoleCode.AUDITOR, RoleCode.LEADER}
@@ -76,6 +79,11 @@ def orgs_for(user, action: str = VIEW, today: datetime.date | None = None) -> Qu
     elif action == MANAGE:
         if roles & MANAGE_ROLES:
             q = Q(path__startswith=own.path)
+    elif action == IMPORT:
+        if roles & (AUDIT_ROLES | MANAGE_ROLES):
+            q = Q(path__startswith=own.path)
+        elif RoleCode.AUDITEE_CONTACT in roles:
+            q = Q(pk=own.pk)
     # A grant opens exactly its target unit: to view, and to audit for audit staff.
     if action == VIEW or (action == AUDIT and roles & AUDIT_ROLES):
         q |= Q(pk__in=active_grants(user, today).values("target_id"))

@@ -7,6 +7,5 @@ def menu(request):
     current = "portal"
     if match is not None:
         current = match.kwargs.get("section") or getattr(match, "app_name", None) or "portal"
-        if current == "orgs":
-            current = "portal"
+        current = {"orgs": "portal"}.get(current, current)
     return {"menu_sections": SECTIONS, "menu_current": current}

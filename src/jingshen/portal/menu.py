@@ -14,13 +14,7 @@ class Section:
 
 SECTIONS = [
     Section("portal", "门户", "portal:home", True, ""),
-    Section(
-        "collect",
-        "数据采集",
-        "portal:section",
-        False,
-        "按标准模板或用友、金蝶导出文件采集科目表、凭证、余额，自动校验并生成数据质量报告。",
-    ),
+    Section("collect", "数据采集", "collect:index", True, ""),
     Section("ledger", "查账", "portal:section", False, "科目余额表、明细账、凭证、序时账及穿透查询。"),
     Section(
         "screening",

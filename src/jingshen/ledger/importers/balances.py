@@ -16,6 +16,7 @@ from jingshen.ledger.importers.common import (
     file_sha256,
     load_charts,
     load_orgs,
+    unknown_org_reason,
     no_progress,
     publish_all,
     raise_errors,
@@ -66,6 +67,7 @@ def import_balances(
     org: Org | None = None,
     year: int | None = None,
     skip_bad_rows: bool = False,
+    allowed_orgs: set[str] | None = None,
     actor=None,
     display: str | None = None,
     progress: ProgressFn = no_progress,
@@ -79,10 +81,10 @@ def import_balances(
     with store.staging() as workdir:
         con = connect(workdir)
         con.execute(DDL).fetchall()
-        org_codes = load_orgs(con)
+        org_codes = load_orgs(con, allowed_orgs)
         for batch in source.batches():
             con.register("batch", batch)
-            _validate_batch(con, cols, org, year)
+            _validate_batch(con, cols, org, year, allowed_orgs)
             con.unregister("batch")
         if source.invalid:
             source.locate_invalid()
@@ -116,7 +118,7 @@ def _check_columns(cols, org, year, header_row, display) -> None:
         raise TableError(errors)
 
 
-def _validate_batch(con, cols: dict, org: Org | None, year: int | None) -> None:
+def _validate_batch(con, cols: dict, org: Org | None, year: int | None, allowed) -> None:
     def c(name):
         return f'"{name}"' if name in cols else None
 
@@ -162,7 +164,7 @@ def _validate_batch(con, cols: dict, org: Org | None, year: int | None) -> None:
     ).fetchall()
     checks += [
         ("单位编码", "org = ''", "org", "'单位编码不能为空。'"),
-        ("单位编码", "org <> '' AND NOT org_known", "org", "'单位编码在系统中不存在，请先导入单位。'"),
+        ("单位编码", "org <> '' AND NOT org_known", "org", unknown_org_reason(allowed)),
         ("会计年度", "fiscal_year IS NULL OR fiscal_year NOT BETWEEN 1990 AND 2100", "year_raw", "'会计年度应为四位年份。'"),
         ("科目编码", "account_code = ''", "account_code", "'科目编码不能为空。'"),
         ("科目编码", "account_code <> '' AND org_known AND NOT account_known", "account_code",

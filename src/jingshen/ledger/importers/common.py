@@ -102,12 +102,19 @@ def scalar(con, sql: str, params=None):
     return con.execute(sql, params).fetchall()[0][0]
 
 
-def load_orgs(con) -> dict[str, Org]:
-    """Every unit, for the unit-code check, and their effective charts as table ``chart``."""
-    orgs = {o.code: o for o in Org.objects.all()}
-    con.register("orgs_arrow", pa.table({"code": list(orgs)}))
+def load_orgs(con, allowed: set[str] | None = None) -> dict[str, Org]:
+    """The units rows may belong to, as table ``orgs``: every unit, or only ``allowed`` (the
+    importing user's scope); a row of any other unit is a format error."""
+    orgs = {o.code: o for o in Org.objects.all() if allowed is None or o.code in allowed}
+    con.register("orgs_arrow", pa.table({"code": pa.array(list(orgs), pa.string())}))
     con.execute("CREATE OR REPLACE TEMP TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
     return orgs
+
+
+def unknown_org_reason(allowed: set[str] | None) -> str:
+    if allowed is None:
+        return "'单位编码在系统中不存在，请先导入单位。'"
+    return "'单位编码不存在，或不在您的导入权限范围内。'"
 
 
 def load_charts(con, org_codes: dict[str, Org], wanted: list[str]) -> None:
@@ -141,7 +148,9 @@ class ImportReport:
     def summary(self) -> str:
         parts = [f"文件「{self.file}」共 {self.rows:,} 行{self.kind_label}"]
         if self.created:
-            parts.append("新建数据集 " + "、".join(f"{d.org.code} {d.fiscal_year} 年第 {d.version} 版" for d in self.created))
+            shown = "、".join(f"{d.org.code} {d.fiscal_year} 年第 {d.version} 版" for d in self.created[:5])
+            more = f"等 {len(self.created)} 个" if len(self.created) > 5 else ""
+            parts.append(f"新建数据集 {shown}{more}")
         if self.unchanged:
             parts.append(f"{len(self.unchanged)} 个数据集与已有版本相同，未重复导入")
         if self.rejected:

@@ -17,6 +17,7 @@ from jingshen.ledger.importers.common import (
     file_sha256,
     load_charts,
     load_orgs,
+    unknown_org_reason,
     no_progress,
     publish_all,
     raise_errors,
@@ -89,6 +90,7 @@ def import_vouchers(
     org: Org | None = None,
     year: int | None = None,
     skip_bad_rows: bool = False,
+    allowed_orgs: set[str] | None = None,
     create_accounts: bool = False,
     actor=None,
     display: str | None = None,
@@ -106,11 +108,11 @@ def import_vouchers(
         for _attempt in range(2):  # a second pass only when rows with a wrong cell count were found
             con = connect(workdir)
             con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
-            org_codes = load_orgs(con)
+            org_codes = load_orgs(con, allowed_orgs)
             total = source.estimated_rows
             for batch in source.batches():
                 con.register("batch", batch)
-                _validate_batch(con, cols, org, year, create_accounts)
+                _validate_batch(con, cols, org, year, create_accounts, allowed_orgs)
                 con.unregister("batch")
                 report.rows = scalar(con, "SELECT count(*) FROM lines")
                 progress(min(0.9, (report.rows + _error_rows(con)) / total * 0.9), "校验")
@@ -168,7 +170,7 @@ def _error_rows(con) -> int:
     return scalar(con, "SELECT count(DISTINCT row) FROM errors")
 
 
-def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_accounts: bool) -> None:
+def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_accounts: bool, allowed) -> None:
     def c(name):
         return f'"{name}"' if name in cols else None
 
@@ -234,7 +236,7 @@ def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_a
     )
     checks = [
         ("单位编码", "org = ''", "org", "'单位编码不能为空。'"),
-        ("单位编码", "org <> '' AND NOT org_known", "org", "'单位编码在系统中不存在，请先导入单位。'"),
+        ("单位编码", "org <> '' AND NOT org_known", "org", unknown_org_reason(allowed)),
         ("会计年度", "year_raw <> '' AND (year_col IS NULL OR year_col NOT BETWEEN 1990 AND 2100)", "year_raw", "'会计年度应为四位年份。'"),
         ("凭证日期", "date IS NULL", "date_raw",
          "'无法识别的日期（支持 2025-01-09、2025/1/9、20250109、2025年1月9日 或 Excel 日期序号），或该日期不存在。'"),

@@ -1,13 +1,15 @@
 from django.conf import settings
 
-from jingshen.commands import JingshenCommand
+from jingshen.commands import JingshenCommand, progress_bar
+from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
 from jingshen.demo.orgs import write_orgs_csv
+from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、约 150 个基层单位，以及每个角色一个演示用户。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），以及每个角色一个演示用户。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -16,6 +18,10 @@ class Command(JingshenCommand):
         path = write_orgs_csv(settings.HOME / "demo" / "orgs.csv", seed)
         result = import_orgs(path)
         self.stdout.write(f"演示单位：{result.summary()}")
+        vouchers = write_vouchers_csv(settings.HOME / "demo" / "vouchers-2025.csv", grassroots_units(seed), seed=seed)
+        with progress_bar("导入演示凭证") as progress:
+            report = import_vouchers(settings.HOME / "demo" / "vouchers-2025.csv", progress=progress)
+        self.stdout.write(f"演示凭证：{vouchers:,} 行；{report.summary()}")
         users = ensure_demo_users()
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:

@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -7,7 +9,7 @@ from jingshen.commands import JingshenCommand
 
 
 class Command(JingshenCommand):
-    help = "启动 Web 服务（waitress，多线程）。首次启动会整理静态文件。"
+    help = "启动 Web 服务（waitress，多线程）和后台任务进程。首次启动会整理静态文件。"
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网服务请用 0.0.0.0 并设置 JINGSHEN_ALLOWED_HOSTS）")
@@ -30,4 +32,17 @@ class Command(JingshenCommand):
                 "trusted_proxy": os.environ.get("JINGSHEN_TRUSTED_PROXY", "127.0.0.1"),
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
             }
-        serve(application, host=host, port=port, threads=threads, ident="jingshen", **proxy)
+        worker = _start_worker()
+        try:
+            serve(application, host=host, port=port, threads=threads, ident="jingshen", **proxy)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def _start_worker() -> subprocess.Popen:
+    """The background-task worker (imports, screening runs) runs beside the web server."""
+    log = open(settings.HOME / "logs" / "worker.log", "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
+    return subprocess.Popen(
+        [sys.executable, "-m", "jingshen.cli", "db_worker", "--interval", "0.5"], stdout=log, stderr=subprocess.STDOUT
+    )

@@ -1,0 +1,35 @@
+from django import forms
+
+from jingshen.ledger.models import ImportKind
+
+MAX_UPLOAD_MB = 512
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="数据类型", choices=ImportKind.choices)
+    file = forms.FileField(label="文件", help_text="CSV（UTF-8 或 GBK/GB18030）或 XLSX")
+    org = forms.ModelChoiceField(label="单位", queryset=None, required=False, empty_label="按文件中的「单位编码」列",
+                                 to_field_name="code")
+    fiscal_year = forms.IntegerField(label="会计年度", required=False, min_value=1990, max_value=2100,
+                                     help_text="文件中没有「会计年度」列时填写")
+    skip_bad_rows = forms.BooleanField(label="跳过有错误的行，导入其余各行（数据集标记为部分导入）", required=False)
+    create_accounts = forms.BooleanField(label="科目表中没有的明细科目自动新增（仅凭证）", required=False)
+
+    def __init__(self, *args, orgs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orgs
+        self.fields["org"].label_from_instance = lambda o: f"{o.code} {o.name}"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size == 0:
+            raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
+        if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(f"文件超过 {MAX_UPLOAD_MB} MB，请拆分后上传，或由管理员在命令行导入。")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == ImportKind.ACCOUNTS and not data.get("org"):
+            self.add_error("org", "导入科目表时请选择单位。")
+        return data

@@ -1,0 +1,109 @@
+"""数据采集 pages: upload, background import with progress, error reports, datasets and their
+quality reports, standard templates, account-role confirmation."""
+
+from urllib.parse import quote
+
+import duckdb
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from jingshen.ledger import collect, store
+from jingshen.ledger.charts import account_roles_for, confirm_roles
+from jingshen.ledger.forms import UploadForm
+from jingshen.ledger.importers.vouchers import QUALITY_LABELS
+from jingshen.ledger.models import JobStatus
+from jingshen.ledger.roles import AccountRole
+from jingshen.ledger.templates_xlsx import TEMPLATES, template_workbook
+from jingshen.orgs import scope
+
+QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期末", "voucher_mismatch": "余额表与凭证不一致"}
+
+
+def index(request):
+    user = request.user
+    importable = scope.orgs_for(user, scope.IMPORT).order_by("code")
+    form = UploadForm(orgs=importable)
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, orgs=importable)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                job = collect.submit_import(
+                    user, d["file"], kind=d["kind"], org=d["org"], fiscal_year=d["fiscal_year"],
+                    skip_bad_rows=d["skip_bad_rows"], create_accounts=d["create_accounts"],
+                )
+            except (PermissionError, ValueError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("collect:job", job_id=job.pk)
+    datasets = collect.datasets_for(user).order_by("org__code", "-fiscal_year", "kind", "-version")
+    context = {
+        "form": form,
+        "can_import": importable.exists(),
+        "jobs": collect.jobs_for(user).select_related("created_by")[:20],
+        "datasets": datasets[:200],
+        "dataset_count": datasets.count(),
+        "templates": [(kind, spec[0]) for kind, spec in TEMPLATES.items()],
+    }
+    return render(request, "ledger/collect/index.html", context)
+
+
+def job(request, job_id):
+    job = collect.get_job_for_user(request.user, job_id)
+    template = "ledger/collect/_job.html" if request.headers.get("HX-Request") else "ledger/collect/job.html"
+    return render(request, template, {"job": job, "running": job.status in (JobStatus.QUEUED, JobStatus.RUNNING)})
+
+
+def template(request, kind):
+    if kind not in TEMPLATES:
+        raise Http404("没有这种模板。")
+    name, content = template_workbook(kind)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+def dataset(request, dataset_id):
+    ds = collect.get_dataset_for_user(request.user, dataset_id)
+    issue = request.GET.get("issue", "")
+    path = store.parquet_path(ds, "quality")
+    where = "WHERE issue = ?" if issue else ""
+    params = [issue] if issue else []
+    rows = duckdb.sql(  # the quality report of one unit-year: small, read at once
+        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM read_parquet('{path}') {where} "
+        f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row",
+        params=params,
+    ).fetchall() if path.exists() else []
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    versions = collect.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
+    context = {
+        "ds": ds,
+        "page": page,
+        "issue": issue,
+        "labels": QUALITY_LABELS_ALL,
+        "counts": [(k, QUALITY_LABELS_ALL.get(k, k), v) for k, v in sorted(ds.quality.items())],
+        "versions": versions.order_by("-version"),
+    }
+    return render(request, "ledger/collect/dataset.html", context)
+
+
+def chart(request, code):
+    org = scope.get_org_for_user(request.user, code, scope.IMPORT)
+    context = {"org": org, "accounts": account_roles_for(org), "roles": AccountRole.choices}
+    return render(request, "ledger/collect/chart.html", context)
+
+
+@require_POST
+def chart_confirm(request, code):
+    org = scope.get_org_for_user(request.user, code, scope.IMPORT)
+    choices = {key.removeprefix("role-"): value for key, value in request.POST.items() if key.startswith("role-")}
+    try:
+        changed = confirm_roles(org, choices, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已确认 {changed} 个科目的角色。")
+    return redirect("collect:chart", code=org.code)
