@@ -79,6 +79,14 @@ class Field:
     aliases: tuple[str, ...] = ()
 
 
+def with_mapping(fields: list[Field], mapping: dict[str, str] | None) -> list[Field]:
+    """The fields with a saved column mapping (field name -> header text in the user's
+    files, like AO's conversion templates) added as aliases."""
+    if not mapping:
+        return fields
+    return [Field(f.name, f.required, (*f.aliases, mapping[f.name]) if mapping.get(f.name) else f.aliases) for f in fields]
+
+
 @dataclass
 class Table:
     file: str

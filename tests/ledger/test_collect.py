@@ -169,3 +169,48 @@ def test_database_queue_and_worker(personas, client_for, tmp_path):
         call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.datasets.get().rows == 2
+
+
+def test_unrecognised_layout_is_mapped_once_and_reused(client_for, tmp_path):
+    header = ["单据日期", "单据号", "说明", "账户", "收入", "支出", "经办"]
+    rows = [["2025-04-01", "7", "购买慰问品", "50205", "300.00", "", "张伟"],
+            ["2025-04-01", "7", "购买慰问品", "102", "", "300.00", "张伟"]]
+    path = write(tmp_path / "某软件导出.csv", rows, header=header)
+    client = client_for("a_auditor")
+    upload(client, path, org="A1X")
+    failed = ImportJob.objects.get()
+    assert failed.status == JobStatus.FAILED
+    page = client.get(f"/collect/jobs/{failed.pk}/").content.decode()
+    assert f"/collect/jobs/{failed.pk}/mapping/" in page
+    html = client.get(f"/collect/jobs/{failed.pk}/mapping/").content.decode()
+    assert "单据日期" in html and "购买慰问品" in html
+    choice = {"field-凭证日期": "单据日期", "field-凭证号": "单据号", "field-摘要": "说明", "field-科目编码": "账户",
+              "field-借方金额": "收入", "field-贷方金额": "支出", "field-制单人": "经办"}
+    response = client.post(f"/collect/jobs/{failed.pk}/mapping/", {**choice, "field-借方金额": "", "name": "某软件"})
+    assert response.status_code == 200 and "以下必需的列还没有对应" in response.content.decode()
+    response = client.post(f"/collect/jobs/{failed.pk}/mapping/", {**choice, "name": "某软件"})
+    retried = ImportJob.objects.exclude(pk=failed.pk).get()
+    assert response["Location"] == f"/collect/jobs/{retried.pk}/"
+    assert retried.status == JobStatus.DONE, retried.errors
+    assert Dataset.objects.get().rows == 2
+    # the next file of that layout imports directly with the saved template
+    mapping = retried.mapping
+    upload(client, write(tmp_path / "下个月.csv", [[r[0].replace("04", "05"), *r[1:]] for r in rows], header=header),
+           org="A1X", mapping=str(mapping.pk))
+    assert ImportJob.objects.order_by("-pk").first().status == JobStatus.DONE
+    # another branch neither sees the template nor the job
+    assert client_for("b_auditor").get(f"/collect/jobs/{failed.pk}/mapping/").status_code == 404
+
+
+def test_cli_uses_a_saved_mapping_by_name(personas, tmp_path, capsys):
+    from jingshen.cli import main
+    from jingshen.ledger import collect
+
+    collect.save_mapping(personas["a_auditor"], name="某软件", kind="vouchers",
+                         mapping={"凭证日期": "单据日期", "凭证号": "单据号", "科目编码": "账户", "借方金额": "收入",
+                                  "贷方金额": "支出"})
+    path = write(tmp_path / "x.csv", [["2025-04-01", "7", "50205", "300.00", ""], ["2025-04-01", "7", "102", "", "300.00"]],
+                 header=["单据日期", "单据号", "账户", "收入", "支出"])
+    assert main(["import", "vouchers", str(path), "--org", "A1X", "--mapping", "某软件"]) == 0
+    assert main(["import", "vouchers", str(path), "--org", "A1X", "--mapping", "没有这个"]) == 1
+    assert "没有名为「没有这个」的凭证转换模板。" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from jingshen.activity.services import record
 from jingshen.ledger.models import Account, Chart, RoleStatus
 from jingshen.ledger.roles import CATEGORY_WORDS, AccountRole, suggest_role
 from jingshen.paths import PACKAGE_DIR
-from jingshen.tabular import Field, RowError, TableError, read_table
+from jingshen.tabular import Field, RowError, TableError, read_table, with_mapping
 
 BUILTIN_CHART = PACKAGE_DIR / "ledger" / "data" / "union-2010.csv"
 BUILTIN_CHART_NAME = "工会会计制度（2010）"
@@ -44,12 +44,13 @@ class ChartResult:
         return text + "。"
 
 
-def import_chart(path, *, org=None, standalone: bool = False, name: str | None = None, actor=None, display=None) -> ChartResult:
+def import_chart(path, *, org=None, standalone: bool = False, name: str | None = None, actor=None, display=None,
+                 mapping: dict[str, str] | None = None) -> ChartResult:
     """Load a chart file as the default chart (org=None) or as ``org``'s own chart.
     All-or-nothing; roles an auditor has confirmed survive a re-import."""
     path = Path(path)
     display = display or path.name
-    table = read_table(path, ACCOUNT_FIELDS, display)
+    table = read_table(path, with_mapping(ACCOUNT_FIELDS, mapping), display)
     errors: list[RowError] = []
     base: dict[str, Account] = {}
     if org is not None and not standalone:

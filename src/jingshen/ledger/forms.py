@@ -12,12 +12,16 @@ class UploadForm(forms.Form):
                                  to_field_name="code")
     fiscal_year = forms.IntegerField(label="会计年度", required=False, min_value=1990, max_value=2100,
                                      help_text="文件中没有「会计年度」列时填写")
+    mapping = forms.ModelChoiceField(label="转换模板", queryset=None, required=False, empty_label="自动识别列名",
+                                     help_text="导出格式无法自动识别时，可在导入任务页上对应一次列名并保存为转换模板")
     skip_bad_rows = forms.BooleanField(label="跳过有错误的行，导入其余各行（数据集标记为部分导入）", required=False)
     create_accounts = forms.BooleanField(label="科目表中没有的明细科目自动新增（仅凭证）", required=False)
 
-    def __init__(self, *args, orgs, **kwargs):
+    def __init__(self, *args, orgs, mappings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs
+        self.fields["mapping"].queryset = mappings
+        self.fields["mapping"].label_from_instance = lambda m: f"{m.name}（{m.get_kind_display()}）"
         self.fields["org"].label_from_instance = lambda o: f"{o.code} {o.name}"
 
     def clean_file(self):
@@ -32,4 +36,6 @@ class UploadForm(forms.Form):
         data = super().clean()
         if data.get("kind") == ImportKind.ACCOUNTS and not data.get("org"):
             self.add_error("org", "导入科目表时请选择单位。")
+        if data.get("mapping") and data["mapping"].kind != data.get("kind"):
+            self.add_error("mapping", "转换模板的数据类型与所选数据类型不一致。")
         return data

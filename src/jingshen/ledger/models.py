@@ -136,6 +136,9 @@ class ImportJob(models.Model):
     fiscal_year = models.PositiveSmallIntegerField("指定年度", null=True, blank=True)
     skip_bad_rows = models.BooleanField("跳过错误行", default=False)
     create_accounts = models.BooleanField("自动新增明细科目", default=False)
+    mapping = models.ForeignKey(
+        "ColumnMapping", verbose_name="转换模板", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField("状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.FloatField("进度", default=0)
     stage = models.CharField("阶段", max_length=50, blank=True)
@@ -156,3 +159,24 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}导入 #{self.pk}（{self.original_name}）"
+
+
+class ColumnMapping(models.Model):
+    """A saved conversion template (转换模板): which column of a finance system's export holds
+    which field, mapped once on the page and reused by name for the next files."""
+
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("数据类型", max_length=16, choices=ImportKind.choices)
+    mapping = models.JSONField("列对应关系", default=dict)  # field name -> header text in the file
+    owner_org = models.ForeignKey("orgs.Org", verbose_name="所属单位", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "转换模板"
+        verbose_name_plural = "转换模板"
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner_org", "kind", "name"], name="mapping_name_unique")]
+
+    def __str__(self):
+        return self.name

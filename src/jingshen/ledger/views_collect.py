@@ -13,11 +13,13 @@ from django.views.decorators.http import require_POST
 from jingshen.ledger import collect, store
 from jingshen.ledger.charts import account_roles_for, confirm_roles
 from jingshen.ledger.forms import UploadForm
+from jingshen.ledger.importers.source import preview
 from jingshen.ledger.importers.vouchers import QUALITY_LABELS
 from jingshen.ledger.models import JobStatus
 from jingshen.ledger.roles import AccountRole
 from jingshen.ledger.templates_xlsx import TEMPLATES, template_workbook
 from jingshen.orgs import scope
+from jingshen.tabular import normalize_header
 
 QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期末", "voucher_mismatch": "余额表与凭证不一致"}
 
@@ -25,15 +27,16 @@ QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期�
 def index(request):
     user = request.user
     importable = scope.orgs_for(user, scope.IMPORT).order_by("code")
-    form = UploadForm(orgs=importable)
+    mappings = collect.mappings_for(user)
+    form = UploadForm(orgs=importable, mappings=mappings)
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES, orgs=importable)
+        form = UploadForm(request.POST, request.FILES, orgs=importable, mappings=mappings)
         if form.is_valid():
             d = form.cleaned_data
             try:
                 job = collect.submit_import(
                     user, d["file"], kind=d["kind"], org=d["org"], fiscal_year=d["fiscal_year"],
-                    skip_bad_rows=d["skip_bad_rows"], create_accounts=d["create_accounts"],
+                    skip_bad_rows=d["skip_bad_rows"], create_accounts=d["create_accounts"], mapping=d["mapping"],
                 )
             except (PermissionError, ValueError) as exc:
                 form.add_error(None, str(exc))
@@ -54,7 +57,11 @@ def index(request):
 def job(request, job_id):
     job = collect.get_job_for_user(request.user, job_id)
     template = "ledger/collect/_job.html" if request.headers.get("HX-Request") else "ledger/collect/job.html"
-    return render(request, template, {"job": job, "running": job.status in (JobStatus.QUEUED, JobStatus.RUNNING)})
+    needs_mapping = job.status == JobStatus.FAILED and any(
+        e["reason"].startswith(("缺少", "找不到表头")) for e in job.errors
+    )
+    context = {"job": job, "running": job.status in (JobStatus.QUEUED, JobStatus.RUNNING), "needs_mapping": needs_mapping}
+    return render(request, template, context)
 
 
 def template(request, kind):
@@ -107,3 +114,39 @@ def chart_confirm(request, code):
     else:
         messages.success(request, f"已确认 {changed} 个科目的角色。")
     return redirect("collect:chart", code=org.code)
+
+
+def job_mapping(request, job_id):
+    """Map the columns of a refused file to fields once, save them as a conversion template,
+    and import the file again with it."""
+    user = request.user
+    job = collect.get_job_for_user(request.user, job_id)
+    if not scope.orgs_for(user, scope.IMPORT).exists():
+        raise Http404("您的角色没有数据采集权限。")
+    rows = preview(job.file.path, job.original_name)
+    header_index = max(range(len(rows)), key=lambda i: sum(1 for c in rows[i] if c.strip())) if rows else 0
+    header = [c.strip() for c in rows[header_index]] if rows else []
+    fields = collect.IMPORT_FIELDS[job.kind]
+    auto = {}
+    if request.method == "POST":
+        choices = {f.name: request.POST.get(f"field-{f.name}", "") for f in fields}
+        try:
+            mapping = collect.save_mapping(user, name=request.POST.get("name", ""), kind=job.kind, mapping=choices)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            auto = choices
+        else:
+            new = collect.retry_with_mapping(user, job, mapping)
+            return redirect("collect:job", job_id=new.pk)
+    else:
+        lookup = {normalize_header(a): f.name for f in fields for a in (f.name, *f.aliases)}
+        auto = {lookup[normalize_header(h)]: h for h in header if normalize_header(h) in lookup}
+    context = {
+        "job": job,
+        "rows": rows,
+        "header_row": header_index + 1,
+        "header": [h for h in header if h],
+        "fields": [(f, auto.get(f.name, "")) for f in fields],
+        "name": request.POST.get("name", ""),
+    }
+    return render(request, "ledger/collect/mapping.html", context)

@@ -34,7 +34,7 @@ from jingshen.ledger.importers.common import (
 from jingshen.ledger.importers.source import open_source
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs.models import Org
-from jingshen.tabular import Field, RowError, TableError
+from jingshen.tabular import Field, RowError, TableError, with_mapping
 
 BALANCE_FIELDS = [
     Field("单位编码", required=False, aliases=("单位代码", "组织编码")),
@@ -68,13 +68,14 @@ def import_balances(
     year: int | None = None,
     skip_bad_rows: bool = False,
     allowed_orgs: set[str] | None = None,
+    mapping: dict[str, str] | None = None,
     actor=None,
     display: str | None = None,
     progress: ProgressFn = no_progress,
 ) -> ImportReport:
     path = Path(path)
     display = display or path.name
-    source = open_source(path, BALANCE_FIELDS, display)
+    source = open_source(path, with_mapping(BALANCE_FIELDS, mapping), display)
     cols = source.header.positions
     _check_columns(cols, org, year, source.header.row, display)
     report = ImportReport(file=display, kind_label="科目余额")

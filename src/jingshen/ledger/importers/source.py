@@ -180,3 +180,17 @@ def _header_with_merge_hint(rows, fields, display) -> Header:
             if err.reason.startswith("缺少必需列"):
                 err.reason += "如果表头有合并单元格，请取消合并，使每一列只有一个列名。"
         raise
+
+
+def preview(path, display: str | None = None, rows: int = 8) -> list[list[str]]:
+    """The first rows of a file as text cells, for mapping its columns on the page."""
+    path = Path(path)
+    display = display or path.name
+    if sniff_kind(path, display) in ("xlsx", "xls"):
+        return raw_rows(path, display)[:rows]
+    encoding = detect_encoding(path, display)
+    with path.open(encoding=encoding, newline="", errors="replace") as fh:
+        text = fh.read(SAMPLE_BYTES)
+    first = text.split("\n", 1)[0]
+    delimiter = max(",\t;|", key=first.count) if first else ","
+    return [r for _, r in zip(range(rows), csv.reader(io.StringIO(text), delimiter=delimiter))]

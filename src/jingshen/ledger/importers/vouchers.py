@@ -36,7 +36,7 @@ from jingshen.ledger.importers.common import (
 from jingshen.ledger.importers.source import open_source
 from jingshen.ledger.models import DatasetKind
 from jingshen.orgs.models import Org
-from jingshen.tabular import Field, RowError, TableError
+from jingshen.tabular import Field, RowError, TableError, with_mapping
 
 VOUCHER_FIELDS = [
     Field("单位编码", required=False, aliases=("单位代码", "组织编码", "核算单位编码")),
@@ -91,6 +91,7 @@ def import_vouchers(
     year: int | None = None,
     skip_bad_rows: bool = False,
     allowed_orgs: set[str] | None = None,
+    mapping: dict[str, str] | None = None,
     create_accounts: bool = False,
     actor=None,
     display: str | None = None,
@@ -98,7 +99,7 @@ def import_vouchers(
 ) -> ImportReport:
     path = Path(path)
     display = display or path.name
-    source = open_source(path, VOUCHER_FIELDS, display)
+    source = open_source(path, with_mapping(VOUCHER_FIELDS, mapping), display)
     cols = source.header.positions
     _check_columns(cols, org, source.header.row, display)
     report = ImportReport(file=display, kind_label="凭证分录")

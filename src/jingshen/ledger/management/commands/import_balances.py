@@ -2,6 +2,8 @@ from django.core.management.base import CommandError
 
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.ledger.importers.balances import import_balances
+from jingshen.ledger.collect import mapping_by_name
+from jingshen.ledger.models import ImportKind
 from jingshen.orgs.models import Org
 
 
@@ -15,14 +17,18 @@ class Command(JingshenCommand):
         parser.add_argument("file", help="科目余额文件（CSV 或 XLSX）")
         parser.add_argument("--org", help="单位编码：文件中没有「单位编码」列时必须指定")
         parser.add_argument("--year", type=int, help="会计年度：文件中没有「会计年度」列时必须指定")
+        parser.add_argument("--mapping", help="按名称使用页面上保存的转换模板（列名对应关系）")
         parser.add_argument("--skip-bad-rows", action="store_true", help="跳过有错误的行，导入其余各行")
 
-    def handle(self, file, org, year, skip_bad_rows, **options):
+    def handle(self, file, org, year, mapping, skip_bad_rows, **options):
         unit = None
         if org:
             unit = Org.objects.filter(code=org).first()
             if unit is None:
                 raise CommandError(f"单位编码「{org}」不存在。")
         with progress_bar("导入科目余额") as progress:
-            report = import_balances(file, org=unit, year=year, skip_bad_rows=skip_bad_rows, progress=progress)
+            report = import_balances(
+                file, org=unit, year=year, skip_bad_rows=skip_bad_rows, progress=progress,
+                mapping=mapping_by_name(mapping, ImportKind.BALANCES) if mapping else None,
+            )
         self.stdout.write(f"导入完成：{report.summary()}")

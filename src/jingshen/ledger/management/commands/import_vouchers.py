@@ -2,6 +2,8 @@ from django.core.management.base import CommandError
 
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.ledger.importers.vouchers import import_vouchers
+from jingshen.ledger.collect import mapping_by_name
+from jingshen.ledger.models import ImportKind
 from jingshen.orgs.models import Org
 
 
@@ -14,10 +16,11 @@ class Command(JingshenCommand):
         parser.add_argument("file", help="凭证文件（CSV 为 UTF-8 或 GB18030/GBK，或 XLSX）")
         parser.add_argument("--org", help="单位编码：文件中没有「单位编码」列时必须指定")
         parser.add_argument("--year", type=int, help="会计年度：文件中没有「会计年度」列时按此年度（否则取凭证日期的年份）")
+        parser.add_argument("--mapping", help="按名称使用页面上保存的转换模板（列名对应关系）")
         parser.add_argument("--skip-bad-rows", action="store_true", help="跳过有错误的行，导入其余各行（数据集标记为部分导入，被拒绝的行列入数据质量报告）")
         parser.add_argument("--create-accounts", action="store_true", help="科目表中没有的明细科目自动新增到该单位的科目表")
 
-    def handle(self, file, org, year, skip_bad_rows, create_accounts, **options):
+    def handle(self, file, org, year, mapping, skip_bad_rows, create_accounts, **options):
         unit = None
         if org:
             unit = Org.objects.filter(code=org).first()
@@ -25,7 +28,8 @@ class Command(JingshenCommand):
                 raise CommandError(f"单位编码「{org}」不存在。")
         with progress_bar("导入凭证") as progress:
             report = import_vouchers(
-                file, org=unit, year=year, skip_bad_rows=skip_bad_rows, create_accounts=create_accounts, progress=progress
+                file, org=unit, year=year, skip_bad_rows=skip_bad_rows, create_accounts=create_accounts, progress=progress,
+                mapping=mapping_by_name(mapping, ImportKind.VOUCHERS) if mapping else None,
             )
         self.stdout.write(f"导入完成：{report.summary()}")
         for err in report.rejected_errors[:20]:
