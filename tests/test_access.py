@@ -5,12 +5,18 @@ a URL parameter this test does not know how to fill makes it fail, asking for an
 check of the new view."""
 
 import pytest
+from django.core.files import File
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from jingshen.accounts.models import RoleCode, User
+from jingshen.ledger.importers.vouchers import import_vouchers
+from jingshen.ledger.models import Dataset, ImportJob
 from jingshen.portal.menu import SECTIONS
+from tests.conftest import make_user
+from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
-POST_ONLY = {"logout"}
+POST_ONLY = {"logout", "collect:chart_confirm"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -30,7 +36,25 @@ def fill(route: str, values: dict) -> str:
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], route)
 
 
-KNOWN_PARAMS = {"code", "section"}
+KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id"}  # parameters naming a unit or an object of a unit
+
+
+def values_for(code: str, tmp_path=None) -> dict:
+    """URL parameter values for unit ``code``. With ``tmp_path``, a voucher dataset of that unit
+    is imported, holding voucher 记-1 of period 1 on accounts 50102 and 102."""
+    under_construction = next(s.key for s in SECTIONS if not s.built)
+    values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
+              "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers"}
+    if tmp_path is not None:
+        path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
+        import_vouchers(path)
+        values["dataset_id"] = str(Dataset.objects.get(org__code=code, kind="vouchers").pk)
+        uploader = User.objects.filter(org__code=code).first() or make_user(code, f"uploader_{code}", RoleCode.AUDITOR)
+        job = ImportJob(kind="vouchers", original_name=path.name, sha256="0" * 64, created_by=uploader, owner_org=uploader.org)
+        job.file.save(path.name, File(path.open("rb")), save=True)
+        values["job_id"] = str(job.pk)
+    return values
 
 
 def test_every_url_parameter_is_known():
@@ -44,7 +68,7 @@ def test_anonymous_users_are_sent_to_login_or_refused(client, tree):
     for route, name, _ in all_patterns():
         if name in PUBLIC:
             continue
-        url = fill(route, {"code": "A1X", "section": SECTIONS[1].key})
+        url = fill(route, values_for("A1X"))
         response = client.get(url)
         if url.startswith("/api/"):
             assert response.status_code in (401, 403), url
@@ -57,26 +81,28 @@ def test_anonymous_users_are_sent_to_login_or_refused(client, tree):
     "persona,foreign",
     [("a_auditor", "B1X"), ("b_auditor", "A1"), ("a1_auditor", "A2"), ("contact", "A1"), ("a_auditor", "P")],
 )
-def test_no_view_reveals_a_unit_outside_scope(client_for, persona, foreign):
+def test_no_view_reveals_a_unit_outside_scope(client_for, persona, foreign, tmp_path):
     client = client_for(persona)
+    values = values_for(foreign, tmp_path)
     checked = 0
     for route, name, params in all_patterns():
-        if "code" not in params:
+        if not OWNED_PARAMS & set(params):
             continue
-        url = fill(route, {"code": foreign, "section": SECTIONS[1].key})
-        response = client.get(url)
+        url = fill(route, values)
+        response = client.post(url) if name in POST_ONLY else client.get(url)
         assert response.status_code == 404, f"{persona} reached {url}: {response.status_code}"
         checked += 1
     assert checked >= 3  # the unit page, its tree fragment and the API detail, at least
 
 
 @pytest.mark.django_db
-def test_views_answer_for_units_in_scope(client_for, personas):
+def test_views_answer_for_units_in_scope(client_for, personas, tmp_path):
     client = client_for("a_auditor")
+    values = values_for("A1X", tmp_path)
     for route, name, params in all_patterns():
         if name in PUBLIC | POST_ONLY or name == "api-schema":
             continue
-        url = fill(route, {"code": "A1X", "section": SECTIONS[1].key})
+        url = fill(route, values)
         assert client.get(url).status_code == 200, url
 
 

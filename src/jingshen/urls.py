@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("jingshen.accounts.urls")),
     path("orgs/", include("jingshen.orgs.urls")),
     path("collect/", include("jingshen.ledger.urls_collect")),
+    path("books/", include("jingshen.ledger.urls_books")),
     path("api/v1/", include("jingshen.api.urls")),
     path(
         "healthz",

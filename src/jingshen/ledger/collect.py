@@ -193,8 +193,11 @@ def datasets_for(user):
     return scope.restrict(Dataset.objects.all(), user).select_related("org")
 
 
-def get_dataset_for_user(user, dataset_id: int) -> Dataset:
-    dataset = datasets_for(user).filter(pk=dataset_id).first()
+def get_dataset_for_user(user, dataset_id: int, kind: str | None = None) -> Dataset:
+    """The dataset if its unit is in the user's view scope (and it is of ``kind``), else 404:
+    a foreign dataset answers exactly like one that does not exist."""
+    datasets = datasets_for(user) if kind is None else datasets_for(user).filter(kind=kind)
+    dataset = datasets.filter(pk=dataset_id).first()
     if dataset is None:
         raise Http404("数据集不存在或不在您的权限范围内。")
     return dataset

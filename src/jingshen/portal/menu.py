@@ -15,7 +15,7 @@ class Section:
 SECTIONS = [
     Section("portal", "门户", "portal:home", True, ""),
     Section("collect", "数据采集", "collect:index", True, ""),
-    Section("ledger", "查账", "portal:section", False, "科目余额表、明细账、凭证、序时账及穿透查询。"),
+    Section("ledger", "查账", "books:index", True, ""),
     Section(
         "screening",
         "疑点筛查",
