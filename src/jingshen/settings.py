@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "jingshen.orgs",
     "jingshen.accounts",
     "jingshen.ledger",
+    "jingshen.screening",
     "jingshen.portal",
     "jingshen.api",
     "jingshen.demo",

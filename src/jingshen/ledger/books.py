@@ -199,7 +199,7 @@ class Accounts:
 
 
 def _summary_codes(con, dataset: Dataset) -> list[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT account_code FROM read_parquet(?)", [_file(dataset, "summary")]).fetchall()]
+    return [r[0] for r in con.execute("SELECT DISTINCT account_code FROM read_parquet(?, hive_partitioning = false)", [_file(dataset, "summary")]).fetchall()]
 
 
 def dataset_accounts(dataset: Dataset) -> Accounts:
@@ -227,7 +227,7 @@ def _frame(con, dataset: Dataset, codes: Iterable[str]) -> _Frame:
         raw = {
             code: amount or ZERO
             for code, amount in con.execute(
-                "SELECT account_code, sum(opening) FROM read_parquet(?) GROUP BY 1", [_file(source, "data")]
+                "SELECT account_code, sum(opening) FROM read_parquet(?, hive_partitioning = false) GROUP BY 1", [_file(source, "data")]
             ).fetchall()
         }
     accounts = Accounts(dataset.org, set(codes) | set(raw))
@@ -302,7 +302,7 @@ def balances(dataset: Dataset, level: str = "all", period_from: int = 1, period_
                 coalesce(sum(debit - credit) FILTER (WHERE period < ?), 0),
                 coalesce(sum(debit) FILTER (WHERE period BETWEEN ? AND ?), 0),
                 coalesce(sum(credit) FILTER (WHERE period BETWEEN ? AND ?), 0)
-            FROM read_parquet(?) GROUP BY account_code
+            FROM read_parquet(?, hive_partitioning = false) GROUP BY account_code
             """,
             [period_from, period_from, period_to, period_from, period_to, _file(dataset, "summary")],
         ).fetchall()
@@ -462,7 +462,7 @@ def _ledger_frame(con, dataset: Dataset, code: str, period_from: int, period_to:
     per_period = {
         p: (int(n), d, c)
         for p, n, d, c in con.execute(
-            f"SELECT period, sum(lines), sum(debit), sum(credit) FROM read_parquet(?) "
+            f"SELECT period, sum(lines), sum(debit), sum(credit) FROM read_parquet(?, hive_partitioning = false) "
             f"WHERE account_code IN {_in_list(codes)} GROUP BY period ORDER BY period",
             [_file(dataset, "summary"), *codes],
         ).fetchall()
@@ -517,7 +517,7 @@ def _ledger_rows(con, dataset, node, codes, opening_dc, per_period, in_range, of
         f"""
         SELECT {LINE_COLUMNS},
             ? + sum(debit - credit) OVER (ORDER BY {LINE_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        FROM read_parquet(?)
+        FROM read_parquet(?, hive_partitioning = false)
         WHERE account_code IN {_in_list(codes)} AND period BETWEEN ? AND ?
         ORDER BY {LINE_ORDER}
         LIMIT ? OFFSET ?
@@ -613,7 +613,7 @@ def voucher(dataset: Dataset, period: int, voucher_type: str, voucher_no: int) -
                 list(DISTINCT preparer ORDER BY preparer) FILTER (WHERE coalesce(preparer, '') <> ''),
                 list(DISTINCT reviewer ORDER BY reviewer) FILTER (WHERE coalesce(reviewer, '') <> ''),
                 max(attachments)
-            FROM read_parquet(?) WHERE period = ? AND voucher_type = ? AND voucher_no = ?
+            FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ? AND voucher_no = ?
             """,
             [data, *key],
         ).fetchall()[0]
@@ -621,13 +621,13 @@ def voucher(dataset: Dataset, period: int, voucher_type: str, voucher_no: int) -
             return None
         rows = con.execute(
             f"SELECT line_no, summary, account_code, account_name, debit, credit, counterparty, settlement, invoice_no "
-            f"FROM read_parquet(?) WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
+            f"FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
             f"ORDER BY line_no, source_row LIMIT {VOUCHER_MAX_LINES}",
             [data, *key],
         ).fetchall()
         previous_no, next_no = con.execute(
             "SELECT max(voucher_no) FILTER (WHERE voucher_no < ?), min(voucher_no) FILTER (WHERE voucher_no > ?) "
-            "FROM read_parquet(?) WHERE period = ? AND voucher_type = ?",
+            "FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ?",
             [voucher_no, voucher_no, data, period, voucher_type],
         ).fetchall()[0]
         issues = []
@@ -636,7 +636,7 @@ def voucher(dataset: Dataset, period: int, voucher_type: str, voucher_no: int) -
             issues = [
                 r[0]
                 for r in con.execute(
-                    "SELECT message FROM read_parquet(?) WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
+                    "SELECT message FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
                     "ORDER BY issue, source_row",
                     [str(quality), *key],
                 ).fetchall()
@@ -735,13 +735,13 @@ class Journal:
 
 def _journal_counts(con, dataset: Dataset, flt: JournalFilter) -> list[tuple[int, int, Decimal, Decimal]]:
     if flt.only_account:
-        sql = "SELECT period, sum(lines), sum(debit), sum(credit) FROM read_parquet(?) WHERE {} GROUP BY 1 ORDER BY 1"
+        sql = "SELECT period, sum(lines), sum(debit), sum(credit) FROM read_parquet(?, hive_partitioning = false) WHERE {} GROUP BY 1 ORDER BY 1"
         where, params = ("starts_with(account_code, ?)", [flt.account]) if flt.account else ("TRUE", [])
         rows = con.execute(sql.format(where), [_file(dataset, "summary"), *params]).fetchall()
     else:
         where, params = flt.where()
         rows = con.execute(
-            f"SELECT period, count(*), sum(debit), sum(credit) FROM read_parquet(?) WHERE {where} GROUP BY 1 ORDER BY 1",
+            f"SELECT period, count(*), sum(debit), sum(credit) FROM read_parquet(?, hive_partitioning = false) WHERE {where} GROUP BY 1 ORDER BY 1",
             [_file(dataset, "data"), *params],
         ).fetchall()
     return [(p, int(n), d or ZERO, c or ZERO) for p, n, d, c in rows]
@@ -754,7 +754,7 @@ def _journal_rows(con, dataset, flt, counts, offset, limit) -> Iterator[JournalL
     where, params = flt.where()
     accounts = None
     cur = con.execute(
-        f"SELECT {LINE_COLUMNS} FROM read_parquet(?) WHERE {where} AND period BETWEEN ? AND ? "
+        f"SELECT {LINE_COLUMNS} FROM read_parquet(?, hive_partitioning = false) WHERE {where} AND period BETWEEN ? AND ? "
         f"ORDER BY {LINE_ORDER} LIMIT ? OFFSET ?",
         [_file(dataset, "data"), *params, win.first_period, win.last_period, limit, win.inner_offset],
     )

@@ -5,6 +5,9 @@
                                                             summary.parquet   per account and period
                                                             quality.parquet   data-quality issues
 
+Readers must pass ``hive_partitioning = false`` to DuckDB's read_parquet: the folder names
+would otherwise add (and override) columns such as ``org``, turning codes into numbers.
+
 Every dataset is built in a staging folder on the same file system and renamed into place;
 the Dataset row committed in the same database transaction is what makes it visible. A crash
 at any point leaves either the old state or the new one: a folder without its row is a

@@ -80,7 +80,7 @@ def dataset(request, dataset_id):
     where = "WHERE issue = ?" if issue else ""
     params = [issue] if issue else []
     rows = duckdb.sql(  # the quality report of one unit-year: small, read at once
-        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM read_parquet('{path}') {where} "
+        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM read_parquet('{path}', hive_partitioning = false) {where} "
         f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row",
         params=params,
     ).fetchall() if path.exists() else []

@@ -394,7 +394,7 @@ def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str)
             con,
             f"SELECT count(*) || '-' || sum(hash(period, date, voucher_type, voucher_no, line_no, summary, account_code, "
             f"account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no))::HUGEINT "
-            f"FROM read_parquet('{folder / 'data.parquet'}')",
+            f"FROM read_parquet('{folder / 'data.parquet'}', hive_partitioning = false)",
         )
         quality = dict(con.execute(f"SELECT issue, count(*) FROM quality WHERE {where} GROUP BY 1").fetchall())
         staged.append(

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    name = "jingshen.screening"
+    verbose_name = "疑点筛查"

@@ -1,0 +1,40 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from jingshen.commands import JingshenCommand, progress_bar
+from jingshen.orgs.models import Org
+from jingshen.screening.services import flag_json, run_screening
+
+
+class Command(JingshenCommand):
+    help = "疑点筛查：用规则包筛查某一年度各单位最新版本的凭证数据，疑点存入系统，可另存为 JSON Lines 文件。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True, help="会计年度")
+        parser.add_argument("--org", help="单位编码：只筛查该单位及其全部下级单位（默认全部单位）")
+        parser.add_argument("--rules", help="只运行这些规则，逗号分隔，如 JS-CARD-001,JS-CASH-001")
+        parser.add_argument("--engine", default="duckdb", help="筛查引擎（默认 duckdb）")
+        parser.add_argument("--output", help="把疑点写入该文件，每行一个 JSON 对象")
+
+    def handle(self, year, org, rules, engine, output, **options):
+        unit = None
+        if org:
+            unit = Org.objects.filter(code=org).first()
+            if unit is None:
+                raise CommandError(f"单位编码「{org}」不存在。")
+        codes = [c.strip() for c in rules.split(",") if c.strip()] if rules else None
+        with progress_bar("疑点筛查") as progress:
+            run = run_screening(year=year, org=unit, rule_codes=codes, engine=engine, progress=progress)
+        if output:
+            path = Path(output)
+            with path.open("w", encoding="utf-8") as fh:
+                for flag in run.flags.select_related("org").order_by("org__code", "rule", "period", "voucher_no", "line_no", "id"):
+                    fh.write(json.dumps(flag_json(flag), ensure_ascii=False) + "\n")
+        units = run.datasets.count()
+        self.stdout.write(
+            f"筛查完成：{units} 个单位、{run.lines_screened:,} 行分录、{len(run.rules)} 条规则，发现 {run.flag_count:,} 个疑点"
+            + (f"，已写入 {output}" if output else "")
+            + "。"
+        )

@@ -1,0 +1,58 @@
+"""Screening runs and the flags (疑点) they raise. Rules themselves are files (rules/*.toml)."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ScreeningRun(models.Model):
+    """One run of chosen rules over chosen datasets: enough is recorded to reproduce it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "运行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    scope_org = models.ForeignKey("orgs.Org", verbose_name="筛查范围", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    engine = models.CharField("引擎", max_length=16, default="duckdb")
+    rules = models.JSONField("规则及版本、参数", default=list)  # [{code, version, params}]
+    datasets = models.ManyToManyField("ledger.Dataset", verbose_name="数据集", related_name="screening_runs")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.RUNNING)
+    flag_count = models.PositiveIntegerField("疑点数", default=0)
+    lines_screened = models.PositiveBigIntegerField("筛查分录数", default=0)
+    message = models.TextField("说明", blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "筛查运行"
+        verbose_name_plural = "筛查运行"
+        ordering = ["-started_at", "-id"]
+
+
+class Flag(models.Model):
+    """A suspicious item raised by a rule (not yet verified; a verified one becomes a Finding)."""
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="flags")
+    dataset = models.ForeignKey("ledger.Dataset", on_delete=models.PROTECT, related_name="+", null=True)
+    rule = models.CharField("规则", max_length=32, db_index=True)
+    rule_name = models.CharField("规则名称", max_length=100)
+    category = models.CharField("类别", max_length=8)
+    severity = models.CharField("风险等级", max_length=4)
+    score = models.FloatField("风险分")
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    period = models.PositiveSmallIntegerField("会计期间", null=True)
+    voucher_type = models.CharField("凭证字", max_length=16, blank=True)
+    voucher_no = models.PositiveIntegerField("凭证号", null=True)
+    line_no = models.PositiveIntegerField("分录号", null=True)
+    amount = models.DecimalField("金额", max_digits=18, decimal_places=2, null=True)
+    message = models.TextField("说明")
+    basis = models.TextField("依据", blank=True)
+
+    class Meta:
+        verbose_name = "疑点"
+        verbose_name_plural = "疑点"
+        ordering = ["-score", "id"]
+        indexes = [models.Index(fields=["run", "org"]), models.Index(fields=["run", "rule"])]

@@ -1,0 +1,184 @@
+"""The rule pack: one TOML file per rule in rules/, holding its SQL (DuckDB dialect) and its
+metadata. Rules refer to account roles and to the calendar table, never to account codes or
+day-of-week functions, so the same SQL runs on any chart and transpiles to Spark SQL.
+
+Inside ``sql``, ``{{name}}`` is replaced by the value of parameter ``name`` as a SQL literal.
+The query reads the tables the engine provides (see engine.py) and returns one row per flag
+with at least: org, fiscal_year, period, voucher_type, voucher_no, line_no, amount (voucher
+fields NULL for unit-level rules). Any other column it returns can be used in ``explanation``
+as {column}; parameters as {param.name}.
+"""
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+CATEGORIES = ("合规", "财务", "预算", "资产", "跨级", "统计")
+LEVELS = {"line": "分录", "voucher": "凭证", "unit": "单位"}
+SEVERITIES = ("高", "中", "低")
+REQUIRED_COLUMNS = ("org", "fiscal_year", "period", "voucher_type", "voucher_no", "line_no", "amount")
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# Engine-specific calendar functions give different answers in DuckDB and Spark (see
+# ENGINEERING-NOTES): rules join the calendar table instead.
+FORBIDDEN = re.compile(r"\b(dayofweek|isodow|dayname|strftime|weekday|dow)\s*\(", re.IGNORECASE)
+
+
+class RuleError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    label: str
+    type: str  # number | integer | text
+    default: object
+    source: str
+    min: object = None
+    max: object = None
+
+    def shown(self, value) -> str:
+        """The value as an explanation shows it: amounts with thousands separators."""
+        if self.type == "text":
+            return str(value)
+        number = Decimal(str(value))
+        return f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,.2f}"
+
+    def literal(self, value) -> str:
+        if self.type == "text":
+            return "'" + str(value).replace("'", "''") + "'"
+        number = Decimal(str(value))
+        if self.type == "integer" and number != number.to_integral_value():
+            raise RuleError(f"参数「{self.label}」应为整数。")
+        if self.min is not None and number < Decimal(str(self.min)) or self.max is not None and number > Decimal(str(self.max)):
+            raise RuleError(f"参数「{self.label}」应在 {self.min}～{self.max} 之间。")
+        return str(number)
+
+
+@dataclass(frozen=True)
+class Basis:
+    regulation: str
+    version: str = ""
+    article: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        text = f"《{self.regulation}》"
+        if self.version:
+            text += f"（{self.version}）"
+        if self.article:
+            text += self.article
+        if self.note:
+            text += f"：{self.note}"
+        return text
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    category: str
+    level: str
+    severity: str
+    weight: float
+    description: str
+    explanation: str
+    sql: str
+    version: str
+    params: dict[str, Param] = field(default_factory=dict)
+    basis: tuple[Basis, ...] = ()
+
+    def defaults(self) -> dict:
+        return {name: p.default for name, p in self.params.items()}
+
+    def render(self, values: dict | None = None) -> str:
+        """The SQL with parameter values (defaults overridden by ``values``) as literals."""
+        merged = self.defaults() | (values or {})
+        return PLACEHOLDER.sub(lambda m: self.params[m.group(1)].literal(merged[m.group(1)]), self.sql)
+
+    def basis_text(self) -> str:
+        return "；".join(str(b) for b in self.basis)
+
+    def explain(self, row: dict, values: dict | None = None) -> str:
+        merged = self.defaults() | (values or {})
+        shown = {k: _shown(v) for k, v in row.items()}
+        shown["param"] = _Params({k: self.params[k].shown(v) for k, v in merged.items()})
+        return self.explanation.format(**shown)
+
+
+class _Params(dict):
+    def __getattr__(self, name):
+        return self[name]
+
+
+def _shown(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if not value.is_integer() else f"{int(value):,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    return "" if value is None else str(value)
+
+
+def load_rule(path: Path) -> Rule:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{path.name}: {exc}") from None
+    params = {
+        name: Param(name=name, label=p["label"], type=p.get("type", "number"), default=p["default"], source=p["source"],
+                    min=p.get("min"), max=p.get("max"))
+        for name, p in data.get("params", {}).items()
+    }
+    rule = Rule(
+        code=data["code"],
+        name=data["name"],
+        category=data["category"],
+        level=data["level"],
+        severity=data["severity"],
+        weight=float(data["weight"]),
+        description=data["description"].strip(),
+        explanation=data["explanation"].strip(),
+        sql=data["sql"],
+        version=hashlib.sha256(text.encode()).hexdigest()[:12],
+        params=params,
+        basis=tuple(Basis(**b) for b in data.get("basis", [])),
+    )
+    _check(rule, path)
+    return rule
+
+
+def _check(rule: Rule, path: Path) -> None:
+    problems = []
+    if path.stem != rule.code:
+        problems.append(f"file name must be the rule code {rule.code}")
+    if rule.category not in CATEGORIES:
+        problems.append(f"category {rule.category!r} not in {CATEGORIES}")
+    if rule.level not in LEVELS:
+        problems.append(f"level {rule.level!r} not in {tuple(LEVELS)}")
+    if rule.severity not in SEVERITIES:
+        problems.append(f"severity {rule.severity!r} not in {SEVERITIES}")
+    if not 0 < rule.weight <= 1:
+        problems.append("weight must be in (0, 1]")
+    used = set(PLACEHOLDER.findall(rule.sql))
+    if used - set(rule.params):
+        problems.append(f"undeclared parameters {sorted(used - set(rule.params))}")
+    if FORBIDDEN.search(rule.sql):
+        problems.append("day-of-week/strftime functions: join the calendar table instead")
+    if not rule.basis and rule.category == "合规":
+        problems.append("a compliance rule needs its legal basis")
+    if problems:
+        raise RuleError(f"{path.name}: " + "; ".join(problems))
+
+
+@cache
+def load_rules() -> dict[str, Rule]:
+    rules = [load_rule(p) for p in sorted(RULES_DIR.glob("*.toml"))]
+    return {r.code: r for r in rules}
