@@ -55,3 +55,27 @@ def test_unit_of_another_branch_is_404(page, live_server, personas):
     response = page.goto(live_server.url + "/orgs/A1X/")
     assert response.status == 200
     expect(page.locator("h1")).to_have_text("甲市一区电子公司工会委员会")
+
+
+def test_upload_vouchers_and_drill_down(page, live_server, personas, artifacts, tmp_path):
+    """数据采集 → import → 查账: balance → ledger → voucher, all in the browser."""
+    from tests.ledger.conftest import voucher, write
+
+    path = write(tmp_path / "甲市一区凭证.csv", voucher(1) + voucher(2, date="2025-02-11", amount="88.50"))
+    log_in(page, live_server, "a_auditor")
+    page.get_by_role("link", name="数据采集").click()
+    page.get_by_label("数据类型").select_option("vouchers")
+    page.get_by_label("文件").set_input_files(str(path))
+    page.get_by_role("button", name="上传并导入").click()
+    expect(page.locator("#job-status")).to_contain_text("已完成")
+    expect(page.locator("#job-status")).to_contain_text("共 4 行凭证分录")
+    page.screenshot(path=str(artifacts / "collect-job.png"), full_page=True)
+
+    page.get_by_role("link", name="查账").click()
+    page.locator("#datasets tr", has_text="甲市一区电子公司工会委员会").get_by_role("link", name="科目余额表").click()
+    expect(page.locator("h1")).to_contain_text("甲市一区电子公司工会委员会")
+    page.get_by_role("link", name="文体活动费").first.click()
+    expect(page.locator("body")).to_contain_text("明细账")
+    page.get_by_role("link", name="记-1").first.click()
+    expect(page.locator("body")).to_contain_text("职工篮球赛场地费")
+    page.screenshot(path=str(artifacts / "voucher.png"), full_page=True)
