@@ -1,0 +1,76 @@
+"""Risk scores, in the spirit of MindBridge's control points: each rule is a control point
+with a weight w in (0, 1]; scores combine the points that fired (see docs/scoring.md)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from jingshen.screening.models import Flag, ScreeningRun
+from jingshen.screening.rules import load_rules
+
+TOP_VOUCHERS = 10
+
+
+def noisy_or(weights) -> float:
+    """1 − Π(1 − w): several independent signals raise the score; it never exceeds 1."""
+    remaining = 1.0
+    for w in weights:
+        remaining *= 1.0 - w
+    return 1.0 - remaining
+
+
+@dataclass
+class UnitRisk:
+    org: object
+    score: float = 0.0
+    unit_score: float = 0.0
+    voucher_score: float = 0.0
+    flags: int = 0
+    high: int = 0
+    vouchers: int = 0
+    amount: Decimal = Decimal("0.00")
+    rules: set = field(default_factory=set)
+    top_vouchers: list = field(default_factory=list)  # (score, period, voucher_type, voucher_no)
+
+
+def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
+    """Units of a run ranked by risk score (0–100), highest first."""
+    weights = {code: r.weight for code, r in load_rules().items()}
+    for entry in run.rules:  # a rule removed since the run keeps the weight it had: unknown → 0.5
+        weights.setdefault(entry["code"], 0.5)
+    units: dict[int, UnitRisk] = {}
+    voucher_rules: dict[tuple, set] = defaultdict(set)
+    voucher_amount: dict[tuple, Decimal] = {}
+    unit_rules: dict[int, set] = defaultdict(set)
+    for f in run.flags.select_related("org").only(
+        "org__code", "org__name", "rule", "severity", "period", "voucher_type", "voucher_no", "amount"
+    ):
+        u = units.setdefault(f.org_id, UnitRisk(org=f.org))
+        u.flags += 1
+        u.high += f.severity == "高"
+        u.rules.add(f.rule)
+        if f.voucher_no is None:
+            unit_rules[f.org_id].add(f.rule)
+            continue
+        key = (f.org_id, f.period, f.voucher_type, f.voucher_no)
+        voucher_rules[key].add(f.rule)
+        if f.amount is not None:
+            voucher_amount[key] = max(voucher_amount.get(key, Decimal(0)), abs(f.amount))
+    per_unit_vouchers: dict[int, list] = defaultdict(list)
+    for key, rules in voucher_rules.items():
+        per_unit_vouchers[key[0]].append((noisy_or(weights[r] for r in rules), *key[1:]))
+    for org_id, u in units.items():
+        scored = sorted(per_unit_vouchers.get(org_id, []), reverse=True)
+        u.vouchers = len(scored)
+        u.amount = sum((voucher_amount.get((org_id, *v[1:]), Decimal(0)) for v in scored), Decimal("0.00"))
+        u.top_vouchers = [(round(s * 100, 1), *rest) for s, *rest in scored[:TOP_VOUCHERS]]
+        u.voucher_score = sum(s for s, *_ in scored[:TOP_VOUCHERS]) / TOP_VOUCHERS
+        u.unit_score = noisy_or(weights[r] for r in unit_rules.get(org_id, ()))
+        u.score = round(100 * noisy_or([u.unit_score, u.voucher_score]), 1)
+    return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
+
+
+def voucher_score(flags: list[Flag]) -> float:
+    """The score (0–100) of one voucher from the flags on it and its lines."""
+    weights = {code: r.weight for code, r in load_rules().items()}
+    return round(100 * noisy_or(weights.get(r, 0.5) for r in {f.rule for f in flags}), 1)
