@@ -11,6 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from jingshen.accounts.models import RoleCode, User
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset, ImportJob
+from jingshen.orgs.models import Org
+from jingshen.screening.models import Flag
+from jingshen.screening.services import run_screening
 from jingshen.portal.menu import SECTIONS
 from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
@@ -36,8 +39,9 @@ def fill(route: str, values: dict) -> str:
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], route)
 
 
-KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind"}
-OWNED_PARAMS = {"code", "dataset_id", "job_id"}  # parameters naming a unit or an object of a unit
+KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
+                "flag_id"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id"}  # parameters naming a unit or an object of a unit
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -45,7 +49,8 @@ def values_for(code: str, tmp_path=None) -> dict:
     is imported, holding voucher 记-1 of period 1 on accounts 50102 and 102."""
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
-              "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers"}
+              "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
+              "run_id": "0", "flag_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -54,6 +59,12 @@ def values_for(code: str, tmp_path=None) -> dict:
         job = ImportJob(kind="vouchers", original_name=path.name, sha256="0" * 64, created_by=uploader, owner_org=uploader.org)
         job.file.save(path.name, File(path.open("rb")), save=True)
         values["job_id"] = str(job.pk)
+        org = Org.objects.get(code=code)
+        run = run_screening(year=2025, org=org, rule_codes=["JS-CASH-001"])
+        flag = Flag.objects.create(run=run, rule="JS-CASH-001", rule_name="大额现金支付", category="财务", severity="中",
+                                   score=50, org=org, fiscal_year=2025, period=1, voucher_type="记", voucher_no=1,
+                                   message="测试疑点", dataset=Dataset.objects.get(org=org, kind="vouchers"))
+        values["run_id"], values["flag_id"] = str(run.pk), str(flag.pk)
     return values
 
 

@@ -157,11 +157,13 @@ FORMAT_MODULE_PATH = ["jingshen.formats"]
 # --- files -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
-# Front-end libraries come from npm (package-lock.json) into node_modules/; they are served
-# from there, never copied into the repo and never loaded from a CDN.
-STATICFILES_DIRS = [
-    PACKAGE_DIR / "static",
-    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+# Front-end libraries come from npm (package-lock.json) into node_modules/; the files we use
+# are served from there (staticfinders.VENDOR_FILES), never copied into the repo, never from a CDN.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "jingshen.staticfinders.NodeModulesFinder",
 ]
 MEDIA_ROOT = HOME / "files"
 STORAGES = {

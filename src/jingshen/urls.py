@@ -8,6 +8,7 @@ urlpatterns = [
     path("orgs/", include("jingshen.orgs.urls")),
     path("collect/", include("jingshen.ledger.urls_collect")),
     path("books/", include("jingshen.ledger.urls_books")),
+    path("screening/", include("jingshen.screening.urls")),
     path("api/v1/", include("jingshen.api.urls")),
     path(
         "healthz",

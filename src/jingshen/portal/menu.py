@@ -16,13 +16,7 @@ SECTIONS = [
     Section("portal", "门户", "portal:home", True, ""),
     Section("collect", "数据采集", "collect:index", True, ""),
     Section("ledger", "查账", "books:index", True, ""),
-    Section(
-        "screening",
-        "疑点筛查",
-        "portal:section",
-        False,
-        "规则包全量筛查疑点，按规则、单位、金额排序，单位风险排名。",
-    ),
+    Section("screening", "疑点筛查", "screening:index", True, ""),
     Section(
         "audits",
         "审计作业",

@@ -93,6 +93,10 @@ class Rule:
     params: dict[str, Param] = field(default_factory=dict)
     basis: tuple[Basis, ...] = ()
 
+    @property
+    def level_label(self) -> str:
+        return LEVELS[self.level]
+
     def defaults(self) -> dict:
         return {name: p.default for name, p in self.params.items()}
 

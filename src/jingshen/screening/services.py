@@ -1,5 +1,6 @@
 """Running the rule pack over the datasets of a year and storing the flags (疑点)."""
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from jingshen.screening.engine import ENGINES
 from jingshen.screening.models import Flag, ScreeningRun
 from jingshen.screening.rules import load_rules
 
+log = logging.getLogger(__name__)
 KEY = ("org", "fiscal_year", "period", "voucher_type", "voucher_no", "line_no")
 
 
@@ -27,7 +29,7 @@ def latest_voucher_datasets(year: int, org: Org | None = None) -> list[Dataset]:
     return list(latest.values())
 
 
-def run_screening(
+def start_run(
     *,
     year: int,
     org: Org | None = None,
@@ -35,10 +37,9 @@ def run_screening(
     engine: str = "duckdb",
     params: dict[str, dict] | None = None,
     actor=None,
-    progress: Callable[[float, str], None] = lambda fraction, stage: None,
 ) -> ScreeningRun:
-    """Screen every unit's latest voucher dataset of ``year`` (within ``org``'s subtree) with
-    the chosen rules (default: all). The same rules on the same data give the same flags."""
+    """Check the request and record the run (status 运行中) with its datasets, rule versions
+    and parameters, so it can be reproduced; ``execute_run`` does the work."""
     rules = load_rules()
     codes = rule_codes or sorted(rules)
     unknown = [c for c in codes if c not in rules]
@@ -51,22 +52,68 @@ def run_screening(
         where = f"{org.name}及其下级单位" if org else "任何单位"
         raise ValueError(f"{where}都没有 {year} 年的凭证数据，请先在数据采集中导入。")
     params = params or {}
-    chosen = [rules[c] for c in codes]
+    for code, values in params.items():  # validate overrides now, not halfway through the run
+        for name, value in values.items():
+            if name not in rules[code].params:
+                raise ValueError(f"规则 {code} 没有参数「{name}」。")
+            rules[code].params[name].literal(value)
     run = ScreeningRun.objects.create(
         fiscal_year=year,
         scope_org=org,
         engine=engine,
-        rules=[{"code": r.code, "version": r.version, "params": r.defaults() | params.get(r.code, {})} for r in chosen],
+        rules=[{"code": c, "version": rules[c].version, "params": rules[c].defaults() | params.get(c, {})} for c in codes],
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
         lines_screened=sum(d.rows for d in datasets),
     )
     run.datasets.set(datasets)
+    return run
+
+
+def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lambda fraction, stage: None) -> ScreeningRun:
+    """Run the recorded rules over the recorded datasets and store the flags in bulk."""
+    rules = load_rules()
+    chosen = [rules[entry["code"]] for entry in run.rules]
+    params = {entry["code"]: entry["params"] for entry in run.rules}
+    datasets = list(run.datasets.select_related("org"))
     by_org = {d.org.code: d for d in datasets}
-    runner = ENGINES[engine](datasets)
+
+    def report(fraction: float, stage: str) -> None:
+        ScreeningRun.objects.filter(pk=run.pk).update(progress=fraction, stage=stage[:100])
+        progress(fraction, stage)
+
+    try:
+        flags = _collect_flags(run, chosen, params, datasets, by_org, report)
+    except Exception as exc:
+        log.exception("screening run %s failed", run.pk)
+        ScreeningRun.objects.filter(pk=run.pk).update(
+            status=ScreeningRun.Status.FAILED, finished_at=timezone.now(), message=f"筛查失败：{exc}"
+        )
+        raise
+    with transaction.atomic():
+        Flag.objects.bulk_create(flags, batch_size=5000)
+        run.flag_count = len(flags)
+        run.status = ScreeningRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.progress, run.stage = 1.0, "完成"
+        run.save()
+        record(
+            "screening.run",
+            f"疑点筛查 {run.fiscal_year} 年：{len(datasets)} 个单位，{len(chosen)} 条规则，{len(flags)} 个疑点",
+            actor=run.started_by,
+            org=run.scope_org,
+            obj=run,
+        )
+    progress(1.0, "完成")
+    return run
+
+
+def _collect_flags(run, chosen, params, datasets, by_org, report) -> list[Flag]:
+    """Run each rule and turn its rows into Flag objects (in a stable order: reproducible)."""
+    runner = ENGINES[run.engine](datasets)
     flags: list[Flag] = []
     try:
         for i, result in enumerate(runner.run(chosen, params)):
-            progress((i + 1) / len(chosen) * 0.9, result.rule.name)
+            report((i + 1) / len(chosen) * 0.9, result.rule.name)
             rule = result.rule
             rows = [dict(zip(result.columns, row)) for row in result.rows]
             rows.sort(key=lambda r: tuple("" if r.get(k) is None else str(r.get(k)).zfill(12) for k in KEY))
@@ -95,16 +142,12 @@ def run_screening(
                 )
     finally:
         runner.close()
-    with transaction.atomic():
-        Flag.objects.bulk_create(flags, batch_size=5000)
-        run.flag_count = len(flags)
-        run.status = ScreeningRun.Status.DONE
-        run.finished_at = timezone.now()
-        run.save()
-        record("screening.run", f"疑点筛查 {year} 年：{len(datasets)} 个单位，{len(chosen)} 条规则，{len(flags)} 个疑点",
-               actor=actor, org=org, obj=run)
-    progress(1.0, "完成")
-    return run
+    return flags
+
+
+def run_screening(*, progress: Callable[[float, str], None] = lambda fraction, stage: None, **request) -> ScreeningRun:
+    """start_run and execute_run in one go (the CLI, tests)."""
+    return execute_run(start_run(**request), progress)
 
 
 def flag_json(flag: Flag) -> dict:

@@ -1,0 +1,42 @@
+"""Who may start runs and see runs and flags: the same unit scope as everything else."""
+
+from django.db.models import Q
+from django.http import Http404
+
+from jingshen.orgs import scope
+from jingshen.screening.models import Flag, ScreeningRun
+
+
+def may_screen(user) -> bool:
+    """Screening (非现场数据分析) is audit work: audit staff, over the units they see."""
+    return bool(getattr(user, "is_authenticated", False) and user.role_codes & scope.AUDIT_ROLES)
+
+
+def runs_for(user):
+    """Runs that screened data of a unit the user sees (a province run is listed for its
+    cities, each seeing only its own branch's flags), or that the user started."""
+    visible = scope.visible_orgs(user).values("pk")
+    ids = ScreeningRun.objects.filter(
+        Q(scope_org__in=visible) | Q(datasets__org__in=visible) | Q(started_by=user)
+    ).values("pk")
+    return ScreeningRun.objects.filter(pk__in=ids)
+
+
+def get_run_for_user(user, run_id: int) -> ScreeningRun:
+    run = runs_for(user).filter(pk=run_id).first()
+    if run is None:
+        raise Http404("筛查运行不存在或不在您的权限范围内。")
+    return run
+
+
+def flags_for(user, run: ScreeningRun):
+    """The run's flags on units the user sees (a city user viewing a province run sees only
+    its own branch)."""
+    return scope.restrict(Flag.objects.filter(run=run), user)
+
+
+def get_flag_for_user(user, flag_id: int) -> Flag:
+    flag = scope.restrict(Flag.objects.filter(pk=flag_id), user).select_related("org", "dataset", "run").first()
+    if flag is None:
+        raise Http404("疑点不存在或不在您的权限范围内。")
+    return flag

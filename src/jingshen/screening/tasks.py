@@ -1,0 +1,15 @@
+"""Background task: a screening run started from the page."""
+
+from django_tasks import task
+
+from jingshen.screening.models import ScreeningRun
+from jingshen.screening.services import execute_run
+
+
+@task()
+def run_screening_task(run_id: int) -> None:
+    run = ScreeningRun.objects.get(pk=run_id)
+    try:
+        execute_run(run)
+    except Exception:  # recorded on the run by execute_run; the page shows it
+        return

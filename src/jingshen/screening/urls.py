@@ -1,0 +1,11 @@
+from django.urls import path
+
+from jingshen.screening import views
+
+app_name = "screening"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("runs/<int:run_id>/", views.run, name="run"),
+    path("flags/<int:flag_id>/", views.flag, name="flag"),
+    path("rules/", views.rules, name="rules"),
+]

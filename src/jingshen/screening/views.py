@@ -1,0 +1,111 @@
+"""疑点筛查 pages: start a run, follow it, rank units, filter flags, read a flag with its
+voucher, and the rule catalogue. Views check access, call services, render."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from jingshen.ledger import books
+from jingshen.ledger.models import Dataset, DatasetKind
+from jingshen.orgs import scope
+from jingshen.screening import access
+from jingshen.screening.models import ScreeningRun
+from jingshen.screening.rules import CATEGORIES, SEVERITIES, load_rules
+from jingshen.screening.scoring import unit_ranking
+from jingshen.screening.services import start_run
+
+
+def index(request):
+    user = request.user
+    visible = scope.visible_orgs(user)
+    years = sorted(
+        set(Dataset.objects.filter(kind=DatasetKind.VOUCHERS, org__in=visible).values_list("fiscal_year", flat=True)),
+        reverse=True,
+    )
+    if request.method == "POST":
+        if not access.may_screen(user):
+            raise Http404("您的角色不能发起疑点筛查。")
+        org = scope.get_org_for_user(user, request.POST.get("org") or user.org.code)
+        try:
+            run = start_run(year=int(request.POST.get("year", "0")), org=org, actor=user)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("screening:index")
+        from jingshen.screening.tasks import run_screening_task  # imports this app's services
+
+        run_screening_task.enqueue(run.pk)
+        return redirect("screening:run", run_id=run.pk)
+    context = {
+        "years": years,
+        "orgs": visible.exclude(level="grassroots").order_by("path") if access.may_screen(user) else [],
+        "runs": access.runs_for(user).select_related("scope_org", "started_by")[:20],
+        "may_screen": access.may_screen(user),
+        "rule_count": len(load_rules()),
+    }
+    return render(request, "screening/index.html", context)
+
+
+def run(request, run_id):
+    user = request.user
+    run = access.get_run_for_user(user, run_id)
+    running = run.status == ScreeningRun.Status.RUNNING
+    if request.headers.get("HX-Request") and running:
+        return render(request, "screening/_progress.html", {"run": run})
+    if running or run.status == ScreeningRun.Status.FAILED:
+        return render(request, "screening/run.html", {"run": run, "running": running})
+    visible = set(scope.visible_orgs(user).values_list("pk", flat=True))
+    ranking = [u for u in unit_ranking(run) if u.org.pk in visible]
+    flags = access.flags_for(user, run).select_related("org")
+    f = request.GET
+    if f.get("rule"):
+        flags = flags.filter(rule=f["rule"])
+    if f.get("category"):
+        flags = flags.filter(category=f["category"])
+    if f.get("severity"):
+        flags = flags.filter(severity=f["severity"])
+    if f.get("org"):
+        flags = flags.filter(org__code=f["org"])
+    if f.get("period", "").isdigit():
+        flags = flags.filter(period=int(f["period"]))
+    for key, lookup in (("amount_min", "amount__gte"), ("amount_max", "amount__lte")):
+        if f.get(key):
+            try:
+                flags = flags.filter(**{lookup: Decimal(f[key].replace(",", ""))})
+            except InvalidOperation:
+                messages.error(request, f"金额“{f[key]}”无法识别。")
+    flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
+    page = Paginator(flags, 50).get_page(f.get("page"))
+    rules = load_rules()
+    context = {
+        "run": run,
+        "ranking": ranking[:30],
+        "chart": [{"name": u.org.name, "score": u.score} for u in ranking[:20]],
+        "page": page,
+        "filters": f,
+        "rules": sorted(((c, r.name) for c, r in rules.items()), key=lambda x: x[0]),
+        "categories": CATEGORIES,
+        "severities": SEVERITIES,
+    }
+    return render(request, "screening/run.html", context)
+
+
+def flag(request, flag_id):
+    user = request.user
+    flag = access.get_flag_for_user(user, flag_id)
+    voucher = None
+    if flag.voucher_no is not None and flag.dataset is not None:
+        voucher = books.voucher(flag.dataset, flag.period, flag.voucher_type, flag.voucher_no)
+    rule = load_rules().get(flag.rule)
+    others = access.flags_for(user, flag.run).filter(
+        org=flag.org, period=flag.period, voucher_type=flag.voucher_type, voucher_no=flag.voucher_no
+    ).exclude(pk=flag.pk) if flag.voucher_no is not None else []
+    context = {"flag": flag, "voucher": voucher, "rule": rule, "others": others}
+    return render(request, "screening/flag.html", context)
+
+
+def rules(request):
+    context = {"rules": sorted(load_rules().values(), key=lambda r: (CATEGORIES.index(r.category), r.code))}
+    return render(request, "screening/rules.html", context)

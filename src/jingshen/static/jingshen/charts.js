@@ -1,0 +1,21 @@
+// Charts of 经审, drawn with ECharts (served from node_modules, no CDN).
+(function () {
+  "use strict";
+  var data = document.getElementById("ranking-data");
+  var box = document.getElementById("ranking-chart");
+  if (!data || !box || !window.echarts) { return; }
+  var units = JSON.parse(data.textContent).slice().reverse();
+  var chart = window.echarts.init(box, null, { renderer: "svg" });
+  chart.setOption({
+    grid: { left: 8, right: 40, top: 10, bottom: 10, containLabel: true },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: { type: "value", max: 100, name: "风险分" },
+    yAxis: { type: "category", data: units.map(function (u) { return u.name; }), axisLabel: { width: 220, overflow: "truncate" } },
+    series: [{
+      type: "bar", data: units.map(function (u) { return u.score; }),
+      itemStyle: { color: function (p) { return p.value >= 60 ? "#b3261e" : p.value >= 30 ? "#dc6803" : "#1f4e8c"; } },
+      label: { show: true, position: "right" }
+    }]
+  });
+  window.addEventListener("resize", function () { chart.resize(); });
+})();

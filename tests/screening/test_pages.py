@@ -1,0 +1,67 @@
+"""疑点筛查 pages: start a run in the background, the ranking and flag list within scope,
+a flag with its voucher, and the rule catalogue."""
+
+import pytest
+
+from jingshen.ledger.importers.vouchers import import_vouchers
+from jingshen.screening.models import ScreeningRun
+from jingshen.screening.rules import load_rules
+from tests.ledger.conftest import write
+from tests.screening.conftest import entry
+
+
+@pytest.fixture
+def books(tree, tmp_path):
+    rows = entry(1, "2025-01-20", "50104", "102", "18000.00", "购买慰问购物卡", "银泰百货")
+    rows += entry(2, "2025-02-11", "50104", "101", "2600.00", "发放慰问金")
+    rows += entry(1, "2025-01-20", "50104", "102", "9000.00", "购买超市卡", org="B1X")
+    import_vouchers(write(tmp_path / "v.csv", rows))
+
+
+def test_start_a_run_and_read_the_results(books, client_for):
+    client = client_for("prov_director")
+    response = client.post("/screening/", {"year": "2025", "org": "P"})
+    run = ScreeningRun.objects.get()
+    assert response["Location"] == f"/screening/runs/{run.pk}/"
+    assert run.status == "done" and run.flag_count >= 3
+    html = client.get(f"/screening/runs/{run.pk}/").content.decode()
+    assert "甲市一区电子公司工会委员会" in html and "乙市一区医院工会委员会" in html
+    assert 'id="ranking-data"' in html and "echarts.min.js" in html
+    filtered = client.get(f"/screening/runs/{run.pk}/?rule=JS-CASH-001").content.decode()
+    assert "2,600.00" in filtered and "18,000.00" not in filtered
+    assert "18,000.00" in client.get(f"/screening/runs/{run.pk}/?amount_min=10000").content.decode()
+
+
+def test_a_city_user_sees_only_its_branch_of_a_province_run(books, client_for):
+    client_for("prov_director").post("/screening/", {"year": "2025", "org": "P"})
+    run = ScreeningRun.objects.get()
+    html = client_for("b_auditor").get(f"/screening/runs/{run.pk}/").content.decode()
+    assert "乙市一区医院工会委员会" in html and "甲市一区电子公司工会委员会" not in html
+    foreign = run.flags.filter(org__code="A1X").first()
+    assert client_for("b_auditor").get(f"/screening/flags/{foreign.pk}/").status_code == 404
+
+
+def test_flag_page_shows_the_voucher_and_basis(books, client_for):
+    client_for("a_auditor").post("/screening/", {"year": "2025", "org": "A"})
+    flag = ScreeningRun.objects.get().flags.get(rule="JS-CARD-001")
+    html = client_for("a_auditor").get(f"/screening/flags/{flag.pk}/").content.decode()
+    assert "购买慰问购物卡" in html and "基层工会经费收支管理办法" in html
+    assert f"/books/{flag.dataset_id}/voucher/1/" in html
+
+
+def test_roles_that_may_not_screen(books, client_for):
+    assert client_for("leader").post("/screening/", {"year": "2025"}).status_code == 404
+    assert "开始筛查" not in client_for("contact").get("/screening/").content.decode()
+    assert not ScreeningRun.objects.exists()
+
+
+def test_no_data_is_explained(tree, client_for):
+    response = client_for("a_auditor").post("/screening/", {"year": "2030", "org": "A"}, follow=True)
+    assert "都没有 2030 年的凭证数据" in response.content.decode()
+
+
+def test_rule_catalogue_lists_every_rule(client_for):
+    html = client_for("a_auditor").get("/screening/rules/").content.decode()
+    for code, rule in load_rules().items():
+        assert code in html and rule.name in html
+    assert "默认值来源" in html
