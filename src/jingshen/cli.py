@@ -9,6 +9,11 @@ COMMANDS = {
     "serve": "启动 Web 服务（默认 http://127.0.0.1:8000）",
     "demo load": "载入演示数据（固定随机种子，可重复执行）",
     "import orgs": "导入单位（CSV 或 XLSX 标准模板）",
+    "import accounts": "导入科目表（默认科目表，或 --org 某单位的科目表）",
+    "import vouchers": "导入凭证（标准模板或用友、金蝶导出）",
+    "import balances": "导入科目余额",
+    "datasets list": "列出已导入的数据集及其版本",
+    "screen": "疑点筛查（规则包），可输出 JSON Lines",
     "users create": "创建用户",
     "users list": "列出用户",
     "grants create": "创建交叉互审授权",
@@ -69,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return 0
     return 0
 
 

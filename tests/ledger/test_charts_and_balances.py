@@ -108,3 +108,9 @@ def test_balances_need_opening_columns(tree, tmp_path, capsys):
     path = write(tmp_path / "b.csv", [["A1X", "2025", "102", "1"]], header=["单位编码", "会计年度", "科目编码", "本期借方"])
     assert main(["import", "balances", str(path)]) == 1
     assert "缺少期初余额" in capsys.readouterr().err
+
+
+def test_balances_year_must_match_the_option(tree, tmp_path, capsys):
+    path = write(tmp_path / "b.csv", [["A1X", "2024", "102", "1", "借"]], header=["单位编码", "会计年度", "科目编码", "期初余额", "余额方向"])
+    assert main(["import", "balances", str(path), "--year", "2025"]) == 1
+    assert "第 2 行「会计年度」列（值“2024”）：与指定的会计年度 2025 不一致。" in capsys.readouterr().err

@@ -254,3 +254,10 @@ def test_datasets_list_json(books, capsys):
     listed = json.loads(capsys.readouterr().out)
     assert listed[0]["org"] == "A1X" and listed[0]["fiscal_year"] == 2025 and listed[0]["kind"] == "vouchers"
     assert {"org", "fiscal_year", "kind", "version", "rows", "status", "quality_issues"} <= set(listed[0])
+
+
+def test_a_version_with_fewer_periods_warns(books, tmp_path, capsys):
+    assert run(capsys, books)[0] == 0
+    code, out, _ = run(capsys, write(tmp_path / "一月.csv", voucher(1, date="2025-01-05")))
+    assert code == 0
+    assert "注意：A1X 2025 年的新版本缺少第 2、3 期；每个版本代表全年数据" in out

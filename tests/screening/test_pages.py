@@ -65,3 +65,12 @@ def test_rule_catalogue_lists_every_rule(client_for):
     for code, rule in load_rules().items():
         assert code in html and rule.name in html
     assert "默认值来源" in html
+
+
+def test_the_audited_units_contact_does_not_see_flags(books, client_for):
+    client_for("a_auditor").post("/screening/", {"year": "2025", "org": "A"})
+    run = ScreeningRun.objects.get()
+    contact = client_for("contact")
+    assert contact.get(f"/screening/runs/{run.pk}/").status_code == 404
+    flag = run.flags.filter(org__code="A1X").first()
+    assert contact.get(f"/screening/flags/{flag.pk}/").status_code == 404

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from jingshen.activity.services import record
 from jingshen.ledger.models import Account, Chart, RoleStatus
-from jingshen.ledger.roles import CATEGORY_WORDS, AccountRole, suggest_role
+from jingshen.ledger.roles import CATEGORY_WORDS, AccountRole, Category, suggest_role
 from jingshen.paths import PACKAGE_DIR
 from jingshen.tabular import Field, RowError, TableError, read_table, with_mapping
 
@@ -251,9 +251,11 @@ def add_unit_accounts(org, accounts: list[tuple[str, str, int]], *, display: str
 def account_roles_for(org) -> list[dict]:
     """The unit's effective accounts with their roles, for the confirmation page."""
     labels = dict(RoleStatus.choices)
+    categories = dict(Category.choices)
     accounts = sorted(effective_accounts(org).values(), key=lambda a: a["code"])
     for a in accounts:
         a["status_label"] = labels[a["role_status"]]
+        a["category_label"] = categories.get(a["category"], a["category"])
         a["needs_confirmation"] = a["role_status"] in (RoleStatus.SUGGESTED, RoleStatus.NONE)
     return accounts
 

@@ -58,7 +58,8 @@ def job(request, job_id):
     job = collect.get_job_for_user(request.user, job_id)
     template = "ledger/collect/_job.html" if request.headers.get("HX-Request") else "ledger/collect/job.html"
     needs_mapping = job.status == JobStatus.FAILED and any(
-        e["reason"].startswith(("缺少", "找不到表头")) for e in job.errors
+        e["reason"].startswith(("缺少", "找不到表头")) and e.get("column") not in ("单位编码", "会计年度")
+        for e in job.errors
     )
     context = {"job": job, "running": job.status in (JobStatus.QUEUED, JobStatus.RUNNING), "needs_mapping": needs_mapping}
     return render(request, template, context)

@@ -12,9 +12,17 @@ def may_screen(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.role_codes & scope.AUDIT_ROLES)
 
 
+def may_view(user) -> bool:
+    """Flags are suspicions for the auditors: not shown to the audited unit's contact."""
+    roles = user.role_codes if getattr(user, "is_authenticated", False) else frozenset()
+    return bool(roles & (scope.AUDIT_ROLES | scope.SUBTREE_VIEW_ROLES))
+
+
 def runs_for(user):
     """Runs that screened data of a unit the user sees (a province run is listed for its
     cities, each seeing only its own branch's flags), or that the user started."""
+    if not may_view(user):
+        return ScreeningRun.objects.none()
     visible = scope.visible_orgs(user).values("pk")
     ids = ScreeningRun.objects.filter(
         Q(scope_org__in=visible) | Q(datasets__org__in=visible) | Q(started_by=user)
@@ -32,11 +40,14 @@ def get_run_for_user(user, run_id: int) -> ScreeningRun:
 def flags_for(user, run: ScreeningRun):
     """The run's flags on units the user sees (a city user viewing a province run sees only
     its own branch)."""
+    if not may_view(user):
+        return Flag.objects.none()
     return scope.restrict(Flag.objects.filter(run=run), user)
 
 
 def get_flag_for_user(user, flag_id: int) -> Flag:
-    flag = scope.restrict(Flag.objects.filter(pk=flag_id), user).select_related("org", "dataset", "run").first()
+    flags = scope.restrict(Flag.objects.filter(pk=flag_id), user) if may_view(user) else Flag.objects.none()
+    flag = flags.select_related("org", "dataset", "run").first()
     if flag is None:
         raise Http404("疑点不存在或不在您的权限范围内。")
     return flag

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from jingshen.screening.models import Flag, ScreeningRun
-from jingshen.screening.rules import load_rules
 
 TOP_VOUCHERS = 10
 
@@ -35,16 +34,15 @@ class UnitRisk:
 
 def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
     """Units of a run ranked by risk score (0–100), highest first."""
-    weights = {code: r.weight for code, r in load_rules().items()}
-    for entry in run.rules:  # a rule removed since the run keeps the weight it had: unknown → 0.5
-        weights.setdefault(entry["code"], 0.5)
+    weights: dict[str, float] = {}  # the weight each rule had in this run, from its stored flag scores
     units: dict[int, UnitRisk] = {}
     voucher_rules: dict[tuple, set] = defaultdict(set)
     voucher_amount: dict[tuple, Decimal] = {}
     unit_rules: dict[int, set] = defaultdict(set)
     for f in run.flags.select_related("org").only(
-        "org__code", "org__name", "rule", "severity", "period", "voucher_type", "voucher_no", "amount"
+        "org__code", "org__name", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount"
     ):
+        weights[f.rule] = f.score / 100
         u = units.setdefault(f.org_id, UnitRisk(org=f.org))
         u.flags += 1
         u.high += f.severity == "高"
@@ -72,5 +70,5 @@ def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
 
 def voucher_score(flags: list[Flag]) -> float:
     """The score (0–100) of one voucher from the flags on it and its lines."""
-    weights = {code: r.weight for code, r in load_rules().items()}
-    return round(100 * noisy_or(weights.get(r, 0.5) for r in {f.rule for f in flags}), 1)
+    weights = {f.rule: f.score / 100 for f in flags}
+    return round(100 * noisy_or(weights.values()), 1)

@@ -83,10 +83,11 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
 
     try:
         flags = _collect_flags(run, chosen, params, datasets, by_org, report)
-    except Exception as exc:
+    except BaseException as exc:  # also an interrupted command: the run must not stay 运行中
         log.exception("screening run %s failed", run.pk)
+        reason = "被中断" if isinstance(exc, KeyboardInterrupt) else f"筛查失败：{exc}"
         ScreeningRun.objects.filter(pk=run.pk).update(
-            status=ScreeningRun.Status.FAILED, finished_at=timezone.now(), message=f"筛查失败：{exc}"
+            status=ScreeningRun.Status.FAILED, finished_at=timezone.now(), message=reason
         )
         raise
     with transaction.atomic():

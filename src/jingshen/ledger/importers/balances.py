@@ -110,9 +110,9 @@ def import_balances(
 def _check_columns(cols, org, year, header_row, display) -> None:
     errors = []
     if "单位编码" not in cols and org is None:
-        errors.append(RowError(display, header_row, "单位编码", None, "缺少「单位编码」列：请在文件中增加该列，或导入时指定单位（--org）。"))
+        errors.append(RowError(display, header_row, "单位编码", None, "缺少「单位编码」列：请在文件中增加该列，或导入时指定单位（页面上选择“单位”，命令行用 --org）。"))
     if "会计年度" not in cols and year is None:
-        errors.append(RowError(display, header_row, "会计年度", None, "缺少「会计年度」列：请在文件中增加该列，或导入时指定年度（--year）。"))
+        errors.append(RowError(display, header_row, "会计年度", None, "缺少「会计年度」列：请在文件中增加该列，或导入时指定年度（页面上填写“会计年度”，命令行用 --year）。"))
     if not ("期初余额" in cols or "期初借方" in cols or "期初贷方" in cols):
         errors.append(RowError(display, header_row, "期初余额", None, "缺少期初余额：需要「期初余额」和「余额方向」两列，或「期初借方」「期初贷方」两列。"))
     if errors:
@@ -175,6 +175,8 @@ def _validate_batch(con, cols: dict, org: Org | None, year: int | None, allowed)
     ]
     if org is not None and c("单位编码"):
         checks.append(("单位编码", f"org <> '{org.code}'", "org", f"'与指定的单位 {org.code} 不一致。'"))
+    if year is not None and c("会计年度"):
+        checks.append(("会计年度", f"year_raw <> '' AND fiscal_year <> {int(year)}", "year_raw", f"'与指定的会计年度 {int(year)} 不一致。'"))
     union = " UNION ALL ".join(
         f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM parsed WHERE {cond}"
         for label, cond, value, reason in checks

@@ -144,6 +144,7 @@ class ImportReport:
     created: list[Dataset] = field(default_factory=list)
     unchanged: list[Dataset] = field(default_factory=list)
     rejected_errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"文件「{self.file}」共 {self.rows:,} 行{self.kind_label}"]
@@ -155,6 +156,7 @@ class ImportReport:
             parts.append(f"{len(self.unchanged)} 个数据集与已有版本相同，未重复导入")
         if self.rejected:
             parts.append(f"{self.rejected:,} 行被拒绝（详见数据质量报告）")
+        parts += self.warnings
         issues = sum(d.quality_issues for d in self.created)
         if issues:
             parts.append(f"发现 {issues:,} 个数据质量问题（账簿本身的问题，已导入并列入报告）")
@@ -189,6 +191,7 @@ class Staged:
     checksum: str
     rejected: int
     quality: dict[str, int]
+    periods: frozenset[int] = frozenset()  # vouchers: the periods the new version holds
 
 
 def publish_all(staged: list[Staged], *, kind: str, display: str, source_hash: str, actor, report: ImportReport,
@@ -205,6 +208,8 @@ def publish_all(staged: list[Staged], *, kind: str, display: str, source_hash: s
                 report.unchanged.append(latest)
                 continue
             version = (latest.version + 1) if latest else 1
+            if latest and s.periods:
+                report.warnings += _shrinking(latest, s)
             rel = store.relative_path(kind, s.fiscal_year, s.org.code, version)
             store.publish(s.folder, rel, registered=False)
             store.checkpoint("after-rename")
@@ -233,6 +238,20 @@ def publish_all(staged: list[Staged], *, kind: str, display: str, source_hash: s
                 obj=dataset,
             )
         store.checkpoint("before-commit")
+
+
+def _shrinking(latest: Dataset, new: Staged) -> list[str]:
+    """A warning when a new version holds fewer periods or far fewer lines than the one it
+    replaces: each version is the unit's whole year, so a one-month file would hide the rest."""
+    old = {p for (p,) in duckdb.sql(
+        f"SELECT DISTINCT period FROM read_parquet('{store.parquet_path(latest, 'summary')}', hive_partitioning = false)"
+    ).fetchall()}
+    missing = sorted(old - new.periods)
+    if missing or new.rows < latest.rows // 2:
+        what = f"缺少第 {'、'.join(map(str, missing))} 期" if missing else f"只有 {new.rows:,} 行（上一版 {latest.rows:,} 行）"
+        return [f"注意：{new.org.code} {new.fiscal_year} 年的新版本{what}；每个版本代表全年数据，查账和筛查将使用新版本，"
+                f"如需恢复请重新导入完整的全年文件"]
+    return []
 
 
 ProgressFn = Callable[[float, str], None]

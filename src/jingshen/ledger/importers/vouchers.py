@@ -156,7 +156,7 @@ def import_vouchers(
 def _check_columns(cols: dict, org: Org | None, header_row: int, display: str) -> None:
     errors = []
     if "单位编码" not in cols and org is None:
-        errors.append(RowError(display, header_row, "单位编码", None, "缺少「单位编码」列：请在文件中增加该列，或导入时指定单位（--org）。"))
+        errors.append(RowError(display, header_row, "单位编码", None, "缺少「单位编码」列：请在文件中增加该列，或导入时指定单位（页面上选择“单位”，命令行用 --org）。"))
     has_pair = "借方金额" in cols or "贷方金额" in cols
     has_single = "金额" in cols and "借贷方向" in cols
     if not has_pair and not has_single:
@@ -397,6 +397,7 @@ def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str)
             f"FROM read_parquet('{folder / 'data.parquet'}', hive_partitioning = false)",
         )
         quality = dict(con.execute(f"SELECT issue, count(*) FROM quality WHERE {where} GROUP BY 1").fetchall())
+        periods = frozenset(p for (p,) in con.execute(f"SELECT DISTINCT period FROM lines WHERE {where}").fetchall())
         staged.append(
             Staged(
                 org=org_codes[org_code],
@@ -406,6 +407,7 @@ def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str)
                 checksum=str(checksum),
                 rejected=int(quality.get("rejected_row", 0)),
                 quality={k: int(v) for k, v in quality.items()},
+                periods=periods,
             )
         )
     return staged
