@@ -185,8 +185,38 @@ def detect_encoding(path: Path, display: str) -> str:
         if failure is None:
             return codec
         failures.append(failure)
+    raise encoding_error(display, failures)
+
+
+def sniff_encoding(path: Path, display: str, sample_bytes: int = 1024 * 1024) -> str:
+    """The likely codec from the first megabyte only (for streaming readers, which decode the
+    rest themselves and call ``encoding_error_at`` if a later byte does not fit)."""
+    with path.open("rb") as fh:
+        head = fh.read(sample_bytes)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if len(head) == sample_bytes:
+        head = head[: head.rfind(b"\n") + 1] or head
+    for codec in ("utf-8-sig", "gb18030"):
+        try:
+            head.decode(codec)
+            return codec
+        except UnicodeDecodeError:
+            continue
+    return detect_encoding(path, display)  # raises with the location of the bad byte
+
+
+def encoding_error_at(path: Path, display: str, codec: str) -> TableError:
+    """The error for a file that stopped decoding with ``codec`` part-way through."""
+    failure = _decode_failure(path, codec)
+    if failure is None:  # the reader failed for another reason; report it plainly
+        return TableError([RowError(display, None, None, None, "文件编码不一致，无法读取。请另存为 UTF-8 或 XLSX 后重试。")])
+    return encoding_error(display, [failure])
+
+
+def encoding_error(display: str, failures) -> TableError:
     offset, row, column, bad = max(failures)  # the encoding that got furthest
-    raise TableError(
+    return TableError(
         [
             RowError(
                 display,

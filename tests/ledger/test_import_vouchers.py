@@ -261,3 +261,21 @@ def test_a_version_with_fewer_periods_warns(books, tmp_path, capsys):
     code, out, _ = run(capsys, write(tmp_path / "一月.csv", voucher(1, date="2025-01-05")))
     assert code == 0
     assert "注意：A1X 2025 年的新版本缺少第 2、3 期；每个版本代表全年数据" in out
+
+
+def test_a_bad_byte_after_the_first_megabyte_is_located(tree, tmp_path, capsys):
+    """Encoding is sniffed from the start of the file; a bad byte further in is still found
+    and named by row and column."""
+    rows = []
+    for n in range(1, 6001):
+        rows += voucher(n % 900 + 1, date=f"2025-{n % 12 + 1:02d}-03")
+    path = write(tmp_path / "后面有坏字节.csv", rows, encoding="utf-8")
+    data = path.read_bytes()
+    assert len(data) > 1024 * 1024
+    lines = data.split(b"\n")
+    lines[11000] = lines[11000].replace("职工".encode(), b"\xff\xfe", 1)
+    path.write_bytes(b"\n".join(lines))
+    code, _, err = run(capsys, path)
+    assert code == 1
+    assert "第 11001 行「第 8 列」" in err and "无法识别的字节（FF FE" in err
+    assert not Dataset.objects.exists()

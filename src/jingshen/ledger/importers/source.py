@@ -9,6 +9,7 @@ finds them with Python's csv module and the caller reads the file again with exa
 
 import csv
 import io
+from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,13 +25,14 @@ from jingshen.tabular import (
     Header,
     RowError,
     TableError,
-    detect_encoding,
+    encoding_error_at,
     match_header,
     raw_rows,
+    sniff_encoding,
     sniff_kind,
 )
 
-BLOCK_SIZE = 16 * 1024 * 1024
+BLOCK_SIZE = 4 * 1024 * 1024  # smaller blocks keep Arrow's read-ahead (outside DuckDB's limit) small
 SAMPLE_BYTES = 256 * 1024
 
 
@@ -74,7 +76,22 @@ class Source:
             self.invalid.append(row.text)
             return "skip"
 
-        reader = pacsv.open_csv(
+        with self._decoding():
+            reader = self._open_csv(names, wanted, on_invalid)
+        done = 0
+        for batch in self._decoded(reader):
+            n = batch.num_rows
+            index = np.arange(done, done + n, dtype=np.int64)
+            rows = index + first_row
+            if self.invalid_rows is not None and len(self.invalid_rows):
+                rows = _skip_over(rows, self.invalid_rows)
+            done += n
+            cols = {wanted[c]: batch.column(c) for c in batch.schema.names}
+            cols["_row"] = pa.array(rows)
+            yield pa.table({name: cols[name] for name in [*fields, "_row"]})
+
+    def _open_csv(self, names, wanted, on_invalid):
+        return pacsv.open_csv(
             self.path,
             read_options=pacsv.ReadOptions(
                 encoding="utf8" if self.encoding == "utf-8-sig" else self.encoding,
@@ -95,17 +112,27 @@ class Source:
                 quoted_strings_can_be_null=False,
             ),
         )
-        done = 0
-        for batch in reader:
-            n = batch.num_rows
-            index = np.arange(done, done + n, dtype=np.int64)
-            rows = index + first_row
-            if self.invalid_rows is not None and len(self.invalid_rows):
-                rows = _skip_over(rows, self.invalid_rows)
-            done += n
-            cols = {wanted[c]: batch.column(c) for c in batch.schema.names}
-            cols["_row"] = pa.array(rows)
-            yield pa.table({name: cols[name] for name in [*fields, "_row"]})
+
+    @contextmanager
+    def _decoding(self):
+        """A byte the sniffed encoding cannot decode further into the file becomes an error
+        naming its row and column (Arrow reports it when it reads the block)."""
+        try:
+            yield
+        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            text = str(exc).lower()
+            if isinstance(exc, pa.ArrowInvalid) and "decode" not in text and "utf8" not in text:
+                raise
+            raise encoding_error_at(self.path, self.display, self.encoding) from None
+
+    def _decoded(self, reader):
+        while True:
+            with self._decoding():
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+            yield batch
 
     def locate_invalid(self) -> None:
         """Find the spreadsheet rows whose cell count differs from the header's (slow path,
@@ -122,6 +149,51 @@ class Source:
             RowError(self.display, int(r), None, None, f"该行有多余或缺少的列（应为 {self.ncols} 列），可能是未加引号的逗号。")
             for r in (self.invalid_rows if self.invalid_rows is not None else [])
         ]
+
+
+def prefetch(batches: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
+    """Read the next batches in a background thread while the caller validates the current
+    one: Arrow's parsing and DuckDB's validation both release the GIL, so they overlap. If the
+    caller stops early (an error), the thread is told to stop and ends."""
+    import queue
+    import threading
+
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+            return
+        put(done)
+
+    thread = threading.Thread(target=work, daemon=True, name="csv-prefetch")
+    thread.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _skip_over(rows: np.ndarray, skipped: np.ndarray) -> np.ndarray:
@@ -144,7 +216,7 @@ def open_source(path, fields: list[Field], display: str | None = None) -> Source
         rows = raw_rows(path, display)
         header = _header_with_merge_hint(rows, fields, display)
         return Source(path, display, kind, header, rows_in_excel=rows[header.index + 1 :])
-    encoding = detect_encoding(path, display)
+    encoding = sniff_encoding(path, display)
     with path.open("rb") as fh:
         sample_bytes = fh.read(SAMPLE_BYTES)
     sample = sample_bytes.decode(encoding, errors="ignore")
@@ -188,7 +260,7 @@ def preview(path, display: str | None = None, rows: int = 8) -> list[list[str]]:
     display = display or path.name
     if sniff_kind(path, display) in ("xlsx", "xls"):
         return raw_rows(path, display)[:rows]
-    encoding = detect_encoding(path, display)
+    encoding = sniff_encoding(path, display)
     with path.open(encoding=encoding, newline="", errors="replace") as fh:
         text = fh.read(SAMPLE_BYTES)
     first = text.split("\n", 1)[0]

@@ -8,6 +8,8 @@ accounts) are audit evidence: the data is imported and they go to the quality re
 
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 from jingshen.ledger import store
 from jingshen.ledger.importers.common import (
     ImportReport,
@@ -33,7 +35,7 @@ from jingshen.ledger.importers.common import (
     sql_is_total,
     sql_text,
 )
-from jingshen.ledger.importers.source import open_source
+from jingshen.ledger.importers.source import open_source, prefetch
 from jingshen.ledger.models import DatasetKind
 from jingshen.orgs.models import Org
 from jingshen.tabular import Field, RowError, TableError, with_mapping
@@ -64,12 +66,13 @@ DEBIT_WORDS = ("借", "借方", "D", "Dr", "DR", "d")
 CREDIT_WORDS = ("贷", "贷方", "C", "Cr", "CR", "c")
 
 LINES_DDL = """
-CREATE TABLE lines (
+CREATE TABLE all_lines (
     org VARCHAR, fiscal_year INTEGER, period INTEGER, date DATE, voucher_type VARCHAR,
     voucher_no INTEGER, line_no INTEGER, summary VARCHAR, account_code VARCHAR, account_name VARCHAR,
     debit DECIMAL(18,2), credit DECIMAL(18,2), counterparty VARCHAR, settlement VARCHAR,
-    preparer VARCHAR, reviewer VARCHAR, attachments INTEGER, invoice_no VARCHAR, source_row BIGINT
+    preparer VARCHAR, reviewer VARCHAR, attachments INTEGER, invoice_no VARCHAR, source_row BIGINT, bad BOOLEAN
 );
+CREATE VIEW lines AS SELECT * EXCLUDE (bad) FROM all_lines WHERE NOT bad;
 CREATE TABLE errors (row BIGINT, col VARCHAR, val VARCHAR, reason VARCHAR, org VARCHAR, fiscal_year INTEGER);
 """
 
@@ -108,12 +111,12 @@ def import_vouchers(
     with store.staging() as workdir:
         for _attempt in range(2):  # a second pass only when rows with a wrong cell count were found
             con = connect(workdir)
-            con.execute("DROP TABLE IF EXISTS lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
+            con.execute("DROP VIEW IF EXISTS lines; DROP TABLE IF EXISTS all_lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
             org_codes = load_orgs(con, allowed_orgs)
             total = source.estimated_rows
-            for batch in source.batches():
+            for batch in prefetch(source.batches()):
                 con.register("batch", batch)
-                _validate_batch(con, cols, org, year, create_accounts, allowed_orgs)
+                _validate_batch(con, batch, cols, org, year, create_accounts, allowed_orgs)
                 con.unregister("batch")
                 report.rows = scalar(con, "SELECT count(*) FROM lines")
                 progress(min(0.9, (report.rows + _error_rows(con)) / total * 0.9), "校验")
@@ -171,7 +174,7 @@ def _error_rows(con) -> int:
     return scalar(con, "SELECT count(DISTINCT row) FROM errors")
 
 
-def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_accounts: bool, allowed) -> None:
+def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, create_accounts: bool, allowed) -> None:
     def c(name):
         return f'"{name}"' if name in cols else None
 
@@ -184,14 +187,15 @@ def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_a
     else:
         d_clean = c_clean = sql_amount_clean(c("金额"))
         direction = sql_text(c("借贷方向"))
-    orgs_in_batch = [r[0] for r in con.execute(f"SELECT DISTINCT {org_expr} FROM batch").fetchall()]
+    codes = {str(v).strip() for v in pc.unique(batch["单位编码"]).to_pylist()} if c("单位编码") else set()
+    orgs_in_batch = sorted({code or default_org for code in codes} | ({default_org} if default_org else set()))
     load_charts(con, {o.code: o for o in Org.objects.filter(code__in=orgs_in_batch)}, orgs_in_batch)
 
     debit_words = ", ".join(f"'{w}'" for w in DEBIT_WORDS)
     credit_words = ", ".join(f"'{w}'" for w in CREDIT_WORDS)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE parsed AS
+        CREATE OR REPLACE TEMP VIEW parsed AS
         WITH t AS MATERIALIZED (
             SELECT _row,
                 {org_expr} AS org,
@@ -278,22 +282,25 @@ def _validate_batch(con, cols: dict, org: Org | None, year: int | None, create_a
             ("金额", f"d_ok AND direction IN ({debit_words}, {credit_words}) AND debit = 0 AND credit = 0", "d_raw",
              "'金额为空或为 0。'"),
         ]
-    union = " UNION ALL ".join(
-        f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM parsed WHERE {cond}"
-        for label, cond, value, reason in checks
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE batch_errors AS {union}")
-    con.execute("INSERT INTO errors SELECT * FROM batch_errors")
+    # One pass parses, validates and stores the batch; rows with any error are kept aside
+    # (bad) and only then is the batch parsed again to list each error with its reason.
+    any_error = " OR ".join(f"coalesce({cond}, false)" for _, cond, _, _ in checks)
     con.execute(
-        """
-        INSERT INTO lines
+        f"""
+        INSERT INTO all_lines
         SELECT org, fiscal_year, period, date, voucher_type, voucher_no, line_no, summary, account_code,
                account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments,
-               invoice_no, _row
+               invoice_no, _row, {any_error}
         FROM parsed
-        WHERE _row NOT IN (SELECT _row FROM batch_errors)
         """
-    )
+    ).fetchall()
+    first_row = pc.min(batch["_row"]).as_py()
+    if first_row is not None and scalar(con, f"SELECT count(*) FROM all_lines WHERE bad AND source_row >= {first_row}"):
+        union = " UNION ALL ".join(
+            f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM parsed WHERE {cond}"
+            for label, cond, value, reason in checks
+        )
+        con.execute(f"INSERT INTO errors {union}").fetchall()
 
 
 def _create_missing_accounts(con, org_codes: dict[str, Org], display: str, actor) -> None:
