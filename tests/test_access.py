@@ -19,7 +19,7 @@ from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
-POST_ONLY = {"logout", "collect:chart_confirm"}
+POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params"}
 
 
 def all_patterns(resolver=None, prefix=""):

@@ -74,3 +74,48 @@ def test_the_audited_units_contact_does_not_see_flags(books, client_for):
     assert contact.get(f"/screening/runs/{run.pk}/").status_code == 404
     flag = run.flags.filter(org__code="A1X").first()
     assert contact.get(f"/screening/flags/{flag.pk}/").status_code == 404
+
+
+def test_a_province_sets_a_cap_for_its_units_and_runs_use_it(books, client_for, personas):
+    from jingshen.screening.models import ParamOverride
+
+    director = client_for("prov_director")
+    response = director.post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "3,000", "note": "本省规定"})
+    assert response.status_code == 302
+    assert ParamOverride.objects.get().value == 3000
+    html = client_for("a_auditor").get("/screening/rules/").content.decode()
+    assert "示范省总工会设置：本省规定" in html  # a city sees the province's value and where it comes from
+    # the 2,600 cash payment is under the province's 3,000 threshold now
+    client_for("a_auditor").post("/screening/", {"year": "2025", "org": "A"})
+    run = ScreeningRun.objects.get()
+    assert not run.flags.filter(rule="JS-CASH-001").exists()
+    assert run.rules[[r["code"] for r in run.rules].index("JS-CASH-001")]["groups"][0]["params"]["threshold"] == 3000
+    # an auditor reads the settings but may not change them
+    assert client_for("a_auditor").post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "1"}).status_code == 404
+
+
+def test_bad_values_and_presets(books, client_for):
+    from jingshen.screening.models import ParamOverride
+
+    director = client_for("prov_director")
+    response = director.post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "abc"}, follow=True)
+    assert "参数「现金结算起点（元）」应为数字。" in response.content.decode()
+    response = director.post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "-5"}, follow=True)
+    assert "应在 0～1000000 之间" in response.content.decode()
+    assert not ParamOverride.objects.exists()
+    director.post("/screening/rules/params/", {"preset": "fujian-2018"})
+    assert dict(ParamOverride.objects.values_list("rule", "value")) == {"JS-FEST-001": 1300, "JS-GIFT-001": 300}
+
+
+def test_units_with_different_settings_are_screened_with_their_own(tree, tmp_path, personas):
+    from jingshen.screening import params
+    from jingshen.screening.services import run_screening
+    from tests.conftest import make_user
+    from jingshen.accounts.models import RoleCode
+
+    rows = entry(1, "2025-03-02", "50104", "101", "2000.00", "慰问金") + entry(1, "2025-03-02", "50104", "101", "2000.00", "慰问金", org="B1X")
+    import_vouchers(write(tmp_path / "v.csv", rows))
+    params.set_override(make_user("B", "b_director", RoleCode.DIRECTOR), "JS-CASH-001", "threshold", 5000)
+    run = run_screening(year=2025, rule_codes=["JS-CASH-001"])
+    assert list(run.flags.values_list("org__code", flat=True)) == ["A1X"]
+    assert len(run.rules[0]["groups"]) == 2

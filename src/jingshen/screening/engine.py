@@ -82,12 +82,15 @@ class DuckDBEngine:
         )
         con.execute("CREATE TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
 
+    def run_one(self, rule: Rule, values: dict | None = None) -> RuleResult:
+        cursor = self.con.execute(rule.render(values))
+        columns = [c[0] for c in cursor.description]
+        return RuleResult(rule, columns, cursor.fetchall())
+
     def run(self, rules: list[Rule], params: dict[str, dict] | None = None) -> Iterator[RuleResult]:
         params = params or {}
         for rule in rules:
-            cursor = self.con.execute(rule.render(params.get(rule.code)))
-            columns = [c[0] for c in cursor.description]
-            yield RuleResult(rule, columns, cursor.fetchall())
+            yield self.run_one(rule, params.get(rule.code))
 
     def lines_count(self) -> int:
         return sum(d.rows for d in self.datasets)

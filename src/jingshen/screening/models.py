@@ -58,3 +58,21 @@ class Flag(models.Model):
         verbose_name_plural = "疑点"
         ordering = ["-score", "id"]
         indexes = [models.Index(fields=["run", "org"]), models.Index(fields=["run", "rule"])]
+
+
+class ParamOverride(models.Model):
+    """A rule parameter set for a unit and everything below it (e.g. a province's festival
+    cap); the nearest unit up the tree wins over the rule's default."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="适用单位（含下级）", on_delete=models.PROTECT, related_name="+")
+    rule = models.CharField("规则", max_length=32)
+    param = models.CharField("参数", max_length=64)
+    value = models.JSONField("取值")
+    note = models.CharField("依据或说明", max_length=300, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField("设置时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "规则参数设置"
+        verbose_name_plural = "规则参数设置"
+        constraints = [models.UniqueConstraint(fields=["org", "rule", "param"], name="one_value_per_unit_rule_param")]

@@ -12,6 +12,7 @@ from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs.models import Org
 from jingshen.screening.engine import ENGINES
 from jingshen.screening.models import Flag, ScreeningRun
+from jingshen.screening.params import overrides_for
 from jingshen.screening.rules import load_rules
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,25 @@ def start_run(
             if name not in rules[code].params:
                 raise ValueError(f"规则 {code} 没有参数「{name}」。")
             rules[code].params[name].literal(value)
+    overrides = overrides_for([d.org for d in datasets])
+    entries = []
+    for c in codes:
+        base = rules[c].defaults()
+        groups: dict[tuple, list[str]] = {}
+        for d in datasets:  # units' own settings (nearest up the tree), then this run's explicit values
+            values = base | overrides[d.org.code].get(c, {}) | params.get(c, {})
+            groups.setdefault(tuple(sorted(values.items())), []).append(d.org.code)
+        entries.append({
+            "code": c,
+            "version": rules[c].version,
+            "params": base | params.get(c, {}),
+            "groups": [{"params": dict(key), "orgs": sorted(orgs)} for key, orgs in groups.items()],
+        })
     run = ScreeningRun.objects.create(
         fiscal_year=year,
         scope_org=org,
         engine=engine,
-        rules=[{"code": c, "version": rules[c].version, "params": rules[c].defaults() | params.get(c, {})} for c in codes],
+        rules=entries,
         started_by=actor if getattr(actor, "is_authenticated", False) else None,
         lines_screened=sum(d.rows for d in datasets),
     )
@@ -70,19 +85,16 @@ def start_run(
 
 
 def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lambda fraction, stage: None) -> ScreeningRun:
-    """Run the recorded rules over the recorded datasets and store the flags in bulk."""
-    rules = load_rules()
-    chosen = [rules[entry["code"]] for entry in run.rules]
-    params = {entry["code"]: entry["params"] for entry in run.rules}
+    """Run the recorded rules (with each unit group's recorded parameters) over the recorded
+    datasets and store the flags in bulk."""
     datasets = list(run.datasets.select_related("org"))
-    by_org = {d.org.code: d for d in datasets}
 
     def report(fraction: float, stage: str) -> None:
         ScreeningRun.objects.filter(pk=run.pk).update(progress=fraction, stage=stage[:100])
         progress(fraction, stage)
 
     try:
-        flags = _collect_flags(run, chosen, params, datasets, by_org, report)
+        flags = _collect_flags(run, datasets, report)
     except BaseException as exc:  # also an interrupted command: the run must not stay 运行中
         log.exception("screening run %s failed", run.pk)
         reason = "被中断" if isinstance(exc, KeyboardInterrupt) else f"筛查失败：{exc}"
@@ -99,7 +111,7 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         run.save()
         record(
             "screening.run",
-            f"疑点筛查 {run.fiscal_year} 年：{len(datasets)} 个单位，{len(chosen)} 条规则，{len(flags)} 个疑点",
+            f"疑点筛查 {run.fiscal_year} 年：{len(datasets)} 个单位，{len(run.rules)} 条规则，{len(flags)} 个疑点",
             actor=run.started_by,
             org=run.scope_org,
             obj=run,
@@ -108,42 +120,50 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
     return run
 
 
-def _collect_flags(run, chosen, params, datasets, by_org, report) -> list[Flag]:
-    """Run each rule and turn its rows into Flag objects (in a stable order: reproducible)."""
+def _collect_flags(run, datasets, report) -> list[Flag]:
+    """Run each rule once per group of units sharing its parameter values and turn the rows
+    into Flag objects, in a stable order (re-runs give identical flags)."""
+    rules = load_rules()
+    by_org = {d.org.code: d for d in datasets}
     runner = ENGINES[run.engine](datasets)
     flags: list[Flag] = []
     try:
-        for i, result in enumerate(runner.run(chosen, params)):
-            report((i + 1) / len(chosen) * 0.9, result.rule.name)
-            rule = result.rule
-            rows = [dict(zip(result.columns, row)) for row in result.rows]
-            rows.sort(key=lambda r: tuple("" if r.get(k) is None else str(r.get(k)).zfill(12) for k in KEY))
-            for row in rows:
-                dataset = by_org[row["org"]]
-                amount = row.get("amount")
-                flags.append(
-                    Flag(
-                        run=run,
-                        dataset=dataset,
-                        rule=rule.code,
-                        rule_name=rule.name,
-                        category=rule.category,
-                        severity=rule.severity,
-                        score=round(rule.weight * 100, 2),
-                        org=dataset.org,
-                        fiscal_year=row["fiscal_year"],
-                        period=row.get("period"),
-                        voucher_type=row.get("voucher_type") or "",
-                        voucher_no=row.get("voucher_no"),
-                        line_no=row.get("line_no"),
-                        amount=Decimal(amount).quantize(Decimal("0.01")) if amount is not None else None,
-                        message=rule.explain(row, params.get(rule.code)),
-                        basis=rule.basis_text(),
-                    )
-                )
+        for i, entry in enumerate(run.rules):
+            rule = rules[entry["code"]]
+            report(i / len(run.rules) * 0.9, rule.name)
+            groups = entry.get("groups") or [{"params": entry["params"], "orgs": None}]
+            for group in groups:
+                result = runner.run_one(rule, group["params"])
+                members = set(group["orgs"]) if group["orgs"] is not None and len(groups) > 1 else None
+                rows = [dict(zip(result.columns, row)) for row in result.rows]
+                rows = [r for r in rows if members is None or r["org"] in members]
+                rows.sort(key=lambda r: tuple("" if r.get(k) is None else str(r.get(k)).zfill(12) for k in KEY))
+                flags += [_flag(run, rule, by_org[row["org"]], row, group["params"]) for row in rows]
     finally:
         runner.close()
     return flags
+
+
+def _flag(run, rule, dataset, row: dict, values: dict) -> Flag:
+    amount = row.get("amount")
+    return Flag(
+        run=run,
+        dataset=dataset,
+        rule=rule.code,
+        rule_name=rule.name,
+        category=rule.category,
+        severity=rule.severity,
+        score=round(rule.weight * 100, 2),
+        org=dataset.org,
+        fiscal_year=row["fiscal_year"],
+        period=row.get("period"),
+        voucher_type=row.get("voucher_type") or "",
+        voucher_no=row.get("voucher_no"),
+        line_no=row.get("line_no"),
+        amount=Decimal(amount).quantize(Decimal("0.01")) if amount is not None else None,
+        message=rule.explain(row, values),
+        basis=rule.basis_text(),
+    )
 
 
 def run_screening(*, progress: Callable[[float, str], None] = lambda fraction, stage: None, **request) -> ScreeningRun:

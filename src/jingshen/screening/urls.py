@@ -8,4 +8,5 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run, name="run"),
     path("flags/<int:flag_id>/", views.flag, name="flag"),
     path("rules/", views.rules, name="rules"),
+    path("rules/params/", views.rule_params, name="rule_params"),
 ]

@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
-from jingshen.screening import access
+from jingshen.screening import access, params
 from jingshen.screening.models import ScreeningRun
 from jingshen.screening.rules import CATEGORIES, SEVERITIES, load_rules
 from jingshen.screening.scoring import unit_ranking
@@ -107,5 +109,38 @@ def flag(request, flag_id):
 
 
 def rules(request):
-    context = {"rules": sorted(load_rules().values(), key=lambda r: (CATEGORIES.index(r.category), r.code))}
+    user = request.user
+    effective = params.effective(user.org) if user.org else {}
+    catalogue = []
+    for rule in sorted(load_rules().values(), key=lambda r: (CATEGORIES.index(r.category), r.code)):
+        rows = []
+        for name, p in rule.params.items():
+            value, override = effective.get((rule.code, name), (p.default, None))
+            rows.append({"param": p, "value": value, "override": override})
+        catalogue.append({"rule": rule, "params": rows})
+    context = {
+        "catalogue": catalogue,
+        "may_set": params.may_set(user),
+        "presets": sorted(params.presets().items()),
+    }
     return render(request, "screening/rules.html", context)
+
+
+@require_POST
+def rule_params(request):
+    """Set, clear, or apply a provincial preset of rule parameters for the user's own unit."""
+    user = request.user
+    try:
+        if request.POST.get("preset"):
+            count = params.apply_preset(user, request.POST["preset"])
+            messages.success(request, f"已按预设设置 {count} 个参数，适用于{user.org.name}及下级单位。")
+        elif request.POST.get("clear"):
+            params.clear_override(user, request.POST.get("rule", ""), request.POST.get("param", ""))
+            messages.success(request, "已恢复默认值。")
+        else:
+            params.set_override(user, request.POST.get("rule", ""), request.POST.get("param", ""),
+                                request.POST.get("value", ""), note=request.POST.get("note", ""))
+            messages.success(request, f"已保存，适用于{user.org.name}及下级单位，下次筛查起生效。")
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{reverse('screening:rules')}#{request.POST.get('rule', '')}")
