@@ -12,7 +12,7 @@ from jingshen.accounts.models import RoleCode, User
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset, ImportJob
 from jingshen.orgs.models import Org
-from jingshen.screening.models import Flag
+from jingshen.screening.models import CustomRule, Flag
 from jingshen.screening.services import run_screening
 from jingshen.portal.menu import SECTIONS
 from tests.conftest import make_user
@@ -40,8 +40,8 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id"}
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id"}  # parameters naming a unit or an object of a unit
+                "flag_id", "rule_id"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id"}  # parameters naming a unit or an object of a unit
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -50,7 +50,7 @@ def values_for(code: str, tmp_path=None) -> dict:
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
-              "run_id": "0", "flag_id": "0"}
+              "run_id": "0", "flag_id": "0", "rule_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -65,6 +65,10 @@ def values_for(code: str, tmp_path=None) -> dict:
                                    score=50, org=org, fiscal_year=2025, period=1, voucher_type="记", voucher_no=1,
                                    message="测试疑点", dataset=Dataset.objects.get(org=org, kind="vouchers"))
         values["run_id"], values["flag_id"] = str(run.pk), str(flag.pk)
+        rule = CustomRule.objects.create(owner_org=org, code=f"CU-{code}-001", name="测试规则", category="财务", level="line",
+                                         severity="中", weight=0.5, explanation="x", sql="SELECT * FROM lines",
+                                         created_by=uploader)
+        values["rule_id"] = str(rule.pk)
     return values
 
 
@@ -108,7 +112,7 @@ def test_no_view_reveals_a_unit_outside_scope(client_for, persona, foreign, tmp_
 
 @pytest.mark.django_db
 def test_views_answer_for_units_in_scope(client_for, personas, tmp_path):
-    client = client_for("a_auditor")
+    client = client_for("a_lead")  # 审计组长: every page of the branch, including writing custom rules
     values = values_for("A1X", tmp_path)
     for route, name, params in all_patterns():
         if name in PUBLIC | POST_ONLY or name == "api-schema":

@@ -76,3 +76,30 @@ class ParamOverride(models.Model):
         verbose_name = "规则参数设置"
         verbose_name_plural = "规则参数设置"
         constraints = [models.UniqueConstraint(fields=["org", "rule", "param"], name="one_value_per_unit_rule_param")]
+
+
+class CustomRule(models.Model):
+    """A rule written on the page by a unit's audit staff; it runs for that unit's subtree."""
+
+    owner_org = models.ForeignKey("orgs.Org", verbose_name="所属单位", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField("规则编号", max_length=40, unique=True)
+    name = models.CharField("规则名称", max_length=100)
+    category = models.CharField("类别", max_length=8)
+    level = models.CharField("级别", max_length=8)
+    severity = models.CharField("风险等级", max_length=4)
+    weight = models.FloatField("权重")
+    description = models.TextField("规则逻辑", blank=True)
+    explanation = models.CharField("疑点说明模板", max_length=500)
+    basis = models.CharField("依据", max_length=300, blank=True)
+    sql = models.TextField("SQL")
+    enabled = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="编写人", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "自定义规则"
+        verbose_name_plural = "自定义规则"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"

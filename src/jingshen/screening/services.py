@@ -11,7 +11,7 @@ from jingshen.activity.services import record
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs.models import Org
 from jingshen.screening.engine import ENGINES
-from jingshen.screening.models import Flag, ScreeningRun
+from jingshen.screening.models import CustomRule, Flag, ScreeningRun
 from jingshen.screening.params import overrides_for
 from jingshen.screening.rules import load_rules
 
@@ -40,8 +40,11 @@ def start_run(
     actor=None,
 ) -> ScreeningRun:
     """Check the request and record the run (status 运行中) with its datasets, rule versions
-    and parameters, so it can be reproduced; ``execute_run`` does the work."""
-    rules = load_rules()
+    and parameters, so it can be reproduced; ``execute_run`` does the work. The custom rules
+    of ``org`` and the units above it run with the pack."""
+    from jingshen.screening.custom import rules_for_org
+
+    rules = load_rules() | {r.code: r for r in rules_for_org(org)}
     codes = rule_codes or sorted(rules)
     unknown = [c for c in codes if c not in rules]
     if unknown:
@@ -123,13 +126,12 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
 def _collect_flags(run, datasets, report) -> list[Flag]:
     """Run each rule once per group of units sharing its parameter values and turn the rows
     into Flag objects, in a stable order (re-runs give identical flags)."""
-    rules = load_rules()
     by_org = {d.org.code: d for d in datasets}
     runner = ENGINES[run.engine](datasets)
     flags: list[Flag] = []
     try:
         for i, entry in enumerate(run.rules):
-            rule = rules[entry["code"]]
+            rule = _rule(entry["code"])
             report(i / len(run.rules) * 0.9, rule.name)
             groups = entry.get("groups") or [{"params": entry["params"], "orgs": None}]
             for group in groups:
@@ -142,6 +144,19 @@ def _collect_flags(run, datasets, report) -> list[Flag]:
     finally:
         runner.close()
     return flags
+
+
+def _rule(code: str):
+    """A pack rule, or a custom rule (checked again before it runs)."""
+    rules = load_rules()
+    if code in rules:
+        return rules[code]
+    from jingshen.screening.custom import as_rule
+
+    custom = CustomRule.objects.filter(code=code).first()
+    if custom is None:
+        raise ValueError(f"规则 {code} 已不存在。")
+    return as_rule(custom)
 
 
 def _flag(run, rule, dataset, row: dict, values: dict) -> Flag:

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
-from jingshen.screening import access, params
+from jingshen.screening import access, custom, params
 from jingshen.screening.models import ScreeningRun
-from jingshen.screening.rules import CATEGORIES, SEVERITIES, load_rules
+from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
 from jingshen.screening.scoring import unit_ranking
 from jingshen.screening.services import start_run
 
@@ -144,3 +144,56 @@ def rule_params(request):
     except ValueError as exc:
         messages.error(request, str(exc))
     return redirect(f"{reverse('screening:rules')}#{request.POST.get('rule', '')}")
+
+
+def custom_rules(request):
+    user = request.user
+    if not access.may_view(user):
+        raise Http404("您的角色不能使用疑点筛查。")
+    customs = custom.custom_for_user(user)
+    visible = set(scope.visible_orgs(user).filter(pk__in=customs.values("owner_org")).values_list("pk", flat=True))
+    context = {"customs": customs, "may_write": custom.may_write(user), "visible": visible}
+    return render(request, "screening/custom_list.html", context)
+
+
+def custom_rule(request, rule_id=None):
+    """Write or edit a custom rule: check it, try it on one dataset, save it."""
+    user = request.user
+    if not access.may_view(user):
+        raise Http404("您的角色不能使用疑点筛查。")
+    rule = custom.get_custom_for_user(user, rule_id) if rule_id else None
+    editable = custom.may_write(user) and (rule is None or rule.owner_org_id == user.org_id)
+    if rule is None and not editable:
+        raise Http404("只有经审负责人、审计组长或系统管理员可以编写自定义规则。")
+    datasets = list(books.voucher_datasets(user).order_by("org__code", "-fiscal_year", "-version")[:300])
+    fields = ("name", "category", "level", "severity", "weight", "description", "explanation", "basis", "sql")
+    form = {f: getattr(rule, f) for f in fields} if rule else {
+        "name": "", "category": "财务", "level": "line", "severity": "中", "weight": 0.5, "description": "",
+        "explanation": "{summary}，金额 {amount} 元。", "basis": "",
+        "sql": ("SELECT l.org, l.fiscal_year, l.period, l.voucher_type, l.voucher_no, l.line_no, l.amount, l.summary\n"
+                "FROM lines l\nJOIN accounts a ON a.org = l.org AND a.code = l.account_code\n"
+                "WHERE a.category = 'expense' AND l.debit > 0 AND l.summary LIKE '%咨询%'"),
+    }
+    result, chosen = None, request.POST.get("dataset", "")
+    if request.method == "POST":
+        if not editable:
+            raise Http404("不能修改其他单位的自定义规则。")
+        form = {f: request.POST.get(f, "") for f in fields}
+        form["enabled"] = request.POST.get("enabled") == "on"
+        try:
+            if request.POST.get("action") == "try":
+                dataset = next((d for d in datasets if str(d.pk) == chosen), None)
+                if dataset is None:
+                    raise ValueError("请选择一个用于试运行的数据集。")
+                result = custom.dry_run(form["sql"], dataset, form["explanation"])
+            else:
+                saved = custom.save(user, rule, **form)
+                messages.success(request, f"已保存自定义规则 {saved.code}，之后{user.org.name}及下级单位的筛查都会运行它。")
+                return redirect("screening:custom_rule", rule_id=saved.pk)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+    context = {
+        "rule": rule, "form": form, "editable": editable, "datasets": datasets, "chosen": chosen, "result": result,
+        "categories": CATEGORIES, "severities": SEVERITIES, "levels": LEVELS,
+    }
+    return render(request, "screening/custom_rule.html", context)

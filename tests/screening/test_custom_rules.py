@@ -1,0 +1,92 @@
+"""Custom rules written on the page: refused when unsafe, tried on one dataset, saved, and
+run for the author's unit and the units below it."""
+
+import pytest
+
+from jingshen.accounts.models import RoleCode
+from jingshen.ledger.importers.vouchers import import_vouchers
+from jingshen.ledger.models import Dataset
+from jingshen.screening import custom
+from jingshen.screening.models import CustomRule
+from jingshen.screening.services import run_screening
+from tests.conftest import make_user
+from tests.ledger.conftest import write
+from tests.screening.conftest import entry
+
+GOOD = ("SELECT l.org, l.fiscal_year, l.period, l.voucher_type, l.voucher_no, l.line_no, l.amount, l.summary "
+        "FROM lines l JOIN accounts a ON a.org = l.org AND a.code = l.account_code "
+        "WHERE a.category = 'expense' AND l.debit > 0 AND l.summary LIKE '%咨询%'")
+
+
+@pytest.mark.parametrize("sql,message", [
+    ("SELECT * FROM read_csv('/etc/passwd')", "只能查询 lines"),
+    ("SELECT read_text('/etc/passwd') AS x, * FROM lines", "不能使用函数"),
+    ("SELECT * FROM 'secret.parquet'", "不能查询表「secret.parquet」"),
+    ("COPY lines TO '/tmp/x.csv'", "只允许 SELECT 查询"),
+    ("SELECT 1; DROP TABLE lines", "只能写一条 SELECT 查询"),
+    ("SELECT * FROM django_session", "不能查询表「django_session」"),
+    ("SELECT * FROM lines WHERE dayofweek(date) = 0", "请不要用星期函数"),
+    ("SELECT FROM WHERE", "SQL 语法错误"),
+    ("", "请填写规则的 SQL"),
+])
+def test_unsafe_or_broken_sql_is_refused(sql, message):
+    with pytest.raises(ValueError, match=message):
+        custom.check_sql(sql)
+
+
+def test_a_query_with_its_own_ctes_is_allowed():
+    sql = "WITH big AS (SELECT * FROM lines WHERE abs_amount > 1000) SELECT b.* FROM big b JOIN calendar c ON c.date = b.date"
+    assert custom.check_sql(sql) == sql
+
+
+@pytest.fixture
+def data(tree, tmp_path):
+    rows = entry(1, "2025-05-06", "50305", "102", "6000.00", "支付管理咨询费", "某咨询公司")
+    rows += entry(1, "2025-05-06", "50305", "102", "6000.00", "支付管理咨询费", "某咨询公司", org="B1X")
+    import_vouchers(write(tmp_path / "v.csv", rows))
+    return Dataset.objects.get(org__code="A1X")
+
+
+def test_dry_run_checks_the_columns_and_previews_the_explanation(data):
+    result = custom.dry_run(GOOD, data, "可疑咨询费：{summary}，{amount} 元")
+    assert result["missing"] == [] and len(result["rows"]) == 1
+    assert result["preview"] == "可疑咨询费：支付管理咨询费，6,000.00 元"
+    result = custom.dry_run("SELECT org, amount FROM lines", data)
+    assert "fiscal_year" in result["missing"]
+    with pytest.raises(ValueError, match="试运行出错"):
+        custom.dry_run("SELECT org, nosuchcolumn FROM lines", data)
+
+
+def test_saved_rule_runs_for_the_authors_subtree_only(data, personas):
+    lead = make_user("A", "a_lead2", RoleCode.TEAM_LEAD)
+    saved = custom.save(lead, None, name="管理咨询费", category="财务", level="line", severity="中", weight="0.6",
+                        description="", explanation="咨询费：{summary}", basis="", sql=GOOD, enabled=True)
+    assert saved.code == "CU-A-001"
+    run = run_screening(year=2025, org=personas["a_auditor"].org)
+    flags = run.flags.filter(rule="CU-A-001")
+    assert [f.org.code for f in flags] == ["A1X"] and flags[0].message == "咨询费：支付管理咨询费"
+    run_b = run_screening(year=2025, org=personas["b_auditor"].org)
+    assert not run_b.flags.filter(rule="CU-A-001").exists()
+    with pytest.raises(Exception):
+        custom.save(personas["a_auditor"], None, name="x", category="财务", level="line", severity="中", weight="0.5",
+                    description="", explanation="x", basis="", sql=GOOD, enabled=True)
+
+
+def test_pages(data, client_for, personas):
+    lead = make_user("A", "a_lead3", RoleCode.TEAM_LEAD)
+    from django.test import Client
+
+    client = Client()
+    client.force_login(lead)
+    form = {"name": "管理咨询费", "category": "财务", "level": "line", "severity": "中", "weight": "0.6", "description": "",
+            "explanation": "咨询费：{summary}", "basis": "", "sql": GOOD, "enabled": "on", "dataset": str(data.pk)}
+    html = client.post("/screening/custom/new/", {**form, "action": "try"}).content.decode()
+    assert "试运行结果" in html and "咨询费：支付管理咨询费" in html
+    bad = client.post("/screening/custom/new/", {**form, "sql": "SELECT * FROM read_csv('/etc/passwd')", "action": "try"})
+    assert "只能查询 lines" in bad.content.decode()
+    response = client.post("/screening/custom/new/", {**form, "action": "save"})
+    rule = CustomRule.objects.get()
+    assert response["Location"] == f"/screening/custom/{rule.pk}/"
+    assert "CU-A-001" in client_for("a_auditor").get("/screening/custom/").content.decode()
+    assert client_for("b_auditor").get(f"/screening/custom/{rule.pk}/").status_code == 404
+    assert client_for("a_auditor").get("/screening/custom/new/").status_code == 404  # an auditor reads, a lead writes
