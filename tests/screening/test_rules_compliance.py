@@ -350,3 +350,21 @@ def test_preparer_reviews_own_vouchers(screen):
     assert flags[2].message.startswith("凭证没有审核人（制单人：张伟）")
     assert [(f.org.code, f.voucher_no) for f in screen(rows, "JS-SELF-001", skip_unreviewed_units=0)] == [
         ("A1X", 1), ("A1X", 2), ("A1X", 3), ("B1X", 1)]
+
+
+def test_gift_002_care_payments_over_the_standard(screen):
+    from tests.screening.conftest import entry
+
+    rows = (
+        entry(1, "2025-03-03", "50104", "102", "1000.00", "会员张三结婚慰问")  # over 600
+        + entry(2, "2025-03-04", "50104", "102", "1800.00", "会员3人生育慰问")  # 600 each: at the cap
+        + entry(3, "2025-03-05", "50104", "102", "1500.00", "会员李四父亲去世慰问")  # relative: over 1,000
+        + entry(4, "2025-03-06", "50104", "102", "1500.00", "会员王五去世慰问")  # member: under 2,000
+        + entry(5, "2025-03-07", "50204", "102", "5000.00", "困难职工住院帮扶")  # hardship help: not a care gift
+        + entry(6, "2025-03-08", "50104", "102", "1200.00", "住院慰问 赵六")  # over 1,000
+    )
+    flags = screen(rows, "JS-GIFT-002")
+    assert [f.voucher_no for f in flags] == [1, 3, 6]
+    assert flags[0].message == "结婚慰问“会员张三结婚慰问”金额 1,000.00 元，按 1 人计，人均 1,000.00 元，超过每人 600.00 元的结婚慰问标准。"
+    assert "直系亲属去世慰问" in flags[1].message
+    assert [f.voucher_no for f in screen(rows, "JS-GIFT-002", cap_marriage=2000)] == [3, 6]
