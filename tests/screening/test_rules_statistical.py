@@ -575,3 +575,17 @@ def test_receipts_paid_straight_out(screen):
         "支付活动场地费。"
     )
     assert "现金管理暂行条例" in flags[0].basis
+
+
+def test_ap_001_payables_left_open(screen):
+    from tests.screening.conftest import entry
+
+    rows = (
+        entry(1, "2025-02-10", "102", "225", "30000.00", "收到某单位暂存款", "某公司")  # open all year
+        + entry(2, "2025-03-01", "102", "225", "5000.00", "代收款", "甲单位")
+        + entry(3, "2025-04-01", "225", "102", "5000.00", "退还代收款", "甲单位")  # cleared
+        + entry(4, "2025-12-20", "102", "225", "800.00", "收到押金", "乙单位")  # open but recent
+    )
+    flags = screen(rows, "JS-AP-001")
+    assert [f.voucher_no for f in flags] == [1]
+    assert flags[0].message.startswith("「某公司」在「其他应付款」年末仍有贷方余额 30,000.00 元，最早未清的是 2025-02-10 的一笔 30,000.00 元")
