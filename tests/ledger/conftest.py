@@ -1,7 +1,8 @@
-import csv
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import write_csv
 
 HEADER = ["单位编码", "会计年度", "会计期间", "凭证日期", "凭证字", "凭证号", "分录号", "摘要", "科目编码", "科目名称",
           "借方金额", "贷方金额", "往来单位", "结算方式", "制单人", "审核人", "附件数", "票据号"]
@@ -23,12 +24,8 @@ def voucher(no, date="2025-01-09", amount="1200.00", period=None, org="A1X", deb
 
 
 def write(path: Path, rows, header=HEADER, encoding="utf-8-sig") -> Path:
-    with path.open("w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        if header:
-            w.writerow(header)
-        w.writerows(rows)
-    return path
+    """A voucher file in the standard template (write_csv with the voucher header)."""
+    return write_csv(path, rows, header=header, encoding=encoding)
 
 
 @pytest.fixture
