@@ -368,3 +368,11 @@ def test_gift_002_care_payments_over_the_standard(screen):
     assert flags[0].message == "结婚慰问“会员张三结婚慰问”金额 1,000.00 元，按 1 人计，人均 1,000.00 元，超过每人 600.00 元的结婚慰问标准。"
     assert "直系亲属去世慰问" in flags[1].message
     assert [f.voucher_no for f in screen(rows, "JS-GIFT-002", cap_marriage=2000)] == [3, 6]
+
+
+def test_gift_002_branch_names_are_not_retirement_gifts(screen):
+    from tests.screening.conftest import entry
+
+    rows = (entry(1, "2025-04-03", "50104", "102", "3000.00", "退休教师分会春游活动用品")
+            + entry(2, "2025-04-04", "50104", "102", "1500.00", "会员光荣退休慰问"))
+    assert [f.voucher_no for f in screen(rows, "JS-GIFT-002")] == [2]

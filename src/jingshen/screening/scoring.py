@@ -40,7 +40,7 @@ def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
     voucher_amount: dict[tuple, Decimal] = {}
     unit_rules: dict[int, set] = defaultdict(set)
     for f in run.flags.select_related("org").only(
-        "org__code", "org__name", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount"
+        "run", "org__code", "org__name", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount"
     ):
         weights[f.rule] = f.score / 100
         u = units.setdefault(f.org_id, UnitRisk(org=f.org))
