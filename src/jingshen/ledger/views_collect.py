@@ -80,18 +80,20 @@ def dataset(request, dataset_id):
     path = store.parquet_path(ds, "quality")
     where = "WHERE issue = ?" if issue else ""
     params = [issue] if issue else []
-    rows = duckdb.sql(  # the quality report of one unit-year: small, read at once
-        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM read_parquet('{path}', hive_partitioning = false) {where} "
-        f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row",
-        params=params,
-    ).fetchall() if path.exists() else []
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    source = f"read_parquet('{path}', hive_partitioning = false) {where}"
+    total = duckdb.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0] if path.exists() else 0
+    page = Paginator(range(total), 100).get_page(request.GET.get("page"))
+    rows = duckdb.execute(  # one page of the report, paged in DuckDB (it may hold many rejected rows)
+        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM {source} "
+        f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT 100 OFFSET ?",
+        [*params, (page.number - 1) * 100],
+    ).fetchall() if total else []
     versions = collect.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
     context = {
         "ds": ds,
         "page": page,
+        "rows": rows,
         "issue": issue,
-        "labels": QUALITY_LABELS_ALL,
         "counts": [(k, QUALITY_LABELS_ALL.get(k, k), v) for k, v in sorted(ds.quality.items())],
         "versions": versions.order_by("-version"),
     }
