@@ -21,6 +21,7 @@ class ScreeningRun(models.Model):
     flag_count = models.PositiveIntegerField("疑点数", default=0)
     lines_screened = models.PositiveBigIntegerField("筛查分录数", default=0)
     message = models.TextField("说明", blank=True)
+    ranking = models.JSONField("单位风险排名", default=list, blank=True)  # stored once when the run ends
     progress = models.FloatField("进度", default=0)
     stage = models.CharField("阶段", max_length=100, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -68,6 +68,16 @@ def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
     return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
 
 
+def ranking_rows(run: ScreeningRun) -> list[dict]:
+    """The ranking as stored on the run, computed once when it ends (pages read it, they do
+    not recompute it from every flag)."""
+    return [
+        {"org_id": u.org.pk, "org_code": u.org.code, "org_name": u.org.name, "score": u.score, "flags": u.flags,
+         "high": u.high, "vouchers": u.vouchers, "amount": str(u.amount)}
+        for u in unit_ranking(run)
+    ]
+
+
 def voucher_score(flags: list[Flag]) -> float:
     """The score (0–100) of one voucher from the flags on it and its lines."""
     weights = {f.rule: f.score / 100 for f in flags}

@@ -13,6 +13,7 @@ from jingshen.orgs.models import Org
 from jingshen.screening.engine import ENGINES
 from jingshen.screening.models import CustomRule, Flag, ScreeningRun
 from jingshen.screening.params import overrides_for
+from jingshen.screening.scoring import ranking_rows
 from jingshen.screening.rules import load_rules
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         run.status = ScreeningRun.Status.DONE
         run.finished_at = timezone.now()
         run.progress, run.stage = 1.0, "完成"
+        run.ranking = ranking_rows(run)
         run.save()
         record(
             "screening.run",

@@ -16,7 +16,6 @@ from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
 from jingshen.screening.models import ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
-from jingshen.screening.scoring import unit_ranking
 from jingshen.screening.services import start_run
 
 
@@ -59,7 +58,7 @@ def run(request, run_id):
     if running or run.status == ScreeningRun.Status.FAILED:
         return render(request, "screening/run.html", {"run": run, "running": running})
     visible = set(scope.visible_orgs(user).values_list("pk", flat=True))
-    ranking = [u for u in unit_ranking(run) if u.org.pk in visible]
+    ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
     f = request.GET
     if f.get("rule"):
@@ -84,7 +83,7 @@ def run(request, run_id):
     context = {
         "run": run,
         "ranking": ranking[:30],
-        "chart": [{"name": u.org.name, "score": u.score} for u in ranking[:20]],
+        "chart": [{"name": u["org_name"], "score": u["score"]} for u in ranking[:20]],
         "page": page,
         "filters": f,
         "rules": sorted(((c, r.name) for c, r in rules.items()), key=lambda x: x[0]),

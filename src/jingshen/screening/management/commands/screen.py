@@ -5,7 +5,6 @@ from django.core.management.base import CommandError
 
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.orgs.models import Org
-from jingshen.screening.scoring import unit_ranking
 from jingshen.screening.services import flag_json, run_screening
 
 
@@ -39,8 +38,10 @@ class Command(JingshenCommand):
             + (f"，已写入 {output}" if output else "")
             + "。"
         )
-        ranking = unit_ranking(run)[:10]
-        if ranking:
+        if run.ranking:
             self.stdout.write("风险最高的单位（风险分 0～100）：")
-            for u in ranking:
-                self.stdout.write(f"  {u.score:5.1f}  {u.org.code}  {u.org.name}  疑点 {u.flags} 个（高风险 {u.high} 个），涉及凭证 {u.vouchers} 张")
+            for u in run.ranking[:10]:
+                self.stdout.write(
+                    f"  {u['score']:5.1f}  {u['org_code']}  {u['org_name']}  疑点 {u['flags']} 个（高风险 {u['high']} 个），"
+                    f"涉及凭证 {u['vouchers']} 张"
+                )
