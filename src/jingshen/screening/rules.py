@@ -109,10 +109,21 @@ class Rule:
         return "；".join(str(b) for b in self.basis)
 
     def explain(self, row: dict, values: dict | None = None) -> str:
+        return self.explainer(values)(row)
+
+    def explainer(self, values: dict | None = None):
+        """A function filling the explanation from one result row, with the parameter values
+        formatted once (a run explains hundreds of thousands of rows with the same values)."""
         merged = self.defaults() | (values or {})
-        shown = {k: _shown(v) for k, v in row.items()}
-        shown["param"] = _Params({k: self.params[k].shown(v) for k, v in merged.items()})
-        return self.explanation.format(**shown)
+        params = _Params({k: self.params[k].shown(v) for k, v in merged.items()})
+        template = self.explanation
+
+        def explain(row: dict) -> str:
+            shown = {k: _shown(v) for k, v in row.items()}
+            shown["param"] = params
+            return template.format(**shown)
+
+        return explain
 
 
 class _Params(dict):

@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from jingshen.orgs.models import Org
 from jingshen.screening.models import Flag, ScreeningRun
 
 TOP_VOUCHERS = 10
@@ -32,32 +33,40 @@ class UnitRisk:
     top_vouchers: list = field(default_factory=list)  # (score, period, voucher_type, voucher_no)
 
 
-def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
-    """Units of a run ranked by risk score (0–100), highest first."""
+SCORED = ("org_id", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount")
+
+
+def unit_ranking(run: ScreeningRun, flags=None) -> list[UnitRisk]:
+    """Units of a run ranked by risk score (0–100), highest first. ``flags`` are tuples of the
+    ``SCORED`` fields (the run's flags as it stores them); read from the database if not given."""
+    if flags is None:
+        flags = Flag.objects.filter(run=run).values_list(*SCORED).iterator(chunk_size=20000)
     weights: dict[str, float] = {}  # the weight each rule had in this run, from its stored flag scores
     units: dict[int, UnitRisk] = {}
     voucher_rules: dict[tuple, set] = defaultdict(set)
     voucher_amount: dict[tuple, Decimal] = {}
     unit_rules: dict[int, set] = defaultdict(set)
-    for f in run.flags.select_related("org").only(
-        "run", "org__code", "org__name", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount"
-    ):
-        weights[f.rule] = f.score / 100
-        u = units.setdefault(f.org_id, UnitRisk(org=f.org))
+    for org_id, rule, severity, score, period, voucher_type, voucher_no, amount in flags:
+        weights[rule] = score / 100
+        u = units.get(org_id)
+        if u is None:
+            u = units[org_id] = UnitRisk(org=org_id)
         u.flags += 1
-        u.high += f.severity == "高"
-        u.rules.add(f.rule)
-        if f.voucher_no is None:
-            unit_rules[f.org_id].add(f.rule)
+        u.high += severity == "高"
+        u.rules.add(rule)
+        if voucher_no is None:
+            unit_rules[org_id].add(rule)
             continue
-        key = (f.org_id, f.period, f.voucher_type, f.voucher_no)
-        voucher_rules[key].add(f.rule)
-        if f.amount is not None:
-            voucher_amount[key] = max(voucher_amount.get(key, Decimal(0)), abs(f.amount))
+        key = (org_id, period, voucher_type, voucher_no)
+        voucher_rules[key].add(rule)
+        if amount is not None:
+            voucher_amount[key] = max(voucher_amount.get(key, Decimal(0)), abs(amount))
+    orgs = Org.objects.in_bulk(list(units))
     per_unit_vouchers: dict[int, list] = defaultdict(list)
     for key, rules in voucher_rules.items():
         per_unit_vouchers[key[0]].append((noisy_or(weights[r] for r in rules), *key[1:]))
     for org_id, u in units.items():
+        u.org = orgs[org_id]
         scored = sorted(per_unit_vouchers.get(org_id, []), reverse=True)
         u.vouchers = len(scored)
         u.amount = sum((voucher_amount.get((org_id, *v[1:]), Decimal(0)) for v in scored), Decimal("0.00"))
@@ -68,17 +77,12 @@ def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
     return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
 
 
-def ranking_rows(run: ScreeningRun) -> list[dict]:
+def ranking_rows(run: ScreeningRun, flags=None) -> list[dict]:
     """The ranking as stored on the run, computed once when it ends (pages read it, they do
     not recompute it from every flag)."""
     return [
         {"org_id": u.org.pk, "org_code": u.org.code, "org_name": u.org.name, "score": u.score, "flags": u.flags,
          "high": u.high, "vouchers": u.vouchers, "amount": str(u.amount)}
-        for u in unit_ranking(run)
+        for u in unit_ranking(run, flags)
     ]
 
-
-def voucher_score(flags: list[Flag]) -> float:
-    """The score (0–100) of one voucher from the flags on it and its lines."""
-    weights = {f.rule: f.score / 100 for f in flags}
-    return round(100 * noisy_or(weights.values()), 1)
