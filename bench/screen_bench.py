@@ -25,7 +25,7 @@
    The SQLite database is restored to its post-set-up copy before each screen run, so runs do
    not pile up flags. --repeat rounds interleave the four; best run = headline, median printed.
 3. Once, in process (not part of the table): the real run_screening() path with timers around
-   each rule's SQL, flag building and the bulk insert, for the full pack and for the core subset:
+   each rule's SQL, flag building, the bulk insert and the ranking, for the full pack and for the core subset:
    the per-rule timings (slowest rules) and the engine-only time. The hit keys of the core rules
    from DuckDB, pandas and polars are compared rule by rule (counts and key sets).
 
@@ -395,7 +395,6 @@ def profile(out: str, codes: str, keys_dir: str) -> None:
         return result
 
     Engine.__init__, Engine.run_one = init, run_one
-    collect, bulk_create = services._collect_flags, services.Flag.objects.bulk_create
 
     def timed(label, fn):
         def wrapper(*a, **kw):
@@ -406,20 +405,16 @@ def profile(out: str, codes: str, keys_dir: str) -> None:
                 timings[label] += time.perf_counter() - t
         return wrapper
 
-    services._collect_flags = timed("_collect_flags", collect)
-    services.Flag.objects.bulk_create = timed("flags: bulk insert (SQLite)", bulk_create)
+    services._collect_flags = timed("_collect_flags", services._collect_flags)
+    services._insert_flags = timed("flags: bulk insert", services._insert_flags)
+    services.ranking_rows = timed("unit ranking (stored on the run)", services.ranking_rows)
     services.start_run = timed("start_run (datasets, parameters, run row)", services.start_run)
     wanted = [c for c in codes.split(",") if c] or None
     t = time.perf_counter()
     run = services.run_screening(year=YEAR, rule_codes=wanted)
     total = time.perf_counter() - t
-    from jingshen.screening.scoring import unit_ranking
-
-    t = time.perf_counter()
-    unit_ranking(run)  # what `jingshen screen` does next, for its top-10 list (the run page too)
-    ranking_seconds = time.perf_counter() - t
     collected = timings.pop("_collect_flags")
-    timings["flags: rows to Flag objects (Python)"] = collected - timings["rules: SQL and fetch"] \
+    timings["flags: rows to flag tuples and messages (Python)"] = collected - timings["rules: SQL and fetch"] \
         - timings["engine set-up (views, charts, calendar, orgs)"] - dump_seconds
     timings["other (progress updates, run row, activity log)"] = total - sum(timings.values()) - dump_seconds
     result = {
@@ -428,7 +423,6 @@ def profile(out: str, codes: str, keys_dir: str) -> None:
         "timings": dict(timings),
         "rules": rules,
         "key_dump_seconds": dump_seconds,
-        "ranking_seconds": ranking_seconds,
         "flags": run.flag_count,
         "lines": run.lines_screened,
         "rule_versions": {r["code"]: r["version"] for r in run.rules},
@@ -1121,7 +1115,6 @@ def report(r: dict) -> None:
               f"{p['other_cpu_seconds']:.1f} CPU s")
         for name, v in sorted(p["timings"].items(), key=lambda x: -x[1]):
             print(f"  {name:<52} {v:>7.2f} s {100 * v / p['total']:>5.1f} %")
-        print(f"  then unit_ranking(run) (the CLI's top-10 list, the run page): {p['ranking_seconds']:.2f} s")
         print("slowest rules (SQL and fetch, each rule run once):")
         sql = p["timings"]["rules: SQL and fetch"]
         for x in sorted(p["rules"], key=lambda x: -x["seconds"])[:12]:
@@ -1135,8 +1128,8 @@ def report(r: dict) -> None:
         p = prof["core"]
         eng = p["timings"]["engine set-up (views, charts, calendar, orgs)"] + p["timings"]["rules: SQL and fetch"]
         print(f"\nin-process core subset: {p['total']:.2f} s, of which engine set-up + 8 rules' SQL {eng:.2f} s "
-              f"({lines / eng:,.0f} lines/s), flags {p['timings']['flags: rows to Flag objects (Python)'] + p['timings']['flags: bulk insert (SQLite)']:.2f} s; "
-              f"then unit_ranking {p['ranking_seconds']:.2f} s; peak RSS {p['peak_rss_mib']:.0f} MiB")
+              f"({lines / eng:,.0f} lines/s), flags {p['timings']['flags: rows to flag tuples and messages (Python)'] + p['timings']['flags: bulk insert']:.2f} s, "
+              f"ranking {p['timings']['unit ranking (stored on the run)']:.2f} s; peak RSS {p['peak_rss_mib']:.0f} MiB")
         per = {x["code"]: x["seconds"] for x in p["rules"]}
         by_t = {k: by[k]["inner"]["times"] for k in ("pandas", "polars") if k in by and by[k].get("inner")}
         print(f"  {'rule':<14} {'DuckDB s':>9} " + " ".join(f"{k + ' s':>9}" for k in by_t))

@@ -121,3 +121,34 @@ def test_units_with_different_settings_are_screened_with_their_own(tree, tmp_pat
     run = run_screening(year=2025, rule_codes=["JS-CASH-001"])
     assert list(run.flags.values_list("org__code", flat=True)) == ["A1X"]
     assert len(run.rules[0]["groups"]) == 2
+
+
+def test_a_run_of_chosen_rules_only(books, client_for):
+    client = client_for("prov_director")
+    assert 'name="rules" value="JS-CARD-001" checked' in client.get("/screening/").content.decode()
+    client.post("/screening/", {"year": "2025", "org": "P", "choosing_rules": "1", "rules": ["JS-CARD-001"]})
+    run = ScreeningRun.objects.get()
+    assert [r["code"] for r in run.rules] == ["JS-CARD-001"]
+    assert set(run.flags.values_list("rule", flat=True)) == {"JS-CARD-001"}
+    response = client.post("/screening/", {"year": "2025", "org": "P", "choosing_rules": "1"}, follow=True)
+    assert "请至少选择一条规则" in response.content.decode() and ScreeningRun.objects.count() == 1
+
+
+def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client_for("prov_director").post("/screening/", {"year": "2025", "org": "P"})
+    run = ScreeningRun.objects.get()
+    response = client_for("b_auditor").get(f"/screening/runs/{run.pk}/?format=xlsx&severity=高")
+    assert response.status_code == 200 and "flags-" in response["Content-Disposition"]
+    ws = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[1][0] == "筛选条件：风险等级：高"
+    header, data = rows[2], rows[3:]
+    assert header[:3] == ("风险分", "风险等级", "规则编号") and "疑点说明" in header
+    expected = run.flags.filter(org__code="B1X", severity="高")  # the city user's branch only
+    assert len(data) == expected.count() > 0
+    assert {r[5] for r in data} == {"B1X"} and {r[1] for r in data} == {"高"}
+    assert any(r[11] == 9000 and "超市卡" in r[12] for r in data)

@@ -41,11 +41,11 @@ def _page(request) -> int:
     return _int(request.GET.get("page"), 1, 1, 10**9)
 
 
-def _wants_xlsx(request) -> bool:
+def wants_xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
 
 
-def _xlsx_response(sheet: books.Sheet, filename: str, fallback: str) -> FileResponse:
+def xlsx_response(sheet: books.Sheet, filename: str, fallback: str) -> FileResponse:
     """The workbook as a download; the Chinese file name per RFC 5987 (filename*), with an
     ASCII fallback for old clients."""
     tmp = tempfile.TemporaryFile()
@@ -56,7 +56,7 @@ def _xlsx_response(sheet: books.Sheet, filename: str, fallback: str) -> FileResp
     return response
 
 
-def _too_large(request, total: int):
+def too_large(request, total: int):
     messages.error(
         request,
         f"共 {total:,} 行，超过单次导出上限 {books.EXPORT_MAX_ROWS:,} 行，请缩小期间或筛选范围后再导出。",
@@ -108,8 +108,8 @@ def index(request):
     query = request.GET.get("q", "").strip()[:100]
     year = _int(request.GET.get("year"), 0, 0, 2100) or None
     groups = books.dataset_groups(request.user, query, year)
-    if _wants_xlsx(request):
-        return _xlsx_response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
+    if wants_xlsx(request):
+        return xlsx_response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
     page = Paginator(groups, books.PAGE_SIZE).get_page(request.GET.get("page"))
     years = sorted({g.fiscal_year for g in groups}, reverse=True)
     return render(
@@ -128,9 +128,9 @@ def balances(request, dataset_id):
     level = request.GET.get("level", "all")
     level = level if level in LEVELS else "all"
     sheet = books.balances(dataset, level, first, last)
-    if _wants_xlsx(request):
+    if wants_xlsx(request):
         name = f"{_file_stem(dataset)}-科目余额表-{first}至{last}期.xlsx"
-        return _xlsx_response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
+        return xlsx_response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
     levels = [str(n) for n in range(1, sheet.max_level + 1)]
     return render(
         request, "ledger/books/balances.html",
@@ -142,14 +142,14 @@ def ledger(request, dataset_id, account_code):
     """明细账 of one account and its sub-accounts, with running balance."""
     dataset = books.get_dataset_for_user(request.user, dataset_id)
     first, last = _periods(request)
-    if _wants_xlsx(request):
+    if wants_xlsx(request):
         head, rows = books.ledger_export_rows(dataset, account_code, first, last)
         if head is None:
             raise Http404("科目不存在。")
         if head.paging.total > books.EXPORT_MAX_ROWS:
-            return _too_large(request, head.paging.total)
+            return too_large(request, head.paging.total)
         name = f"{_file_stem(dataset)}-明细账-{account_code}-{first}至{last}期.xlsx"
-        return _xlsx_response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
+        return xlsx_response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
     result = books.account_ledger(dataset, account_code, first, last, _page(request))
     if result is None:
         raise Http404("科目不存在。")
@@ -162,9 +162,9 @@ def voucher(request, dataset_id, period, voucher_type, voucher_no):
     result = books.voucher(dataset, period, voucher_type, voucher_no)
     if result is None:
         raise Http404("凭证不存在。")
-    if _wants_xlsx(request):
+    if wants_xlsx(request):
         name = f"{_file_stem(dataset)}-凭证-{period}期-{result.voucher_type}{result.voucher_no}号.xlsx"
-        return _xlsx_response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
+        return xlsx_response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
     return render(request, "ledger/books/voucher.html", _context(dataset, v=result, back=_back_link(request, dataset)))
 
 
@@ -222,11 +222,11 @@ def journal(request, dataset_id):
     if form.is_bound:
         form.is_valid()
     flt = form.journal_filter()
-    if _wants_xlsx(request):
+    if wants_xlsx(request):
         head, rows = books.journal_export_rows(dataset, flt)
         if head.paging.total > books.EXPORT_MAX_ROWS:
-            return _too_large(request, head.paging.total)
+            return too_large(request, head.paging.total)
         sheet = books.journal_sheet(dataset, head, rows, form.description())
-        return _xlsx_response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
+        return xlsx_response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
     result = books.journal(dataset, flt, _page(request))
     return render(request, "ledger/books/journal.html", _context(dataset, form=form, journal=result))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset, DatasetKind
+from jingshen.ledger.views_books import too_large, wants_xlsx, xlsx_response
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
 from jingshen.screening.models import ScreeningRun
@@ -30,8 +31,12 @@ def index(request):
         if not access.may_screen(user):
             raise Http404("您的角色不能发起疑点筛查。")
         org = scope.get_org_for_user(user, request.POST.get("org") or user.org.code)
+        codes = request.POST.getlist("rules") or None  # none sent: the whole pack
+        if codes is None and request.POST.get("choosing_rules"):
+            messages.error(request, "请至少选择一条规则。")
+            return redirect("screening:index")
         try:
-            run = start_run(year=int(request.POST.get("year", "0")), org=org, actor=user)
+            run = start_run(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
         except ValueError as exc:
             messages.error(request, str(exc))
             return redirect("screening:index")
@@ -45,8 +50,20 @@ def index(request):
         "runs": access.runs_for(user).select_related("scope_org", "started_by")[:20],
         "may_screen": access.may_screen(user),
         "rule_count": len(load_rules()),
+        "rule_groups": _rule_groups(user),
     }
     return render(request, "screening/index.html", context)
+
+
+def _rule_groups(user) -> list[tuple[str, list]]:
+    """The rules a run can choose from, by category: the pack, then the custom rules that
+    apply to the user's unit."""
+    groups = [(c, sorted((r for r in load_rules().values() if r.category == c), key=lambda r: r.code)) for c in CATEGORIES]
+    groups = [(c, rules) for c, rules in groups if rules]
+    own = custom.rules_for_org(user.org)
+    if own:
+        groups.append(("自定义规则", own))
+    return groups
 
 
 def run(request, run_id):
@@ -78,6 +95,11 @@ def run(request, run_id):
             except InvalidOperation:
                 messages.error(request, f"金额“{f[key]}”无法识别。")
     flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
+    if wants_xlsx(request):
+        total = flags.count()
+        if total > books.EXPORT_MAX_ROWS:
+            return too_large(request, total)
+        return xlsx_response(flags_sheet(run, flags, f), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
     page = Paginator(flags, 50).get_page(f.get("page"))
     rules = load_rules()
     context = {
@@ -91,6 +113,33 @@ def run(request, run_id):
         "severities": SEVERITIES,
     }
     return render(request, "screening/run.html", context)
+
+
+def flags_sheet(run, flags, filters) -> books.Sheet:
+    """The filtered flag list as a worksheet, in the page's order."""
+    scope_name = f"{run.scope_org.name}及下级单位" if run.scope_org else "全部单位"
+    chosen = "；".join(f"{label}：{filters[key]}" for key, label in FILTER_LABELS if filters.get(key))
+    rows = (
+        (f.score, f.severity, f.rule, f.rule_name, f.category, f.org.code, f.org.name, f.period, f.voucher_type or None,
+         f.voucher_no, f.line_no, f.amount, f.message, f.basis)
+        for f in flags.iterator(chunk_size=2000)
+    )
+    return books.Sheet(
+        title="疑点清单",
+        heading=[f"{run.fiscal_year} 年疑点清单：{scope_name}（筛查 #{run.pk}）", f"筛选条件：{chosen or '无'}"],
+        columns=[
+            books.Column("风险分", "int", 8), books.Column("风险等级", width=8), books.Column("规则编号", width=14),
+            books.Column("规则名称", width=24), books.Column("类别", width=6), books.Column("单位编码", width=12),
+            books.Column("单位名称", width=24), books.Column("会计期间", "int", 8), books.Column("凭证字", width=7),
+            books.Column("凭证号", "int", 8), books.Column("分录号", "int", 7), books.Column("金额", "money", 14),
+            books.Column("疑点说明", width=60), books.Column("依据", width=40),
+        ],
+        rows=rows,
+    )
+
+
+FILTER_LABELS = (("rule", "规则"), ("category", "类别"), ("severity", "风险等级"), ("org", "单位编码"), ("period", "期间"),
+                 ("amount_min", "金额不低于"), ("amount_max", "金额不高于"))
 
 
 def flag(request, flag_id):
