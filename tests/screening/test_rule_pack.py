@@ -22,6 +22,20 @@ def test_pack_loads():
             assert p.label and p.source, f"{code}.{p.name} needs a label and the source of its default"
 
 
+def test_families_group_at_least_two_rules_of_one_level_kind():
+    from collections import defaultdict
+
+    families = defaultdict(list)
+    for rule in RULES.values():
+        if rule.family:
+            families[rule.family].append(rule)
+    assert families, "no overlapping rules are grouped"
+    for name, rules in families.items():
+        assert len(rules) >= 2, f"family {name} has one rule: a misspelt family?"
+        # a unit-level rule and a voucher-level rule never meet in one score
+        assert len({r.level == "unit" for r in rules}) == 1, name
+
+
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_rule_transpiles_to_spark(code):
     sql = RULES[code].render()

@@ -182,6 +182,50 @@ def test_festival_gifts_per_member_over_the_cap(screen):
     assert "安徽" in flags[0].basis
 
 
+def test_festival_cap_zero_turns_the_per_member_test_off(screen):
+    rows = entry(1, "2025-01-10", "50104", "102", "360000.00", "春节慰问品（年货礼包）")  # 3,000 a member
+    assert len(screen(rows, "JS-FEST-001")) == 1
+    assert screen(rows, "JS-FEST-001", cap=0) == []  # 北京 sets no per-member cap
+
+
+def test_festival_gifts_over_a_share_of_income(screen):
+    rows = (
+        entry(1, "2025-01-05", "102", "402", "100000.00", "收到拨缴经费")
+        + entry(2, "2025-03-05", "102", "401", "20000.00", "收到会费")
+        + entry(3, "2025-04-10", "402", "102", "10000.00", "拨缴经费退回")  # a refund lowers the income
+        + entry(4, "2025-01-10", "50104", "102", "40000.00", "春节慰问品（年货礼包）")
+        + entry(5, "2025-09-20", "50104", "102", "16500.00", "中秋节慰问品（月饼礼盒）")
+        + entry(6, "2025-01-15", "50205", "102", "30000.00", "春节送温暖慰问")  # hardship, not a festival gift
+        + entry(1, "2025-01-05", "102", "402", "100000.00", "收到拨缴经费", org="A2")
+        + entry(2, "2025-01-10", "50104", "102", "50000.00", "春节慰问品", org="A2")  # exactly 50 %: allowed
+    )
+    flags = screen(rows, "JS-FEST-003")
+    assert [(f.org.code, f.voucher_no, f.amount) for f in flags] == [("A1X", None, Decimal("56500.00"))]
+    assert flags[0].message == "2025 年节日慰问支出 56,500.00 元（2 笔），占当年收入 110,000.00 元的 51.36%，超过 50% 的上限。"
+    assert "北京" in flags[0].basis
+    assert screen(rows, "JS-FEST-003", max_share=60) == []
+    assert screen(rows, "JS-FEST-003", max_share=0) == []
+
+
+def test_festival_gifts_per_festival_over_the_provincial_cap(screen):
+    rows = (  # A1X has 120 members; 贵州: 春节 500, other festivals 200 a member
+        entry(1, "2025-01-10", "50104", "102", "48000.00", "春节慰问品（年货礼包）")  # 400 a member
+        + entry(2, "2025-01-20", "50104", "102", "18000.00", "新春慰问品（水果）")  # 春节 now 550 a member
+        + entry(3, "2025-05-30", "50104", "102", "24000.00", "端午节慰问品（粽子礼盒）")  # exactly 200: allowed
+        + entry(4, "2025-09-28", "50104", "102", "45600.00", "中秋国庆慰问品（月饼、大米）")  # 380 of 400: allowed
+        + entry(5, "2025-04-30", "50104", "102", "30000.00", "五一劳动节慰问品")  # 250 a member
+        + entry(6, "2025-06-20", "50104", "102", "90000.00", "节日慰问品")  # no festival named: not counted here
+        + entry(7, "2025-01-12", "50205", "102", "90000.00", "春节困难职工慰问")  # hardship
+    )
+    assert screen(rows, "JS-FEST-004") == []  # no per-festival standard by default
+    flags = screen(rows, "JS-FEST-004", cap_spring=500, cap_other=200)
+    assert sorted((f.amount, f.message) for f in flags) == [
+        (Decimal("30000.00"), "2025 年劳动节慰问支出 30,000.00 元（1 笔），会员 120 人，人均 250.00 元，超过每人 200.00 元的标准。"),
+        (Decimal("66000.00"), "2025 年春节慰问支出 66,000.00 元（2 笔），会员 120 人，人均 550.00 元，超过每人 500.00 元的标准。"),
+    ]
+    assert all(f.voucher_no is None for f in flags)
+
+
 def test_gifts_on_non_statutory_festivals(screen):
     rows = (
         entry(1, "2025-12-20", "50104", "102", "6000.00", "圣诞节职工慰问品", "惠客多超市（西湖店）")

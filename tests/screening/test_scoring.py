@@ -34,3 +34,25 @@ def test_units_rank_by_the_combined_score(tree, tmp_path):
     assert b.score == pytest.approx(2.0)
     assert a.vouchers == 2 and a.flags == 3 and a.high == 1
     assert all(0 <= u.score <= 100 for u in ranking)
+
+
+def test_a_family_of_overlapping_rules_counts_once():
+    from jingshen.screening.scoring import combined
+
+    weights = {"JS-HOSP-001": 0.8, "JS-HOSP-002": 0.8, "JS-CASH-001": 0.5}
+    families = {"JS-HOSP-001": "吃喝招待", "JS-HOSP-002": "吃喝招待", "JS-CASH-001": ""}
+    assert combined(["JS-HOSP-001", "JS-HOSP-002"], weights, families) == pytest.approx(0.8)
+    assert combined(["JS-HOSP-001", "JS-HOSP-002", "JS-CASH-001"], weights, families) == pytest.approx(0.9)
+    assert combined(["JS-HOSP-001", "JS-HOSP-002"], weights, {}) == pytest.approx(0.96)  # runs before families
+
+
+def test_a_banquet_with_liquor_is_one_piece_of_evidence(tree, tmp_path):
+    from jingshen.ledger.importers.vouchers import import_vouchers
+
+    rows = entry(1, "2025-03-12", "50102", "102", "3000.00", "招待宴请，含茅台酒 2 瓶", "西湖大酒店")
+    import_vouchers(write(tmp_path / "v.csv", rows))
+    run = run_screening(year=2025, rule_codes=["JS-HOSP-001", "JS-HOSP-002"])
+    assert set(run.flags.values_list("rule", flat=True)) == {"JS-HOSP-001", "JS-HOSP-002"}
+    (unit,) = unit_ranking(run)
+    assert unit.top_vouchers[0][0] == 80.0  # not 96: both rules saw the same banquet
+    assert {e["code"]: e["family"] for e in run.rules} == {"JS-HOSP-001": "吃喝招待", "JS-HOSP-002": "吃喝招待"}

@@ -2,6 +2,9 @@
 metadata. Rules refer to account roles and to the calendar table, never to account codes or
 day-of-week functions, so the same SQL runs on any chart and transpiles to Spark SQL.
 
+``family`` (optional) names a group of rules that detect the same fact from different sides;
+scoring counts a family once per voucher and per unit (docs/scoring.md).
+
 Inside ``sql``, ``{{name}}`` is replaced by the value of parameter ``name`` as a SQL literal.
 The query reads the tables the engine provides (see engine.py) and returns one row per flag
 with at least: org, fiscal_year, period, voucher_type, voucher_no, line_no, amount (voucher
@@ -92,6 +95,9 @@ class Rule:
     version: str
     params: dict[str, Param] = field(default_factory=dict)
     basis: tuple[Basis, ...] = ()
+    # Rules that see the same fact from different sides (e.g. a banquet with liquor is flagged
+    # by JS-HOSP-001 and JS-HOSP-002) share a family: a voucher's score counts the family once.
+    family: str = ""
 
     @property
     def level_label(self) -> str:
@@ -165,6 +171,7 @@ def load_rule(path: Path) -> Rule:
         version=hashlib.sha256(text.encode()).hexdigest()[:12],
         params=params,
         basis=tuple(Basis(**b) for b in data.get("basis", [])),
+        family=data.get("family", ""),
     )
     _check(rule, path)
     return rule

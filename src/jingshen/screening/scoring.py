@@ -19,6 +19,16 @@ def noisy_or(weights) -> float:
     return 1.0 - remaining
 
 
+def combined(rules, weights: dict[str, float], families: dict[str, str]) -> float:
+    """The noisy-OR of the rules that fired, a family of overlapping rules counting once with
+    its strongest weight (the rules in it are not independent evidence)."""
+    strongest: dict[str, float] = {}
+    for r in rules:
+        family = families.get(r) or r
+        strongest[family] = max(strongest.get(family, 0.0), weights[r])
+    return noisy_or(strongest.values())
+
+
 @dataclass
 class UnitRisk:
     org: object
@@ -42,6 +52,7 @@ def unit_ranking(run: ScreeningRun, flags=None) -> list[UnitRisk]:
     if flags is None:
         flags = Flag.objects.filter(run=run).values_list(*SCORED).iterator(chunk_size=20000)
     weights: dict[str, float] = {}  # the weight each rule had in this run, from its stored flag scores
+    families = {entry["code"]: entry.get("family", "") for entry in run.rules}
     units: dict[int, UnitRisk] = {}
     voucher_rules: dict[tuple, set] = defaultdict(set)
     voucher_amount: dict[tuple, Decimal] = {}
@@ -64,7 +75,7 @@ def unit_ranking(run: ScreeningRun, flags=None) -> list[UnitRisk]:
     orgs = Org.objects.in_bulk(list(units))
     per_unit_vouchers: dict[int, list] = defaultdict(list)
     for key, rules in voucher_rules.items():
-        per_unit_vouchers[key[0]].append((noisy_or(weights[r] for r in rules), *key[1:]))
+        per_unit_vouchers[key[0]].append((combined(rules, weights, families), *key[1:]))
     for org_id, u in units.items():
         u.org = orgs[org_id]
         scored = sorted(per_unit_vouchers.get(org_id, []), reverse=True)
@@ -72,7 +83,7 @@ def unit_ranking(run: ScreeningRun, flags=None) -> list[UnitRisk]:
         u.amount = sum((voucher_amount.get((org_id, *v[1:]), Decimal(0)) for v in scored), Decimal("0.00"))
         u.top_vouchers = [(round(s * 100, 1), *rest) for s, *rest in scored[:TOP_VOUCHERS]]
         u.voucher_score = sum(s for s, *_ in scored[:TOP_VOUCHERS]) / TOP_VOUCHERS
-        u.unit_score = noisy_or(weights[r] for r in unit_rules.get(org_id, ()))
+        u.unit_score = combined(unit_rules.get(org_id, ()), weights, families)
         u.score = round(100 * noisy_or([u.unit_score, u.voucher_score]), 1)
     return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
 

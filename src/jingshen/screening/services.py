@@ -78,6 +78,7 @@ def start_run(
         entries.append({
             "code": c,
             "version": rules[c].version,
+            "family": rules[c].family,
             "params": base | params.get(c, {}),
             "groups": [{"params": dict(key), "orgs": sorted(orgs)} for key, orgs in groups.items()],
         })
