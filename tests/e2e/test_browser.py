@@ -79,3 +79,34 @@ def test_upload_vouchers_and_drill_down(page, live_server, personas, artifacts, 
     page.get_by_role("link", name="记-1").first.click()
     expect(page.locator("body")).to_contain_text("职工篮球赛场地费")
     page.screenshot(path=str(artifacts / "voucher.png"), full_page=True)
+
+
+def test_a_run_of_chosen_rules_and_its_export(page, live_server, personas, artifacts, tmp_path):
+    """疑点筛查 in the browser: untick all, choose one rule, run, read the list, export it."""
+    from openpyxl import load_workbook
+
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from tests.ledger.conftest import write
+    from tests.screening.conftest import entry
+
+    rows = entry(1, "2025-01-20", "50104", "102", "18000.00", "购买慰问购物卡", "银泰百货")
+    rows += entry(2, "2025-02-11", "50104", "101", "2600.00", "发放慰问金")
+    import_vouchers(write(tmp_path / "v.csv", rows))
+    log_in(page, live_server, "a_auditor")
+    page.get_by_role("link", name="疑点筛查").click()
+    page.get_by_text("选择规则").click()
+    page.get_by_role("button", name="全不选").click()
+    page.get_by_label("JS-CARD-001", exact=False).check()
+    page.screenshot(path=str(artifacts / "screening-choose-rules.png"), full_page=True)
+    page.get_by_role("button", name="开始筛查").click()
+    expect(page.locator("#flags")).to_contain_text("JS-CARD-001", timeout=60_000)
+    expect(page.locator("#flags")).not_to_contain_text("JS-CASH-001")
+    expect(page.locator("body")).to_contain_text("1 条规则")
+    page.wait_for_timeout(1500)  # the ranking chart animates its bars
+    page.screenshot(path=str(artifacts / "screening-run.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 XLSX").click()
+    path = tmp_path / "flags.xlsx"
+    download.value.save_as(path)
+    data = list(load_workbook(path).active.iter_rows(values_only=True))[3:]
+    assert [(r[2], r[11]) for r in data] == [("JS-CARD-001", 18000)]

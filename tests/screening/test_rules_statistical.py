@@ -416,6 +416,25 @@ def test_benford_statistics_match_a_reference_computation(tree, tmp_path, code, 
     assert found["B1X"]["top_digit"] == (48 if two_digits else 4)
 
 
+@pytest.mark.parametrize("code, digits", [("JS-BEN-001", 1), ("JS-BEN-002", 2)])
+def test_benford_statistics_match_benford_py(tree, tmp_path, code, digits):
+    """The same amounts through the benford_py package (Marcel Milcent's reference implementation)."""
+    import benford
+    import pandas as pd
+
+    books = benford_books()
+    found, dist = screen_raw(tmp_path, benford_rows(books), code, marginal=0, min_count=1000)
+    for org in ("A1X", "B1X"):
+        series = pd.Series([float(a) for a in books[org]])
+        ref = benford.first_digits(series, digs=digits, decimals=2, confidence=None, show_plot=False, verbose=False)
+        mine = {d: (a, e) for o, d, a, e in dist if o == org}
+        assert sorted(mine) == sorted(int(d) for d in ref.index)
+        for d, row in ref.iterrows():
+            assert mine[int(d)][0] == pytest.approx(row["Found"], abs=1e-9)
+            assert mine[int(d)][1] == pytest.approx(row["Expected"], abs=1e-9)
+        assert found[org]["mad"] == pytest.approx(benford.mad(series, test=digits, decimals=2), abs=1e-9)
+
+
 def test_benford_flags_only_nonconforming_eligible_units(screen):
     books = benford_books()
     rows = benford_rows(books)

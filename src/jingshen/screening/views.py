@@ -108,7 +108,7 @@ def run(request, run_id):
         "chart": [{"name": u["org_name"], "score": u["score"]} for u in ranking[:20]],
         "page": page,
         "filters": f,
-        "rules": sorted(((c, r.name) for c, r in rules.items()), key=lambda x: x[0]),
+        "rules": sorted((e["code"], rules[e["code"]].name if e["code"] in rules else "自定义规则") for e in run.rules),
         "categories": CATEGORIES,
         "severities": SEVERITIES,
     }

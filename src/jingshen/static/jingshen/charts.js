@@ -12,7 +12,7 @@
     xAxis: { type: "value", max: 100, name: "风险分" },
     yAxis: { type: "category", data: units.map(function (u) { return u.name; }), axisLabel: { width: 220, overflow: "truncate" } },
     series: [{
-      type: "bar", data: units.map(function (u) { return u.score; }),
+      type: "bar", barMaxWidth: 22, data: units.map(function (u) { return u.score; }),
       itemStyle: { color: function (p) { return p.value >= 60 ? "#b3261e" : p.value >= 30 ? "#dc6803" : "#1f4e8c"; } },
       label: { show: true, position: "right" }
     }]
