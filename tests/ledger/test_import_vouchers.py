@@ -229,10 +229,12 @@ def test_create_accounts_adds_detail_accounts_under_their_parent(tree, tmp_path,
     assert account.role == "expense-culture-sports" and account.category == "expense"
 
 
-def test_blank_lines_and_ragged_rows_keep_spreadsheet_row_numbers(tree, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("group_rows", [1, 60])  # each block alone; several blocks per statement
+def test_blank_lines_and_ragged_rows_keep_spreadsheet_row_numbers(tree, tmp_path, capsys, monkeypatch, group_rows):
     from jingshen.ledger.importers import source
 
     monkeypatch.setattr(source, "BLOCK_SIZE", 2048)  # many small batches: numbering must carry across them
+    monkeypatch.setattr(source, "GROUP_ROWS", group_rows)
     rows = []
     for n in range(1, 41):
         rows += voucher(n)

@@ -35,7 +35,7 @@ from jingshen.ledger.importers.common import (
     sql_is_total,
     sql_text,
 )
-from jingshen.ledger.importers.source import open_source, prefetch
+from jingshen.ledger.importers.source import in_groups, open_source, prefetch
 from jingshen.ledger.models import DatasetKind
 from jingshen.orgs.models import Org
 from jingshen.tabular import Field, RowError, TableError, with_mapping
@@ -114,7 +114,7 @@ def import_vouchers(
             con.execute("DROP VIEW IF EXISTS lines; DROP TABLE IF EXISTS all_lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
             org_codes = load_orgs(con, allowed_orgs)
             total = source.estimated_rows
-            for batch in prefetch(source.batches()):
+            for batch in prefetch(in_groups(source.batches()), depth=1):
                 con.register("batch", batch)
                 _validate_batch(con, batch, cols, org, year, create_accounts, allowed_orgs)
                 con.unregister("batch")
