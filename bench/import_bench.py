@@ -17,7 +17,7 @@
    not touched). For reference also pyarrow's own CSV reader + Parquet writer in the project
    venv (the libraries the importer is built on).
 4. A stage profile of the importer: the same import, in process, with the stages timed
-   (encoding scan, hash, Arrow CSV parse, DuckDB validation, quality checks, Parquet writing,
+   (encoding sniff, hash, Arrow CSV parse, DuckDB validation, quality checks, Parquet writing,
    publishing). `--cprofile` adds a cProfile listing.
 
 The targets (issue): >= 150,000 lines/s with full validation and peak RSS <= 1 GB on the
@@ -380,6 +380,9 @@ def pandas_python(work: Path, given: str | None) -> tuple[Path | None, str]:
 # --- the stage profile (runs inside a child: `--_stage-profile CSV`) ------------------------------
 
 
+WAIT = "Arrow CSV parse (GB18030 transcode): validation waiting for the next group"
+
+
 class TimedConnection:
     """A DuckDB connection that times each statement, by what it does in the importer."""
 
@@ -395,14 +398,12 @@ class TimedConnection:
                     return f"Parquet: write {name}.parquet"
         if "read_parquet(" in s:
             return "Parquet: checksum (re-reads data.parquet)"
-        if "TEMP TABLE parsed" in s:
-            return "DuckDB validation: parse and convert (parsed)"
-        if "TEMP TABLE batch_errors" in s or s.startswith("INSERT INTO errors"):
-            return "DuckDB validation: row checks (batch_errors)"
-        if s.startswith("INSERT INTO lines"):
-            return "DuckDB validation: append valid rows (lines)"
-        if "FROM batch" in s:
-            return "DuckDB validation: units in batch"
+        if s.startswith("INSERT INTO all_lines"):
+            return "DuckDB validation: parse, check and store each group (INSERT INTO all_lines)"
+        if s.startswith("INSERT INTO errors"):
+            return "DuckDB validation: list the errors of a group with bad rows"
+        if "FROM all_lines WHERE bad" in s or "TEMP VIEW parsed" in s:
+            return "DuckDB validation: per-group bad-row check, view set-up"
         if "TEMP TABLE quality" in s:
             return "quality checks (QUALITY_SQL)"
         return "other SQL (counts, set-up, chart)"
@@ -427,7 +428,9 @@ def stage_profile(csv_path: str, result_path: str, use_cprofile: bool) -> None:
     from jingshen.ledger.importers import common, source, vouchers
 
     timings: dict[str, float] = defaultdict(float)
-    detect = source.detect_encoding
+    from jingshen import tabular
+
+    detect = tabular.detect_encoding
 
     def timed(name, fn):
         def wrapper(*args, **kwargs):
@@ -445,7 +448,7 @@ def stage_profile(csv_path: str, result_path: str, use_cprofile: bool) -> None:
         else:
             print(f"stage profile: {module.__name__}.{name} not found, not timed", file=sys.stderr)
 
-    patch(source, "detect_encoding", "encoding scan (detect_encoding: whole file, Python codecs)")
+    patch(source, "sniff_encoding", "encoding sniff (first 1 MiB)")
     patch(vouchers, "open_source", "_open_source")
     patch(vouchers, "file_sha256", "SHA-256 of the file")
     patch(vouchers, "load_orgs", "other (units, Django queries)")
@@ -455,22 +458,24 @@ def stage_profile(csv_path: str, result_path: str, use_cprofile: bool) -> None:
     patch(vouchers, "_stage_datasets", "_stage_datasets")
     patch(vouchers, "publish_all", "publish (fsync, rename, Dataset row, activity log)")
     vouchers.connect = lambda workdir: TimedConnection(common.connect(workdir), timings)
-    batches = source.Source.batches
+    prefetch = vouchers.prefetch
 
-    def timed_batches(self):
-        it = batches(self)
+    def timed_prefetch(groups, **kwargs):
+        """The validation loop's wait for the next group (Arrow parses in the background thread)."""
+        it = prefetch(groups, **kwargs)
         while True:
             start = time.perf_counter()
             try:
-                batch = next(it)
+                group = next(it)
             except StopIteration:
-                timings["Arrow CSV parse (GB18030 transcode), time waiting for batches"] += time.perf_counter() - start
+                timings[WAIT] += time.perf_counter() - start
                 return
-            timings["Arrow CSV parse (GB18030 transcode), time waiting for batches"] += time.perf_counter() - start
+            timings[WAIT] += time.perf_counter() - start
             timings["_batches"] += 1
-            yield batch
+            yield group
 
-    source.Source.batches = timed_batches
+    vouchers.prefetch = timed_prefetch
+    batches = source.Source.batches
 
     profiler = None
     if use_cprofile:
@@ -531,10 +536,10 @@ def stage_rows(p: dict) -> list[tuple[str, float]]:
     t.pop("_batches", None)
     duck_validation = sum(v for k, v in t.items() if k.startswith("DuckDB validation"))
     rows = [
-        ("encoding scan (detect_encoding: whole file, Python codecs)", t.pop("encoding scan (detect_encoding: whole file, Python codecs)", 0.0)),
+        ("encoding sniff (first 1 MiB)", t.pop("encoding sniff (first 1 MiB)", 0.0)),
         ("header sniff (open_source, rest)", 0.0),
         ("SHA-256 of the file", t.pop("SHA-256 of the file", 0.0)),
-        ("Arrow CSV parse (GB18030 transcode), time waiting for batches", t.pop("Arrow CSV parse (GB18030 transcode), time waiting for batches", 0.0)),
+        (WAIT, t.pop(WAIT, 0.0)),
     ]
     rows[1] = (rows[1][0], t.pop("_open_source", 0.0) - rows[0][1])
     for k in sorted(k for k in t if k.startswith("DuckDB validation")):
@@ -742,13 +747,13 @@ def report(r: dict) -> None:
     if "profile" in r:
         p = r["profile"]
         print(f"\nstage profile (one in-process import, {p['total']:.2f} s, {p['rows']:,} lines, peak RSS {p['peak_rss_mib']:.0f} MiB, "
-              f"{int(p['timings'].get('_batches', 0))} batches):")
+              f"{int(p['timings'].get('_batches', 0))} validation groups):")
         for name, seconds in p["stages"]:
             print(f"  {name:<62} {seconds:>7.2f} s {100 * seconds / p['total']:>5.1f} %")
         a, a8 = p["arrow_parse_alone"], p["arrow_parse_alone_utf8"]
         print(f"  Arrow reader alone over the file: GB18030 {a['seconds']:.2f} s ({a['rows'] / a['seconds']:,.0f} lines/s), "
               f"same data as UTF-8 {a8['seconds']:.2f} s ({a8['rows'] / a8['seconds']:,.0f} lines/s)")
-        print(f"  encoding scan of the UTF-8 copy: {p['encoding_scan_utf8']:.2f} s")
+        print(f"  a whole-file encoding scan (detect_encoding, not used by the import) of the UTF-8 copy: {p['encoding_scan_utf8']:.2f} s")
     if "cprofile" in r:
         print("\ncProfile (tottime, top 25):\n" + r["cprofile"])
 

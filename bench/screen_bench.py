@@ -71,10 +71,10 @@ CORE_RULES = ["JS-TIME-001", "JS-ROUND-001", "JS-DUP-001", "JS-SPLIT-001", "JS-B
 # The TOML versions (sha256 of the file, first 12 hex digits, as rules.py computes them) the pandas
 # and polars versions below were written against. A different version is reported: the SQL may
 # have changed and the reimplementation with it needs checking.
-CORE_VERSIONS = {
-    "JS-TIME-001": "b3ade767041a", "JS-ROUND-001": "e66d907f6a1e", "JS-DUP-001": "69bcb4ac7ff4",
-    "JS-SPLIT-001": "cdc754ccf979", "JS-BEN-001": "f423008f7dd3", "JS-BAL-001": "10a002d1c143",
-    "JS-CARD-001": "ca3f80ac7378", "JS-CASH-001": "21a696a0ff3a",
+CORE_VERSIONS = {  # (2026-11-25: the rules' `family` lines added; their SQL is unchanged)
+    "JS-TIME-001": "b3ade767041a", "JS-ROUND-001": "57908e84898b", "JS-DUP-001": "5b2d64f838dc",
+    "JS-SPLIT-001": "b908ea7cbd33", "JS-BEN-001": "b19f34ff241a", "JS-BAL-001": "10a002d1c143",
+    "JS-CARD-001": "c0802732c8a0", "JS-CASH-001": "21a696a0ff3a",
 }
 DF_PACKAGES = ["pandas", "polars", "pyarrow"]  # + chinese-calendar pinned to the project's version
 KEY_COLUMNS = ["org", "fiscal_year", "period", "voucher_type", "voucher_no", "line_no"]
