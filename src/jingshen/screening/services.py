@@ -14,7 +14,7 @@ from jingshen.screening.engine import ENGINES
 from jingshen.screening.models import CustomRule, Flag, ScreeningRun
 from jingshen.screening.params import overrides_for
 from jingshen.screening.scoring import SCORED, ranking_rows
-from jingshen.screening.rules import load_rules
+from jingshen.screening.rules import REQUIRED_COLUMNS, load_rules
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
@@ -146,19 +146,20 @@ def _collect_flags(run, datasets, report) -> list[tuple]:
             for group in groups:
                 result = runner.run_one(rule, group["params"])
                 members = set(group["orgs"]) if group["orgs"] is not None and len(groups) > 1 else None
-                explain = rule.explainer(group["params"])
+                explain = rule.explainer(result.columns, group["params"])
                 fixed = (rule.code, rule.name, rule.category, rule.severity, round(rule.weight * 100, 2))
                 basis = rule.basis_text()
+                at = {c: result.columns.index(c) for c in REQUIRED_COLUMNS}  # the rule contract's columns
                 found = []
-                for values in result.rows:
-                    row = dict(zip(result.columns, values))
-                    if members is not None and row["org"] not in members:
+                for row in result.rows:
+                    org = row[at["org"]]
+                    if members is not None and org not in members:
                         continue
-                    dataset = by_org[row["org"]]
-                    amount = row.get("amount")
+                    dataset = by_org[org]
+                    amount = row[at["amount"]]
                     found.append((
-                        run.pk, dataset.pk, *fixed, dataset.org_id, row["fiscal_year"], row.get("period"),
-                        row.get("voucher_type") or "", row.get("voucher_no"), row.get("line_no"),
+                        run.pk, dataset.pk, *fixed, dataset.org_id, row[at["fiscal_year"]], row[at["period"]],
+                        row[at["voucher_type"]] or "", row[at["voucher_no"]], row[at["line_no"]],
                         Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis,
                     ))
                 found.sort(key=_flag_order)
