@@ -90,6 +90,10 @@ def test_a_province_sets_a_cap_for_its_units_and_runs_use_it(books, client_for, 
     run = ScreeningRun.objects.get()
     assert not run.flags.filter(rule="JS-CASH-001").exists()
     assert run.rules[[r["code"] for r in run.rules].index("JS-CASH-001")]["groups"][0]["params"]["threshold"] == 3000
+    html = client_for("a_auditor").get(f"/screening/runs/{run.pk}/").content.decode()
+    method = html.split('<details class="method">')[1].split("</details>")[0]  # how the run was done
+    cash = method.split("JS-CASH-001")[2].split("</tr>")[0]
+    assert "现金结算起点（元）：" in cash and '<td class="num">1</td>' in cash  # one unit used its own setting
     # an auditor reads the settings but may not change them
     assert client_for("a_auditor").post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "1"}).status_code == 404
 

@@ -73,7 +73,7 @@ def run(request, run_id):
     if request.headers.get("HX-Request") and running:
         return render(request, "screening/_progress.html", {"run": run})
     if running or run.status == ScreeningRun.Status.FAILED:
-        return render(request, "screening/run.html", {"run": run, "running": running})
+        return render(request, "screening/run.html", {"run": run, "running": running, "method": _method(run)})
     visible = set(scope.visible_orgs(user).values_list("pk", flat=True))
     ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
@@ -111,8 +111,28 @@ def run(request, run_id):
         "rules": sorted((e["code"], rules[e["code"]].name if e["code"] in rules else "自定义规则") for e in run.rules),
         "categories": CATEGORIES,
         "severities": SEVERITIES,
+        "method": _method(run),
     }
     return render(request, "screening/run.html", context)
+
+
+def _method(run) -> list[dict]:
+    """The rules of a run as recorded (version, parameter values, units with their own
+    settings), for the audit papers: how this screening was done."""
+    rules = load_rules()
+    method = []
+    for entry in run.rules:
+        rule = rules.get(entry["code"])
+        labels = {name: p.label for name, p in rule.params.items()} if rule else {}
+        method.append({
+            "code": entry["code"],
+            "name": rule.name if rule else "自定义规则",
+            "version": entry.get("version", ""),
+            "family": entry.get("family", ""),
+            "params": [(labels.get(name, name), value) for name, value in entry["params"].items()],
+            "own_settings": sum(len(g["orgs"]) for g in entry.get("groups", []) if g["params"] != entry["params"]),
+        })
+    return method
 
 
 def flags_sheet(run, flags, filters) -> books.Sheet:
