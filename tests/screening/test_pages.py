@@ -156,3 +156,4 @@ def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):
     assert len(data) == expected.count() > 0
     assert {r[5] for r in data} == {"B1X"} and {r[1] for r in data} == {"高"}
     assert any(r[11] == 9000 and "超市卡" in r[12] for r in data)
+    assert client_for("contact").get(f"/screening/runs/{run.pk}/?format=xlsx").status_code == 404  # no flags for auditees
