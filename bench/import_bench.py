@@ -31,19 +31,18 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import date, timedelta
-from importlib import metadata
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _measure import REPO, checked, in_work_folder, jingshen_env, loadavg, measure, summarise, throwaway_venv
+from _measure import machine_info as base_machine_info
+
 VENV_BIN = REPO / ".venv" / "bin"
 PYTHON = VENV_BIN / "python"
 JINGSHEN = VENV_BIN / "jingshen"
@@ -281,49 +280,6 @@ class VoucherWriter:
 # --- running and measuring child processes ----------------------------------------------------------
 
 
-def busy_cpu_seconds() -> float:
-    """CPU time used by everything on the machine since boot (all cores), from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def measure(cmd: list[str], env: dict, log: Path) -> dict:
-    """Run one child, reap it with wait4: wall time and the child's own peak RSS and CPU time,
-    and the CPU time the rest of the machine used meanwhile (other people's work disturbs it)."""
-    with open(f"{log}.out", "wb") as out, open(f"{log}.err", "wb") as err:
-        busy = busy_cpu_seconds()
-        start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        busy = busy_cpu_seconds() - busy
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: Popen must not wait again
-    cpu = usage.ru_utime + usage.ru_stime
-    return {
-        "rc": proc.returncode,
-        "seconds": wall,
-        "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux: KiB
-        "cpu_seconds": cpu,
-        "other_cpu_seconds": max(0.0, busy - cpu),
-        "stdout": Path(f"{log}.out").read_text(encoding="utf-8", errors="replace"),
-        "stderr": Path(f"{log}.err").read_text(encoding="utf-8", errors="replace"),
-    }
-
-
-def checked(result: dict, what: str) -> dict:
-    if result["rc"] != 0:
-        print(f"\n{what} failed (exit {result['rc']}):\n{result['stdout'][-3000:]}\n{result['stderr'][-3000:]}", file=sys.stderr)
-        raise SystemExit(1)
-    return result
-
-
-def jingshen_env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JINGSHEN_CRASH_AT")}
-    env["JINGSHEN_HOME"] = str(home)
-    return env
-
-
 def fresh_home(work: Path, name: str) -> tuple[Path, dict]:
     """A new JINGSHEN_HOME (SQLite) holding the one unit, imported through the real CLI."""
     home = work / name
@@ -366,15 +322,7 @@ def pandas_python(work: Path, given: str | None) -> tuple[Path | None, str]:
     """An interpreter with pandas and pyarrow: the one given, or a throwaway venv in ``work``."""
     if given:
         return Path(given), "given"
-    venv = work / "pandas-venv"
-    try:
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "pandas", "pyarrow"], check=True,
-                       capture_output=True, timeout=900)
-    except (OSError, subprocess.SubprocessError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        return None, f"{exc} {detail.decode(errors='replace')[-500:]}"
-    return venv / "bin" / "python", "throwaway venv"
+    return throwaway_venv(work / "pandas-venv", ["pandas", "pyarrow"], "import pandas, pyarrow")
 
 
 # --- the stage profile (runs inside a child: `--_stage-profile CSV`) ------------------------------
@@ -562,44 +510,13 @@ def stage_rows(p: dict) -> list[tuple[str, float]]:
 
 
 def machine_info(pandas_py: Path | None) -> dict:
-    mem = next((int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")), 0)
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
-    info = {
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "ram_gib": round(mem / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "os": platform.platform(),
-    }
-    for pkg in ("django", "duckdb", "pyarrow", "numpy"):
-        try:
-            info[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            info[pkg] = "?"
+    info = base_machine_info(("django", "duckdb", "pyarrow", "numpy"))
     if pandas_py:
         out = subprocess.run([str(pandas_py), "-c", "import pandas, pyarrow; print(pandas.__version__, pyarrow.__version__)"],
                              capture_output=True, text=True)
         if out.returncode == 0:
             info["pandas"], info["pandas_venv_pyarrow"] = out.stdout.split()
     return info
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def median_run(runs: list[dict]) -> dict:
-    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
-
-
-def row(tool: str, runs: list[dict], lines: int) -> dict:
-    """Figures of one tool over its runs: the best run (least disturbed by other processes on the
-    machine) for time and speed, the median for reference, the highest peak RSS."""
-    best = min(runs, key=lambda r: r["seconds"])
-    return {"tool": tool, "seconds": best["seconds"], "median_seconds": median_run(runs)["seconds"],
-            "lines_per_s": lines / best["seconds"], "peak_rss_mib": max(x["peak_rss_mib"] for x in runs),
-            "cpu_seconds": best["cpu_seconds"], "all_seconds": [round(x["seconds"], 2) for x in runs],
-            "other_cpu_seconds": [round(x["other_cpu_seconds"], 1) for x in runs]}
 
 
 def main() -> None:
@@ -624,17 +541,7 @@ def main() -> None:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="jingshen-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    if work.resolve().is_relative_to(REPO):
-        parser.error("the work folder must be outside the repository")
-    try:
-        run(args, work)
-    finally:
-        if args.keep:
-            print(f"\nfiles kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    in_work_folder(parser, args, "jingshen-bench-", run, "files kept in {work}")
 
 
 def run(args, work: Path) -> None:
@@ -692,7 +599,7 @@ def run(args, work: Path) -> None:
             runs["pyarrow"].append(r)
         for f in ("pandas.parquet", "pyarrow.parquet"):
             (work / f).unlink(missing_ok=True)
-    table = [row(tools[k], runs[k], lines) for k in tools if runs[k]]
+    table = [summarise(tools[k], runs[k], lines) for k in tools if runs[k]]
     if runs.get("pandas"):
         results["pandas_inner"] = min(runs["pandas"], key=lambda r: r["seconds"])["inner"]
     results["table"] = table

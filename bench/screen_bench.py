@@ -41,19 +41,19 @@ import csv
 import hashlib
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _measure import REPO, checked, in_work_folder, jingshen_env, loadavg, measure, summarise, throwaway_venv
+from _measure import machine_info as base_machine_info
+
 sys.path.insert(0, str(REPO / "src"))
 VENV_BIN = REPO / ".venv" / "bin"
 PYTHON = VENV_BIN / "python"
@@ -84,55 +84,6 @@ EXTRA_WORDS = ["东方", "华兴", "新城", "恒达", "永安", "瑞丰", "金�
 
 
 # --- running and measuring child processes (as bench/import_bench.py) --------------------------------
-
-
-def busy_cpu_seconds() -> float:
-    """CPU time used by everything on the machine since boot (all cores), from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def measure(cmd: list, env: dict, log: Path) -> dict:
-    """Run one child, reap it with wait4: wall time, the child's own peak RSS and CPU time, and
-    the CPU time the rest of the machine used meanwhile (other people's work disturbs it)."""
-    with open(f"{log}.out", "wb") as out, open(f"{log}.err", "wb") as err:
-        load = loadavg()
-        busy = busy_cpu_seconds()
-        start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        busy = busy_cpu_seconds() - busy
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: Popen must not wait again
-    cpu = usage.ru_utime + usage.ru_stime
-    return {
-        "rc": proc.returncode,
-        "seconds": wall,
-        "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux: KiB
-        "cpu_seconds": cpu,
-        "other_cpu_seconds": max(0.0, busy - cpu),
-        "load_before": load,
-        "stdout": Path(f"{log}.out").read_text(encoding="utf-8", errors="replace"),
-        "stderr": Path(f"{log}.err").read_text(encoding="utf-8", errors="replace"),
-    }
-
-
-def checked(result: dict, what: str) -> dict:
-    if result["rc"] != 0:
-        print(f"\n{what} failed (exit {result['rc']}):\n{result['stdout'][-3000:]}\n{result['stderr'][-3000:]}", file=sys.stderr)
-        raise SystemExit(1)
-    return result
-
-
-def jingshen_env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JINGSHEN_CRASH_AT", "DJANGO_SETTINGS_MODULE")}
-    env["JINGSHEN_HOME"] = str(home)
-    return env
 
 
 def last_json(text: str) -> dict:
@@ -837,24 +788,12 @@ def df_python(work: Path, given: str | None) -> tuple[Path | None, str]:
     previous run left in ``work``, or a new throwaway venv there (the project's venv is not touched)."""
     if given:
         return Path(given), "given"
-    venv = work / "df-venv"
-    python = venv / "bin" / "python"
-    check = "import pandas, polars, pyarrow, chinese_calendar"
-    if python.exists() and subprocess.run([str(python), "-c", check], capture_output=True).returncode == 0:
-        return python, "throwaway venv (reused)"
     try:
         calendar = metadata.version("chinese-calendar")
     except metadata.PackageNotFoundError:
         calendar = None
     packages = DF_PACKAGES + [f"chinese-calendar=={calendar}" if calendar else "chinese-calendar"]
-    try:
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", *packages], check=True, capture_output=True, timeout=900)
-    except (OSError, subprocess.SubprocessError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        return None, f"{exc} {detail.decode(errors='replace')[-500:]}"
-    return python, "throwaway venv"
+    return throwaway_venv(work / "df-venv", packages, "import pandas, polars, pyarrow, chinese_calendar")
 
 
 # --- comparing the hit keys ------------------------------------------------------------------------------
@@ -895,15 +834,7 @@ def compare_keys(keys: dict[str, Path]) -> dict:
 
 
 def machine_info(python: Path | None) -> dict:
-    mem = next((int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")), 0)
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
-    info = {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "ram_gib": round(mem / 1024 / 1024, 1),
-            "python": platform.python_version(), "os": platform.platform()}
-    for pkg in ("django", "duckdb", "pyarrow", "chinese-calendar"):
-        try:
-            info[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            info[pkg] = "?"
+    info = base_machine_info(("django", "duckdb", "pyarrow", "chinese-calendar"))
     if python:
         out = subprocess.run([str(python), "-c", "import pandas, polars, pyarrow, numpy, chinese_calendar as c; "
                               "print(pandas.__version__, polars.__version__, pyarrow.__version__, numpy.__version__, c.__version__)"],
@@ -912,19 +843,6 @@ def machine_info(python: Path | None) -> dict:
             (info["df_pandas"], info["df_polars"], info["df_pyarrow"], info["df_numpy"],
              info["df_chinese_calendar"]) = out.stdout.split()
     return info
-
-
-def median_run(runs: list[dict]) -> dict:
-    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
-
-
-def summarise(tool: str, runs: list[dict], lines: int) -> dict:
-    best = min(runs, key=lambda r: r["seconds"])
-    return {"tool": tool, "seconds": best["seconds"], "median_seconds": median_run(runs)["seconds"],
-            "lines_per_s": lines / best["seconds"], "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
-            "cpu_seconds": best["cpu_seconds"], "all_seconds": [round(r["seconds"], 2) for r in runs],
-            "other_cpu_seconds": [round(r["other_cpu_seconds"], 1) for r in runs],
-            "load_before": [r["load_before"] for r in runs], "inner": best.get("inner")}
 
 
 def main() -> None:
@@ -958,17 +876,8 @@ def main() -> None:
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="jingshen-screen-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    if work.resolve().is_relative_to(REPO):
-        parser.error("the work folder must be outside the repository")
-    try:
-        run(args, work)
-    finally:
-        if args.keep:
-            print(f"\nwork folder kept: {work} (re-run with --workdir {work} --keep to skip the set-up)")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    in_work_folder(parser, args, "jingshen-screen-bench-", run,
+                   "work folder kept: {work} (re-run with --workdir {work} --keep to skip the set-up)")
 
 
 def run(args, work: Path) -> None:
