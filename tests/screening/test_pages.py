@@ -157,3 +157,6 @@ def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):
     assert {r[5] for r in data} == {"B1X"} and {r[1] for r in data} == {"高"}
     assert any(r[11] == 9000 and "超市卡" in r[12] for r in data)
     assert client_for("contact").get(f"/screening/runs/{run.pk}/?format=xlsx").status_code == 404  # no flags for auditees
+    response = client_for("b_auditor").get(f"/screening/runs/{run.pk}/?format=xlsx&amount_min=abc", follow=True)
+    assert response.redirect_chain[-1][0] == f"/screening/runs/{run.pk}/?amount_min=abc"  # the page, not a file
+    assert "金额“abc”无法识别。" in response.content.decode()

@@ -61,6 +61,11 @@ def too_large(request, total: int):
         request,
         f"共 {total:,} 行，超过单次导出上限 {books.EXPORT_MAX_ROWS:,} 行，请缩小期间或筛选范围后再导出。",
     )
+    return back_to_page(request)
+
+
+def back_to_page(request):
+    """The page itself instead of its export (same filters), where the messages show."""
     query = request.GET.copy()
     query.pop("format", None)
     return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)

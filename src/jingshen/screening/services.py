@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ FLAG_COLUMNS = (
     "run_id", "dataset_id", "rule", "rule_name", "category", "severity", "score", "org_id", "fiscal_year", "period",
     "voucher_type", "voucher_no", "line_no", "amount", "message", "basis",
 )
+SCORED_FIELDS = itemgetter(*(FLAG_COLUMNS.index(c) for c in SCORED))  # what scoring reads of a flag
 
 
 def latest_voucher_datasets(year: int, org: Org | None = None) -> list[Dataset]:
@@ -119,7 +121,7 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         run.status = ScreeningRun.Status.DONE
         run.finished_at = timezone.now()
         run.progress, run.stage = 1.0, "完成"
-        run.ranking = ranking_rows(run, [tuple(f[FLAG_COLUMNS.index(c)] for c in SCORED) for f in flags])
+        run.ranking = ranking_rows(run, map(SCORED_FIELDS, flags))
         run.save()
         record(
             "screening.run",

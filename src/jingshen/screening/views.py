@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset, DatasetKind
-from jingshen.ledger.views_books import too_large, wants_xlsx, xlsx_response
+from jingshen.ledger.views_books import back_to_page, too_large, wants_xlsx, xlsx_response
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
 from jingshen.screening.models import ScreeningRun
@@ -78,28 +78,15 @@ def run(request, run_id):
     ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
     f = request.GET
-    if f.get("rule"):
-        flags = flags.filter(rule=f["rule"])
-    if f.get("category"):
-        flags = flags.filter(category=f["category"])
-    if f.get("severity"):
-        flags = flags.filter(severity=f["severity"])
-    if f.get("org"):
-        flags = flags.filter(org__code=f["org"])
-    if f.get("period", "").isdigit():
-        flags = flags.filter(period=int(f["period"]))
-    for key, lookup in (("amount_min", "amount__gte"), ("amount_max", "amount__lte")):
-        if f.get(key):
-            try:
-                flags = flags.filter(**{lookup: Decimal(f[key].replace(",", ""))})
-            except InvalidOperation:
-                messages.error(request, f"金额“{f[key]}”无法识别。")
+    flags, applied, understood = _filter_flags(request, flags)
     flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
     if wants_xlsx(request):
+        if not understood:  # never export a list that is not what the user asked for
+            return back_to_page(request)
         total = flags.count()
         if total > books.EXPORT_MAX_ROWS:
             return too_large(request, total)
-        return xlsx_response(flags_sheet(run, flags, f), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
+        return xlsx_response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
     page = Paginator(flags, 50).get_page(f.get("page"))
     rules = load_rules()
     context = {
@@ -135,10 +122,34 @@ def _method(run) -> list[dict]:
     return method
 
 
-def flags_sheet(run, flags, filters) -> books.Sheet:
+def _filter_flags(request, flags):
+    """The flag list's filters: the filtered flags, the filters applied as (label, value), and
+    whether every filter given was understood (a bad amount is reported and left out)."""
+    f = request.GET
+    applied, understood = [], True
+    for key, label, lookup in (("rule", "规则", "rule"), ("category", "类别", "category"),
+                               ("severity", "风险等级", "severity"), ("org", "单位编码", "org__code")):
+        if f.get(key):
+            flags = flags.filter(**{lookup: f[key]})
+            applied.append((label, f[key]))
+    if f.get("period", "").isdigit():
+        flags = flags.filter(period=int(f["period"]))
+        applied.append(("期间", f["period"]))
+    for key, label, lookup in (("amount_min", "金额不低于", "amount__gte"), ("amount_max", "金额不高于", "amount__lte")):
+        if f.get(key):
+            try:
+                flags = flags.filter(**{lookup: Decimal(f[key].replace(",", ""))})
+                applied.append((label, f[key]))
+            except InvalidOperation:
+                messages.error(request, f"金额“{f[key]}”无法识别。")
+                understood = False
+    return flags, applied, understood
+
+
+def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> books.Sheet:
     """The filtered flag list as a worksheet, in the page's order."""
     scope_name = f"{run.scope_org.name}及下级单位" if run.scope_org else "全部单位"
-    chosen = "；".join(f"{label}：{filters[key]}" for key, label in FILTER_LABELS if filters.get(key))
+    chosen = "；".join(f"{label}：{value}" for label, value in applied)
     rows = (
         (f.score, f.severity, f.rule, f.rule_name, f.category, f.org.code, f.org.name, f.period, f.voucher_type or None,
          f.voucher_no, f.line_no, f.amount, f.message, f.basis)
@@ -156,10 +167,6 @@ def flags_sheet(run, flags, filters) -> books.Sheet:
         ],
         rows=rows,
     )
-
-
-FILTER_LABELS = (("rule", "规则"), ("category", "类别"), ("severity", "风险等级"), ("org", "单位编码"), ("period", "期间"),
-                 ("amount_min", "金额不低于"), ("amount_max", "金额不高于"))
 
 
 def flag(request, flag_id):
