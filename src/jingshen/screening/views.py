@@ -78,10 +78,11 @@ def run(request, run_id):
     ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
     f = request.GET
-    flags, applied, understood = _filter_flags(request, flags)
+    exporting = wants_xlsx(request)
+    flags, applied, understood = _filter_flags(request, flags, report=not exporting)
     flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
-    if wants_xlsx(request):
-        if not understood:  # never export a list that is not what the user asked for
+    if exporting:
+        if not understood:  # never export a list that is not what the user asked for: the page says why
             return back_to_page(request)
         total = flags.count()
         if total > books.EXPORT_MAX_ROWS:
@@ -122,9 +123,10 @@ def _method(run) -> list[dict]:
     return method
 
 
-def _filter_flags(request, flags):
+def _filter_flags(request, flags, report: bool = True):
     """The flag list's filters: the filtered flags, the filters applied as (label, value), and
-    whether every filter given was understood (a bad amount is reported and left out)."""
+    whether every filter given was understood (a bad amount is left out, and reported if
+    ``report``)."""
     f = request.GET
     applied, understood = [], True
     for key, label, lookup in (("rule", "规则", "rule"), ("category", "类别", "category"),
@@ -141,7 +143,8 @@ def _filter_flags(request, flags):
                 flags = flags.filter(**{lookup: Decimal(f[key].replace(",", ""))})
                 applied.append((label, f[key]))
             except InvalidOperation:
-                messages.error(request, f"金额“{f[key]}”无法识别。")
+                if report:
+                    messages.error(request, f"金额“{f[key]}”无法识别。")
                 understood = False
     return flags, applied, understood
 
