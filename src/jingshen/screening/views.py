@@ -89,17 +89,17 @@ def run(request, run_id):
             return too_large(request, total)
         return xlsx_response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
     page = Paginator(flags, 50).get_page(f.get("page"))
-    rules = load_rules()
+    method = _method(run)
     context = {
         "run": run,
         "ranking": ranking[:30],
         "chart": [{"name": u["org_name"], "score": u["score"]} for u in ranking[:20]],
         "page": page,
         "filters": f,
-        "rules": sorted((e["code"], rules[e["code"]].name if e["code"] in rules else "自定义规则") for e in run.rules),
+        "rules": sorted((m["code"], m["name"]) for m in method),
         "categories": CATEGORIES,
         "severities": SEVERITIES,
-        "method": _method(run),
+        "method": method,
     }
     return render(request, "screening/run.html", context)
 
