@@ -44,6 +44,13 @@ def test_rule_transpiles_to_spark(code):
     assert len(spark) == 1 and "SELECT" in spark[0].upper()
 
 
+def test_derived_tables_transpile_to_spark():
+    from jingshen.screening.engine import DERIVED
+
+    for query in DERIVED.values():
+        assert sqlglot.transpile(query, read="duckdb", write="spark", error_level=ErrorLevel.RAISE)
+
+
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_rule_runs_on_an_empty_ledger_and_returns_the_contract_columns(code, tree):
     from jingshen.screening.engine import DuckDBEngine
@@ -56,3 +63,26 @@ def test_rule_runs_on_an_empty_ledger_and_returns_the_contract_columns(code, tre
         engine.close()
     assert set(REQUIRED_COLUMNS) <= set(result.columns), f"{code} returns {result.columns}"
     assert result.rows == []
+
+
+def test_texts_holds_each_distinct_summary_and_payee_once_and_is_built_only_when_read(tree, tmp_path):
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.engine import DuckDBEngine
+    from tests.ledger.conftest import write
+    from tests.screening.conftest import entry
+
+    rows = entry(1, "2025-03-03", "50101", "102", "800.00", "购买购物卡", "某超市")
+    rows += entry(2, "2025-03-04", "50101", "102", "900.00", "购买购物卡", "某超市")
+    rows += entry(3, "2025-03-05", "50101", "101", "120.00", "差旅费", "")
+    import_vouchers(write(tmp_path / "v.csv", rows), create_accounts=True)
+    engine = DuckDBEngine(Dataset.objects.all())
+    try:
+        engine.run_one(RULES["JS-TIME-001"])
+        assert engine.built == set()  # a rule that does not read texts does not pay for it
+        assert len(engine.run_one(RULES["JS-CARD-001"]).rows) == 2
+        assert engine.built == {"texts"}
+        pairs = engine.con.execute("SELECT summary, counterparty FROM texts ORDER BY ALL").fetchall()
+        assert pairs == [("差旅费", ""), ("购买购物卡", "某超市")]
+    finally:
+        engine.close()

@@ -3,7 +3,7 @@ same tables as the rule pack, checked before it is ever run, tried on one datase
 the same metadata, and included in the runs of the author's unit and the units below it.
 
 A user's SQL never reaches DuckDB unchecked: it must parse as exactly one query that reads
-only the screening tables (lines, accounts, calendar, orgs) and its own CTEs. File readers,
+only the screening tables (lines, accounts, calendar, orgs, texts) and its own CTEs. File readers,
 table functions, settings and every statement other than SELECT are refused, so a custom
 rule cannot read or write files or change the connection.
 """
@@ -24,7 +24,7 @@ from jingshen.screening.engine import DuckDBEngine
 from jingshen.screening.models import CustomRule
 from jingshen.screening.rules import CATEGORIES, FORBIDDEN, LEVELS, REQUIRED_COLUMNS, SEVERITIES, Basis, Rule, RuleError
 
-TABLES = {"lines", "accounts", "calendar", "orgs"}
+TABLES = {"lines", "accounts", "calendar", "orgs", "texts"}
 DENIED_FUNCTIONS = {
     "read_csv", "read_csv_auto", "read_parquet", "read_json", "read_json_auto", "read_ndjson", "read_text",
     "read_blob", "glob", "query", "query_table", "getenv", "current_setting", "duckdb_settings", "parquet_scan",
@@ -50,9 +50,9 @@ def check_sql(sql: str) -> str:
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     for table in query.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier) or table.args.get("db") or table.args.get("catalog"):
-            raise ValueError("只能查询 lines、accounts、calendar、orgs 四张表和本查询的 WITH 子句。")
+            raise ValueError("只能查询 lines、accounts、calendar、orgs、texts 五张表和本查询的 WITH 子句。")
         if table.name.lower() not in TABLES | ctes:
-            raise ValueError(f"不能查询表「{table.name}」：只能查询 lines、accounts、calendar、orgs。")
+            raise ValueError(f"不能查询表「{table.name}」：只能查询 lines、accounts、calendar、orgs、texts。")
     for func in query.find_all(exp.Func):
         name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
         if name in DENIED_FUNCTIONS or type(func).__name__.lower().startswith("read"):
@@ -107,7 +107,7 @@ def dry_run(sql: str, dataset, explanation: str = "") -> dict:
     timer = threading.Timer(DRY_RUN_SECONDS, engine.con.interrupt)
     timer.start()
     try:
-        cursor = engine.con.execute(f"SELECT * FROM ({sql}) LIMIT {DRY_RUN_ROWS + 1}")
+        cursor = engine.execute(f"SELECT * FROM ({sql}) LIMIT {DRY_RUN_ROWS + 1}")
         columns = [c[0] for c in cursor.description]
         rows = cursor.fetchall()
     except Exception as exc:  # noqa: BLE001 - DuckDB's message is the useful answer here

@@ -5,6 +5,10 @@
     accounts   org, code, name, role, is_leaf, category, direction: each unit's effective chart
     calendar   date, is_weekend, is_holiday, is_makeup_workday, is_workday, holiday_name
     orgs       org, name, level, kind, member_count, parent
+    texts      summary, counterparty: each distinct pair of 摘要 and 往来单位 in ``lines`` (empty
+               text for none). A keyword rule matches its patterns here, once per distinct text,
+               and joins the hits back to ``lines``: ledgers repeat the same 摘要 and payees, so
+               this is a small fraction of the lines (docs/benchmarks.md). Built on first use.
 
 DuckDB (the embedded default) reads the datasets' Parquet files directly. A Spark engine
 runs the same SQL transpiled by sqlglot (tests/screening checks that every rule transpiles).
@@ -12,6 +16,8 @@ runs the same SQL transpiled by sqlglot (tests/screening checks that every rule 
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import re
 
 import duckdb
 
@@ -22,6 +28,11 @@ from jingshen.screening.calendar import calendar_table
 from jingshen.screening.rules import Rule
 
 MEMORY_LIMIT = "1536MB"
+# Tables derived from ``lines`` in SQL (so any engine can build them), each built the first time
+# a rule of the run reads it.
+DERIVED = {
+    "texts": "SELECT DISTINCT coalesce(summary, '') AS summary, coalesce(counterparty, '') AS counterparty FROM lines",
+}
 
 
 @dataclass
@@ -37,6 +48,7 @@ class DuckDBEngine:
     def __init__(self, datasets, threads: int | None = None):
         self.datasets = list(datasets)
         self.con = duckdb.connect()
+        self.built: set[str] = set()
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}").fetchall()
@@ -82,8 +94,16 @@ class DuckDBEngine:
         )
         con.execute("CREATE TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
 
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """Run a query over the screening tables, first building the derived ones it reads."""
+        for name, query in DERIVED.items():
+            if name not in self.built and re.search(rf"\b{name}\b", sql):
+                self.con.execute(f"CREATE TABLE {name} AS {query}").fetchall()
+                self.built.add(name)
+        return self.con.execute(sql)
+
     def run_one(self, rule: Rule, values: dict | None = None) -> RuleResult:
-        cursor = self.con.execute(rule.render(values))
+        cursor = self.execute(rule.render(values))
         columns = [c[0] for c in cursor.description]
         return RuleResult(rule, columns, cursor.fetchall())
 
