@@ -70,3 +70,57 @@ def test_codes_that_look_like_numbers_stay_text(db, tmp_path):
     import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-03-01", "50104", "102", "500.00", "购物卡", org="0101")))
     run = run_screening(year=2025, rule_codes=["JS-CARD-001"])
     assert run.flags.get().org.code == "0101"
+
+
+def test_a_rule_that_fails_fails_the_run_and_stores_no_flag(books, monkeypatch):
+    from jingshen.screening.engine import DuckDBEngine
+    from jingshen.screening.services import run_screening
+
+    original = DuckDBEngine.run_one
+
+    def run_one(self, rule, values=None):
+        if rule.code == "JS-CASH-001":
+            raise RuntimeError("磁盘已满")
+        return original(self, rule, values)
+
+    monkeypatch.setattr(DuckDBEngine, "run_one", run_one)
+    with pytest.raises(RuntimeError):
+        run_screening(year=2025, rule_codes=["JS-CARD-001", "JS-CASH-001", "JS-TIME-001"])
+    run = ScreeningRun.objects.latest("id")
+    assert run.status == ScreeningRun.Status.FAILED and "磁盘已满" in run.message
+    assert not Flag.objects.filter(run=run).exists()
+
+
+def test_an_interrupted_run_stops_the_rule_still_running(books, monkeypatch):
+    """Ctrl-C (or any failure) while the engine computes the next rule in its worker thread:
+    the engine is interrupted and closed, and the run is marked 被中断."""
+    import threading
+
+    from jingshen.screening.engine import DuckDBEngine
+    from jingshen.screening.services import run_screening
+
+    started, interrupted = threading.Event(), threading.Event()
+    original = DuckDBEngine.run_one
+
+    def run_one(self, rule, values=None):
+        if rule.code == "JS-TIME-001":  # the second rule: runs while the first one's flags are built
+            started.set()
+            interrupted.wait(10)
+            raise RuntimeError("interrupted")
+        return original(self, rule, values)
+
+    def interrupt(self):
+        interrupted.set()
+
+    def progress(fraction, stage):
+        if started.wait(0) or fraction > 0:
+            started.wait(10)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(DuckDBEngine, "run_one", run_one)
+    monkeypatch.setattr(DuckDBEngine, "interrupt", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_screening(year=2025, rule_codes=["JS-CARD-001", "JS-TIME-001"], progress=progress)
+    assert interrupted.is_set()
+    run = ScreeningRun.objects.latest("id")
+    assert run.status == ScreeningRun.Status.FAILED and run.message == "被中断"

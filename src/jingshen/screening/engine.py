@@ -115,6 +115,10 @@ class DuckDBEngine:
     def lines_count(self) -> int:
         return sum(d.rows for d in self.datasets)
 
+    def interrupt(self) -> None:
+        """Stop the query running now (from another thread)."""
+        self.con.interrupt()
+
     def close(self) -> None:
         self.con.close()
 
