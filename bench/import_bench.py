@@ -348,7 +348,7 @@ class TimedConnection:
             return "Parquet: checksum (re-reads data.parquet)"
         if s.startswith("INSERT INTO all_lines"):
             return "DuckDB validation: parse, check and store each group (INSERT INTO all_lines)"
-        if s.startswith("INSERT INTO errors"):
+        if s.startswith("INSERT INTO errors") or "TEMP TABLE bad_rows" in s:
             return "DuckDB validation: list the errors of a group with bad rows"
         if "FROM all_lines WHERE bad" in s or "TEMP VIEW parsed" in s:
             return "DuckDB validation: per-group bad-row check, view set-up"

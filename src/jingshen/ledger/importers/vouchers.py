@@ -196,7 +196,7 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW parsed AS
-        WITH t AS MATERIALIZED (
+        WITH t AS (
             SELECT _row,
                 {org_expr} AS org,
                 {sql_text(c('会计年度'))} AS year_raw, {sql_int(c('会计年度')) if c('会计年度') else 'NULL::INTEGER'} AS year_col,
@@ -218,7 +218,7 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
             FROM batch
             WHERE NOT {sql_is_blank(present)}
               AND NOT ({sql_text(c('科目编码'))} = '' AND {sql_is_total([p for p in present])})
-        ), u AS MATERIALIZED (
+        ), u AS (
             SELECT t.*,
                 coalesce(year_col, {year if year else 'NULL'}, year(date))::INTEGER AS fiscal_year,
                 coalesce(period_col, month(date))::INTEGER AS period,
@@ -296,8 +296,10 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
     ).fetchall()
     first_row = pc.min(batch["_row"]).as_py()
     if first_row is not None and scalar(con, f"SELECT count(*) FROM all_lines WHERE bad AND source_row >= {first_row}"):
+        # the bad rows parsed once more, then each check over them alone
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT * FROM parsed WHERE {any_error}").fetchall()
         union = " UNION ALL ".join(
-            f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM parsed WHERE {cond}"
+            f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM bad_rows WHERE {cond}"
             for label, cond, value, reason in checks
         )
         con.execute(f"INSERT INTO errors {union}").fetchall()
