@@ -281,3 +281,30 @@ def test_a_bad_byte_after_the_first_megabyte_is_located(tree, tmp_path, capsys):
     assert code == 1
     assert "第 11001 行「第 8 列」" in err and "无法识别的字节（FF FE" in err
     assert not Dataset.objects.exists()
+
+
+def test_a_file_larger_than_the_importers_memory_is_streamed(tree, tmp_path, capsys, monkeypatch):
+    """The importer reads the file in groups of rows and lets DuckDB spill the validated rows to
+    the staging folder: with its memory cut far below what the file takes, the same file
+    imports to the same dataset (a file larger than the machine's memory goes the same way)."""
+    from jingshen.ledger.importers import common, source
+
+    rows = []
+    for month in range(1, 13):
+        for n in range(1, 6251):  # 150,000 lines, about 20 MB of CSV
+            rows += voucher(n, date=f"2025-{month:02d}-{n % 28 + 1:02d}", amount=f"{n % 5000 + 1}.{n % 100:02d}",
+                            summary=f"第{n}次职工活动场地费")
+    path = write(tmp_path / "大文件.csv", rows, encoding="utf-8")
+    assert run(capsys, path)[0] == 0
+    reference = Dataset.objects.get()
+    expected = lines_of(reference)
+    Dataset.objects.all().delete()
+
+    monkeypatch.setattr(common, "MEMORY_LIMIT", "48MB")  # the validated lines alone take several times this
+    monkeypatch.setattr(source, "BLOCK_SIZE", 256 * 1024)
+    monkeypatch.setattr(source, "GROUP_ROWS", 10_000)
+    code, out, err = run(capsys, path)
+    assert code == 0, err
+    streamed = Dataset.objects.get()
+    assert streamed.rows == 150_000 and streamed.checksum == reference.checksum
+    assert lines_of(streamed) == expected
