@@ -14,10 +14,9 @@ DuckDB (the embedded default) reads the datasets' Parquet files directly. A Spar
 runs the same SQL transpiled by sqlglot (tests/screening checks that every rule transpiles).
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import re
 
 import duckdb
 
