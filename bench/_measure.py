@@ -113,6 +113,13 @@ def throwaway_venv(venv: Path, packages: list[str], check: str) -> tuple[Path | 
     return python, "throwaway venv"
 
 
+def work_folder_options(parser, kept: str) -> None:
+    """The options every benchmark has: --workdir, --keep (``kept``: what a kept folder holds), --json."""
+    parser.add_argument("--workdir", help="work folder (default: a new temporary folder); reused by later runs with --keep")
+    parser.add_argument("--keep", action="store_true", help=f"keep the work folder ({kept}) for later runs")
+    parser.add_argument("--json", help="also write the results as JSON to this file")
+
+
 def in_work_folder(parser, args, prefix: str, run, kept: str) -> None:
     """``run(args, work)`` in ``--workdir`` or a new temporary folder (never inside the
     repository), removed afterwards unless ``--keep``; ``kept`` is printed then, with {work}."""

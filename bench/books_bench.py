@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from _measure import checked, in_work_folder, jingshen_env, loadavg, measure
+from _measure import checked, in_work_folder, jingshen_env, loadavg, measure, work_folder_options
 from _measure import machine_info as base_machine_info
 from import_bench import JINGSHEN, ORG, PYTHON, VoucherWriter, fresh_home
 
@@ -141,9 +141,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000, help="journal lines to generate (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (default 15)")
     parser.add_argument("--seed", type=int, default=20261125, help="the generator's seed (as import_bench.py)")
-    parser.add_argument("--workdir", help="work folder (default: a new temporary folder); reused with --keep")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (the home) for later runs")
-    parser.add_argument("--json", help="also write the results as JSON to this file")
+    work_folder_options(parser, "the home")
     args = parser.parse_args()
     in_work_folder(parser, args, "books-bench-", run, "work folder kept: {work} (re-run with --workdir {work} --keep)")
 

@@ -40,7 +40,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from _measure import REPO, checked, in_work_folder, jingshen_env, loadavg, measure, summarise, throwaway_venv
+from _measure import REPO, checked, in_work_folder, jingshen_env, loadavg, measure, summarise, throwaway_venv, work_folder_options
 from _measure import machine_info as base_machine_info
 
 VENV_BIN = REPO / ".venv" / "bin"
@@ -523,14 +523,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="journal lines to generate (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=20261125)
-    parser.add_argument("--workdir", help="folder for the temporary files (default: a new temporary folder)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    work_folder_options(parser, "the file, homes and pandas venv")
     parser.add_argument("--pandas-python", help="an interpreter with pandas and pyarrow (default: a throwaway venv)")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
     parser.add_argument("--no-profile", action="store_true", help="skip the stage profile")
     parser.add_argument("--cprofile", action="store_true", help="also run cProfile over the profiled import")
     parser.add_argument("--repeat", type=int, default=3, help="measured rounds, each on a fresh home (default 3; the best and the median are reported)")
-    parser.add_argument("--json", help="also write the results as JSON to this file")
     parser.add_argument("--_stage-profile", nargs=2, metavar=("CSV", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._stage_profile:

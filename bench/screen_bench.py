@@ -51,7 +51,7 @@ from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
 
-from _measure import REPO, checked, in_work_folder, jingshen_env, loadavg, measure, summarise, throwaway_venv
+from _measure import REPO, checked, in_work_folder, jingshen_env, loadavg, measure, summarise, throwaway_venv, work_folder_options
 from _measure import machine_info as base_machine_info
 
 sys.path.insert(0, str(REPO / "src"))
@@ -856,12 +856,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measured rounds (default 1; best and median reported)")
     parser.add_argument("--seed", type=int, default=2026, help="the demo generator's seed (default 2026, as `jingshen demo load`)")
     parser.add_argument("--chunk-units", type=int, default=10, help="units per generated voucher file (default 10)")
-    parser.add_argument("--workdir", help="work folder (default: a new temporary folder); reused by later runs with --keep")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (home, venv) for later runs")
+    work_folder_options(parser, "home, venv")
     parser.add_argument("--df-python", help="an interpreter with pandas, polars, pyarrow, chinese-calendar (default: throwaway venv)")
     parser.add_argument("--no-dataframes", action="store_true", help="skip pandas and polars")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process per-rule profile")
-    parser.add_argument("--json", help="also write the results as JSON to this file")
     parser.add_argument("--_generate", help=argparse.SUPPRESS)
     parser.add_argument("--_export", help=argparse.SUPPRESS)
     parser.add_argument("--_profile", nargs=3, metavar=("OUT", "RULES", "KEYS"), help=argparse.SUPPRESS)
