@@ -276,6 +276,14 @@ def test_rare_account_pairs(screen):
     assert screen(rows, "JS-PAIR-001", **params) == []
 
 
+def test_every_account_role_fits_one_bit_of_the_pairing_rule():
+    """JS-PAIR-001 keeps a voucher's roles on each side as the bits of a BIGINT (one bit per role,
+    numbered from 0): a 64th role would need another representation there."""
+    from jingshen.ledger.roles import AccountRole
+
+    assert len(AccountRole.choices) < 63
+
+
 # --- JS-REV-001 红字冲销与作废分录 -------------------------------------------------------------
 
 
