@@ -64,7 +64,7 @@ def test_dry_run_checks_the_columns_and_previews_the_explanation(data):
         custom.dry_run("SELECT org, nosuchcolumn FROM lines", data)
 
 
-def test_saved_rule_runs_for_the_authors_subtree_only(data, personas):
+def test_saved_rule_runs_for_the_authors_subtree_only(data, personas, client_for):
     lead = make_user("A", "a_lead2", RoleCode.TEAM_LEAD)
     saved = custom.save(lead, None, name="管理咨询费", category="财务", level="line", severity="中", weight="0.6",
                         description="", explanation="咨询费：{summary}", basis="", sql=GOOD, enabled=True)
@@ -72,6 +72,8 @@ def test_saved_rule_runs_for_the_authors_subtree_only(data, personas):
     run = run_screening(year=2025, org=personas["a_auditor"].org)
     flags = run.flags.filter(rule="CU-A-001")
     assert [f.org.code for f in flags] == ["A1X"] and flags[0].message == "咨询费：支付管理咨询费"
+    page = client_for("a_auditor").get(f"/screening/runs/{run.pk}/").content.decode()
+    assert '<option value="CU-A-001">CU-A-001 管理咨询费</option>' in page  # the flag filter names the custom rule
     run_b = run_screening(year=2025, org=personas["b_auditor"].org)
     assert not run_b.flags.filter(rule="CU-A-001").exists()
     with pytest.raises(Exception):

@@ -14,12 +14,12 @@ as {column}; parameters as {param.name}.
 
 import hashlib
 import re
-from string import Formatter
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from string import Formatter
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CATEGORIES = ("合规", "财务", "预算", "资产", "跨级", "统计")

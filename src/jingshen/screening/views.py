@@ -15,7 +15,7 @@ from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.ledger.views_books import back_to_page, too_large, wants_xlsx, xlsx_response
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
-from jingshen.screening.models import ScreeningRun
+from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
 from jingshen.screening.services import start_run
 
@@ -108,13 +108,15 @@ def _method(run) -> list[dict]:
     """The rules of a run as recorded (version, parameter values, units with their own
     settings), for the audit papers: how this screening was done."""
     rules = load_rules()
+    own = dict(CustomRule.objects.filter(code__in=[e["code"] for e in run.rules if e["code"] not in rules])
+               .values_list("code", "name"))
     method = []
     for entry in run.rules:
         rule = rules.get(entry["code"])
         labels = {name: p.label for name, p in rule.params.items()} if rule else {}
         method.append({
             "code": entry["code"],
-            "name": rule.name if rule else "自定义规则",
+            "name": rule.name if rule else own.get(entry["code"], "自定义规则（已删除）"),
             "version": entry.get("version", ""),
             "family": entry.get("family", ""),
             "params": [(labels.get(name, name), value) for name, value in entry["params"].items()],
