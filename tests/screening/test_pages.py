@@ -1,6 +1,8 @@
 """疑点筛查 pages: start a run in the background, the ranking and flag list within scope,
 a flag with its voucher, and the rule catalogue."""
 
+import re
+
 import pytest
 
 from jingshen.ledger.importers.vouchers import import_vouchers
@@ -138,6 +140,27 @@ def test_a_run_of_chosen_rules_only(books, client_for):
     assert "请至少选择一条规则" in response.content.decode() and ScreeningRun.objects.count() == 1
     response = client.post("/screening/", {"year": "2025", "org": "P", "choosing_rules": "1", "rules": ["JS-NOPE-001"]}, follow=True)
     assert "未知的规则：JS-NOPE-001。" in response.content.decode() and ScreeningRun.objects.count() == 1
+
+
+def test_every_rule_ticked_runs_the_custom_rules_of_the_chosen_scope_too(books, client_for):
+    """A province director screening unit A's subtree with every box ticked also runs A's own
+    custom rule, which the province's list does not offer."""
+    from jingshen.accounts.models import RoleCode
+    from jingshen.screening import custom
+    from tests.conftest import make_user
+
+    sql = ("SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount FROM lines "
+           "WHERE summary LIKE '%慰问%' AND debit > 0")
+    custom.save(make_user("A", "a_lead_custom", RoleCode.TEAM_LEAD), None, name="慰问支出", category="财务",
+                level="line", severity="低", weight="0.2", description="", explanation="慰问", basis="", sql=sql,
+                enabled=True)
+    client = client_for("prov_director")
+    page = client.get("/screening/").content.decode()
+    offered = re.findall(r'name="rules" value="([^"]+)" checked', page)
+    assert "CU-A-001" not in offered
+    client.post("/screening/", {"year": "2025", "org": "A", "choosing_rules": "1", "rules": offered})
+    run = ScreeningRun.objects.get()
+    assert "CU-A-001" in [r["code"] for r in run.rules]
 
 
 def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):

@@ -35,6 +35,10 @@ def index(request):
         if codes is None and request.POST.get("choosing_rules"):
             messages.error(request, "请至少选择一条规则。")
             return redirect("screening:index")
+        if codes and set(codes) >= {r.code for _, group in _rule_groups(user) for r in group}:
+            # every rule offered is ticked: the whole pack, with the custom rules of the chosen
+            # scope (those of units below the user's own are not in the list)
+            codes = None
         try:
             run = start_run(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
         except ValueError as exc:
