@@ -41,6 +41,29 @@ def test_standard_template_imports_into_a_dataset(books, capsys):
     assert summary == [("50205", 1, "350.50"), ("50205", 2, "350.50"), ("50205", 3, "350.50")]
 
 
+
+def test_datasets_imported_before_voucher_facts_get_them_from_the_migration(books, capsys):
+    """Migration ledger.0004 writes vouchers.parquet for datasets that lack it, the same file the
+    importer writes, and leaves datasets that have it alone."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("jingshen.ledger.migrations.0004_voucher_facts")
+    assert run(capsys, books)[0] == 0
+    ds = Dataset.objects.get()
+    facts = store.parquet_path(ds, "vouchers")
+    written = duckdb.sql(f"SELECT * FROM read_parquet('{facts}') ORDER BY ALL").fetchall()
+    assert len(written) == 6 and written[0][:5] == ("A1X", 2025, 1, "记", 1)
+    facts.unlink()
+    migration.add_voucher_facts(apps, None)
+    assert duckdb.sql(f"SELECT * FROM read_parquet('{facts}') ORDER BY ALL").fetchall() == written
+    assert sorted(p.name for p in facts.parent.iterdir()) == ["data.parquet", "quality.parquet", "summary.parquet", "vouchers.parquet"]
+    before = facts.stat().st_mtime_ns
+    migration.add_voucher_facts(apps, None)  # run again: nothing to do
+    assert facts.stat().st_mtime_ns == before
+
+
 def test_reimport_identical_is_noop_and_change_makes_new_version(books, tmp_path, capsys):
     assert run(capsys, books)[0] == 0
     code, out, _ = run(capsys, books)

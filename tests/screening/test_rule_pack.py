@@ -8,6 +8,7 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from jingshen.screening.rules import CATEGORIES, FORBIDDEN, LEVELS, SEVERITIES, load_rules
+from tests.screening.conftest import entry
 
 RULES = load_rules()
 
@@ -70,7 +71,6 @@ def test_texts_holds_each_distinct_summary_and_payee_once_and_is_built_only_when
     from jingshen.ledger.models import Dataset
     from jingshen.screening.engine import DuckDBEngine
     from tests.ledger.conftest import write
-    from tests.screening.conftest import entry
 
     rows = entry(1, "2025-03-03", "50101", "102", "800.00", "购买购物卡", "某超市")
     rows += entry(2, "2025-03-04", "50101", "102", "900.00", "购买购物卡", "某超市")
@@ -86,3 +86,107 @@ def test_texts_holds_each_distinct_summary_and_payee_once_and_is_built_only_when
         assert pairs == [("差旅费", ""), ("购买购物卡", "某超市")]
     finally:
         engine.close()
+
+
+def test_vouchers_holds_each_vouchers_facts_written_at_import(tree, tmp_path):
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.engine import DuckDBEngine
+    from tests.ledger.conftest import line, write
+
+    common = dict(period="3", date="2025-03-03", no="7")
+    rows = [
+        line(line_no="1", summary="购买慰问品", code="50101", debit="800.00", preparer="王芳", reviewer="", attach="0", **common),
+        line(line_no="2", summary="慰问品运费", code="50101", debit="20.00", preparer="王芳", reviewer="", attach="3", **common),
+        line(line_no="3", summary="付款", code="102", credit="820.00", preparer="王芳", reviewer="", attach="", **common),
+    ]
+    rows += entry(8, "2025-03-28", "50101", "101", "120.00", "差旅费", "", preparer="张伟", reviewer="李娜", attach="")
+    import_vouchers(write(tmp_path / "v.csv", rows), create_accounts=True)
+    engine = DuckDBEngine(Dataset.objects.all())
+    try:
+        got = engine.con.execute(
+            "SELECT voucher_no, period, date, last_date, lines, first_line, debit, credit, summary, preparer, reviewer, "
+            "attachments FROM vouchers ORDER BY voucher_no"
+        ).fetchall()
+        # the same facts grouped from the lines, as a rule would have to otherwise
+        grouped = engine.con.execute(
+            "SELECT voucher_no, period, min(date), max(date), count(*), min(line_no), sum(debit), sum(credit), "
+            "arg_min(coalesce(summary, ''), line_no), max(coalesce(preparer, '')), max(coalesce(reviewer, '')), "
+            "max(coalesce(attachments, 0)) FROM lines GROUP BY ALL ORDER BY voucher_no"
+        ).fetchall()
+    finally:
+        engine.close()
+    assert got == grouped
+    assert [(r[0], r[4], r[5], str(r[6]), str(r[7]), r[8], r[9], r[10], r[11]) for r in got] == [
+        (7, 3, 1, "820.00", "820.00", "购买慰问品", "王芳", "", 3),
+        (8, 2, 1, "120.00", "120.00", "差旅费", "张伟", "李娜", 0),
+    ]
+
+
+def test_payments_are_built_once_when_read_and_dropped_after_the_last_rule_that_reads_them(tree, tmp_path):
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.engine import DuckDBEngine
+    from tests.ledger.conftest import line, write
+
+    rows = entry(1, "2025-03-03", "50101", "102", "800.00", "购买慰问品", "某超市")
+    rows += entry(2, "2025-03-04", "50101", "101", "50.00", "邮费", "")  # cash, no payee
+    rows += entry(3, "2025-03-05", "101", "102", "2000.00", "提取现金", "本单位")  # bank to cash: a transfer
+    common = dict(period="3", date="2025-03-06", no="4")
+    rows += [  # one voucher paying two payees, one of them on two lines
+        line(line_no="1", code="50101", debit="900.00", **common),
+        line(line_no="2", code="102", credit="300.00", payee="甲公司", **common),
+        line(line_no="3", code="102", credit="400.00", payee="乙公司", **common),
+        line(line_no="4", code="101", credit="200.00", payee="甲公司", **common),
+    ]
+    import_vouchers(write(tmp_path / "v.csv", rows), create_accounts=True)
+    engine = DuckDBEngine(Dataset.objects.all())
+    pay_rules = [RULES["JS-DUP-001"], RULES["JS-LIMIT-001"]]
+    try:
+        engine.plan([RULES["JS-TIME-001"].render(), *(r.render() for r in pay_rules)])
+        engine.run_one(RULES["JS-TIME-001"])
+        assert engine.built == set()  # a rule that does not read payments does not pay for them
+        engine.run_one(pay_rules[0])
+        assert engine.built == {"payments"}
+        payments = engine.con.execute(
+            "SELECT voucher_no, counterparty, amount, first_line, receives FROM payments ORDER BY ALL"
+        ).fetchall()
+        engine.run_one(pay_rules[1])
+        assert engine.built == set()  # the last rule reading it has run: its memory is freed
+        assert engine.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'payments'").fetchall() == [(0,)]
+    finally:
+        engine.close()
+    assert [(no, payee, str(amount), first, receives) for no, payee, amount, first, receives in payments] == [
+        (1, "某超市", "800.00", 2, False),
+        (2, "", "50.00", 2, False),
+        (3, "本单位", "2000.00", 2, True),
+        (4, "乙公司", "400.00", 3, False),
+        (4, "甲公司", "500.00", 2, False),
+    ]
+
+
+def test_a_run_drops_each_derived_table_after_its_last_rule(tree, tmp_path, monkeypatch):
+    """run_screening plans the run: rules reading the same derived table run one after another
+    and the table is dropped after the last of them."""
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.screening import engine as engine_module
+    from jingshen.screening.services import run_screening
+    from tests.ledger.conftest import write
+
+    import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-03-03", "50101", "102", "800.00", "购物卡", "某超市")),
+                    create_accounts=True)
+    events = []
+    real_execute = engine_module.DuckDBEngine.execute
+
+    def execute(self, sql):
+        events.append(("run", tuple(engine_module.reads(sql)), frozenset(self.built)))
+        return real_execute(self, sql)
+
+    monkeypatch.setattr(engine_module.DuckDBEngine, "execute", execute)
+    codes = ["JS-CARD-001", "JS-DUP-001", "JS-BAL-001", "JS-SPLIT-001", "JS-HOSP-001"]
+    run = run_screening(year=2025, rule_codes=codes)
+    assert run.status == run.Status.DONE
+    reading = [derived for _, derived, _ in events]
+    assert reading == [(), ("payments",), ("payments",), ("texts",), ("texts",)]
+    # payments was dropped before the texts rules ran
+    assert [built for _, derived, built in events if derived == ("texts",)] == [frozenset(), frozenset({"texts"})]

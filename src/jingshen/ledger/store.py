@@ -2,6 +2,7 @@
 (kind, fiscal year, unit, version), in a hive-style layout Spark reads as is:
 
     datasets/kind=vouchers/year=2025/org=330101001/version=1/data.parquet
+                                                            vouchers.parquet  one row per voucher (vouchers only)
                                                             summary.parquet   per account and period
                                                             quality.parquet   data-quality issues
 

@@ -24,7 +24,7 @@ from jingshen.screening.engine import DuckDBEngine
 from jingshen.screening.models import CustomRule
 from jingshen.screening.rules import CATEGORIES, FORBIDDEN, LEVELS, REQUIRED_COLUMNS, SEVERITIES, Basis, Rule, RuleError
 
-TABLES = {"lines", "accounts", "calendar", "orgs", "texts"}
+TABLES = {"lines", "vouchers", "accounts", "calendar", "orgs", "texts", "payments"}
 DENIED_FUNCTIONS = {
     "read_csv", "read_csv_auto", "read_parquet", "read_json", "read_json_auto", "read_ndjson", "read_text",
     "read_blob", "glob", "query", "query_table", "getenv", "current_setting", "duckdb_settings", "parquet_scan",
@@ -52,7 +52,7 @@ def check_sql(sql: str) -> str:
         if not isinstance(table.this, exp.Identifier) or table.args.get("db") or table.args.get("catalog"):
             raise ValueError("只能查询 lines、accounts、calendar、orgs、texts 五张表和本查询的 WITH 子句。")
         if table.name.lower() not in TABLES | ctes:
-            raise ValueError(f"不能查询表「{table.name}」：只能查询 lines、accounts、calendar、orgs、texts。")
+            raise ValueError(f"不能查询表「{table.name}」：只能查询 lines、vouchers、accounts、calendar、orgs、texts、payments。")
     for func in query.find_all(exp.Func):
         name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
         if name in DENIED_FUNCTIONS or type(func).__name__.lower().startswith("read"):

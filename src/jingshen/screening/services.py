@@ -12,7 +12,7 @@ from django.utils import timezone
 from jingshen.activity.services import record
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs.models import Org
-from jingshen.screening.engine import ENGINES
+from jingshen.screening.engine import ENGINES, reads
 from jingshen.screening.models import CustomRule, Flag, ScreeningRun
 from jingshen.screening.params import overrides_for
 from jingshen.screening.scoring import SCORED, ranking_rows
@@ -149,7 +149,10 @@ def _collect_flags(run, datasets, report) -> list[tuple]:
         groups = entry.get("groups") or [{"params": entry["params"], "orgs": None}]
         for group in groups:
             tasks.append((rule, group["params"], set(group["orgs"]) if group["orgs"] is not None and len(groups) > 1 else None))
+    # rules reading the same derived table run one after another, so that it is dropped early
+    tasks.sort(key=lambda task: reads(task[0].sql))
     runner = ENGINES[run.engine](datasets)
+    runner.plan([rule.render(values) for rule, values, _ in tasks])
     flags: list[tuple] = []
     pending = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-engine") as worker:

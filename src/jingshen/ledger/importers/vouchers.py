@@ -81,6 +81,21 @@ DATA_COLUMNS = (
     "org, fiscal_year, period, date, voucher_type, voucher_no, {line_no} AS line_no, summary, account_code, "
     "account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no, source_row"
 )
+# One row per voucher (vouchers.parquet beside data.parquet): the facts that do not depend on the
+# chart (which may change after import), computed once here so that screening rules read 4 M
+# vouchers instead of grouping 10 M lines each time (docs/benchmarks.md). ``{data}`` is the
+# dataset's data.parquet.
+VOUCHER_FACTS_SQL = """
+SELECT org, fiscal_year, period, voucher_type, voucher_no,
+       min(date) AS date, max(date) AS last_date, count(*) AS lines, min(line_no) AS first_line,
+       sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit,
+       arg_min(coalesce(summary, ''), line_no) AS summary,
+       max(coalesce(preparer, '')) AS preparer, max(coalesce(reviewer, '')) AS reviewer,
+       max(coalesce(attachments, 0)) AS attachments
+FROM read_parquet('{data}', hive_partitioning = false)
+GROUP BY org, fiscal_year, period, voucher_type, voucher_no
+ORDER BY period, voucher_type, voucher_no
+"""
 # Files without 分录号 number the lines of each voucher in file order.
 LINE_NO_FROM_ORDER = (
     "row_number() OVER (PARTITION BY org, fiscal_year, period, voucher_type, voucher_no ORDER BY source_row)::INTEGER"
@@ -378,6 +393,13 @@ QUALITY_LABELS = {
 }
 
 
+def write_voucher_facts(con, data: Path, target: Path) -> None:
+    """Write a dataset's voucher facts (vouchers.parquet) to ``target`` from its ``data``.parquet
+    (the importer, and the migration that added the file to datasets imported before it existed)."""
+    data_sql, target_sql = (str(p).replace("'", "''") for p in (data, target))
+    con.execute(f"COPY ({VOUCHER_FACTS_SQL.format(data=data_sql)}) TO '{target_sql}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
+
+
 def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str) -> list[Staged]:
     con.execute(QUALITY_SQL)
     keys = con.execute("SELECT org, fiscal_year, count(*) FROM lines GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
@@ -392,6 +414,7 @@ def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str)
             f"COPY (SELECT {DATA_COLUMNS.format(line_no=line_no)} FROM lines WHERE {where}) "
             f"TO '{folder / 'data.parquet'}' (FORMAT parquet, COMPRESSION lz4)"
         )
+        write_voucher_facts(con, folder / "data.parquet", folder / "vouchers.parquet")
         con.execute(
             f"COPY (SELECT account_code, period, sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit, "
             f"count(*) AS lines FROM lines WHERE {where} GROUP BY ALL ORDER BY account_code, period) "
