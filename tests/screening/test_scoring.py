@@ -34,6 +34,10 @@ def test_units_rank_by_the_combined_score(tree, tmp_path):
     assert b.score == pytest.approx(2.0)
     assert a.vouchers == 2 and a.flags == 3 and a.high == 1
     assert all(0 <= u.score <= 100 for u in ranking)
+    # the ranking stored on the run (accumulated rule by rule while the run went on) is the one
+    # recomputed from its stored flags
+    stored = [(r["org_code"], r["score"], r["flags"], r["high"], r["vouchers"], r["amount"]) for r in run.ranking]
+    assert stored == [(u.org.code, u.score, u.flags, u.high, u.vouchers, str(u.amount)) for u in ranking]
 
 
 def test_a_family_of_overlapping_rules_counts_once():

@@ -46,54 +46,68 @@ class UnitRisk:
 SCORED = ("org_id", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount")
 
 
-def unit_ranking(run: ScreeningRun, flags=None) -> list[UnitRisk]:
-    """Units of a run ranked by risk score (0–100), highest first. ``flags`` are tuples of the
-    ``SCORED`` fields (the run's flags as it stores them); read from the database if not given."""
-    if flags is None:
-        flags = Flag.objects.filter(run=run).values_list(*SCORED).iterator(chunk_size=20000)
-    weights: dict[str, float] = {}  # the weight each rule had in this run, from its stored flag scores
-    families = {entry["code"]: entry.get("family", "") for entry in run.rules}
-    units: dict[int, UnitRisk] = {}
-    voucher_rules: dict[tuple, set] = defaultdict(set)
-    voucher_amount: dict[tuple, Decimal] = {}
-    unit_rules: dict[int, set] = defaultdict(set)
-    for org_id, rule, severity, score, period, voucher_type, voucher_no, amount in flags:
-        weights[rule] = score / 100
-        u = units.get(org_id)
-        if u is None:
-            u = units[org_id] = UnitRisk(org=org_id)
-        u.flags += 1
-        u.high += severity == "高"
-        u.rules.add(rule)
-        if voucher_no is None:
-            unit_rules[org_id].add(rule)
-            continue
-        key = (org_id, period, voucher_type, voucher_no)
-        voucher_rules[key].add(rule)
-        if amount is not None:
-            voucher_amount[key] = max(voucher_amount.get(key, Decimal(0)), abs(amount))
-    orgs = Org.objects.in_bulk(list(units))
-    per_unit_vouchers: dict[int, list] = defaultdict(list)
-    for key, rules in voucher_rules.items():
-        per_unit_vouchers[key[0]].append((combined(rules, weights, families), *key[1:]))
-    for org_id, u in units.items():
-        u.org = orgs[org_id]
-        scored = sorted(per_unit_vouchers.get(org_id, []), reverse=True)
-        u.vouchers = len(scored)
-        u.amount = sum((voucher_amount.get((org_id, *v[1:]), Decimal(0)) for v in scored), Decimal("0.00"))
-        u.top_vouchers = [(round(s * 100, 1), *rest) for s, *rest in scored[:TOP_VOUCHERS]]
-        u.voucher_score = sum(s for s, *_ in scored[:TOP_VOUCHERS]) / TOP_VOUCHERS
-        u.unit_score = combined(unit_rules.get(org_id, ()), weights, families)
-        u.score = round(100 * noisy_or([u.unit_score, u.voucher_score]), 1)
-    return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
+class Ranker:
+    """Accumulates a run's flags (tuples of the ``SCORED`` fields) as its rules finish, so a run
+    ranks its units while the engine runs the next rule; ``units`` gives the ranking."""
+
+    def __init__(self, run: ScreeningRun):
+        self.weights: dict[str, float] = {}  # the weight each rule had in this run, from its flag scores
+        self.families = {entry["code"]: entry.get("family", "") for entry in run.rules}
+        self.by_org: dict[int, UnitRisk] = {}
+        self.voucher_rules: dict[tuple, set] = defaultdict(set)
+        self.voucher_amount: dict[tuple, Decimal] = {}
+        self.unit_rules: dict[int, set] = defaultdict(set)
+
+    def add(self, flags) -> None:
+        weights, units, voucher_rules, voucher_amount = self.weights, self.by_org, self.voucher_rules, self.voucher_amount
+        for org_id, rule, severity, score, period, voucher_type, voucher_no, amount in flags:
+            weights[rule] = score / 100
+            u = units.get(org_id)
+            if u is None:
+                u = units[org_id] = UnitRisk(org=org_id)
+            u.flags += 1
+            u.high += severity == "高"
+            u.rules.add(rule)
+            if voucher_no is None:
+                self.unit_rules[org_id].add(rule)
+                continue
+            key = (org_id, period, voucher_type, voucher_no)
+            voucher_rules[key].add(rule)
+            if amount is not None:
+                voucher_amount[key] = max(voucher_amount.get(key, Decimal(0)), abs(amount))
+
+    def units(self) -> list[UnitRisk]:
+        """Units ranked by risk score (0–100), highest first."""
+        weights, families, units = self.weights, self.families, self.by_org
+        orgs = Org.objects.in_bulk(list(units))
+        per_unit_vouchers: dict[int, list] = defaultdict(list)
+        for key, rules in self.voucher_rules.items():
+            per_unit_vouchers[key[0]].append((combined(rules, weights, families), *key[1:]))
+        for org_id, u in units.items():
+            u.org = orgs[org_id]
+            scored = sorted(per_unit_vouchers.get(org_id, []), reverse=True)
+            u.vouchers = len(scored)
+            u.amount = sum((self.voucher_amount.get((org_id, *v[1:]), Decimal(0)) for v in scored), Decimal("0.00"))
+            u.top_vouchers = [(round(s * 100, 1), *rest) for s, *rest in scored[:TOP_VOUCHERS]]
+            u.voucher_score = sum(s for s, *_ in scored[:TOP_VOUCHERS]) / TOP_VOUCHERS
+            u.unit_score = combined(self.unit_rules.get(org_id, ()), weights, families)
+            u.score = round(100 * noisy_or([u.unit_score, u.voucher_score]), 1)
+        return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
 
 
-def ranking_rows(run: ScreeningRun, flags=None) -> list[dict]:
+def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
+    """Units of a stored run ranked by risk score (0–100), highest first, from its flags."""
+    ranker = Ranker(run)
+    ranker.add(Flag.objects.filter(run=run).values_list(*SCORED).iterator(chunk_size=20000))
+    return ranker.units()
+
+
+def ranking_rows(ranker: Ranker) -> list[dict]:
     """The ranking as stored on the run, computed once when it ends (pages read it, they do
     not recompute it from every flag)."""
     return [
         {"org_id": u.org.pk, "org_code": u.org.code, "org_name": u.org.name, "score": u.score, "flags": u.flags,
          "high": u.high, "vouchers": u.vouchers, "amount": str(u.amount)}
-        for u in unit_ranking(run, flags)
+        for u in ranker.units()
     ]
 

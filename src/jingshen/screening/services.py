@@ -15,7 +15,7 @@ from jingshen.orgs.models import Org
 from jingshen.screening.engine import ENGINES, reads
 from jingshen.screening.models import CustomRule, Flag, ScreeningRun
 from jingshen.screening.params import overrides_for
-from jingshen.screening.scoring import SCORED, ranking_rows
+from jingshen.screening.scoring import SCORED, Ranker, ranking_rows
 from jingshen.screening.rules import REQUIRED_COLUMNS, load_rules
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,9 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         ScreeningRun.objects.filter(pk=run.pk).update(progress=fraction, stage=stage[:100])
         progress(fraction, stage)
 
+    ranker = Ranker(run)
     try:
-        flags = _collect_flags(run, datasets, report)
+        flags = _collect_flags(run, datasets, report, ranker)
     except BaseException as exc:  # also an interrupted command: the run must not stay 运行中
         log.exception("screening run %s failed", run.pk)
         reason = "被中断" if isinstance(exc, KeyboardInterrupt) else f"筛查失败：{exc}"
@@ -122,7 +123,7 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         run.status = ScreeningRun.Status.DONE
         run.finished_at = timezone.now()
         run.progress, run.stage = 1.0, "完成"
-        run.ranking = ranking_rows(run, map(SCORED_FIELDS, flags))
+        run.ranking = ranking_rows(ranker)
         run.save()
         record(
             "screening.run",
@@ -135,13 +136,13 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
     return run
 
 
-def _collect_flags(run, datasets, report) -> list[tuple]:
+def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
     """Run each rule once per group of units sharing its parameter values and turn the rows
     into flags (tuples of FLAG_COLUMNS), in a stable order (re-runs give identical flags).
 
     The engine runs the next rule's SQL in a worker thread while this thread turns the previous
-    rule's rows into flags: the engine releases the GIL while it computes, so both cores stay
-    busy (docs/benchmarks.md)."""
+    rule's rows into flags and adds them to the ranking: the engine releases the GIL while it
+    computes, so both cores stay busy (docs/benchmarks.md)."""
     by_org = {d.org.code: d for d in datasets}
     tasks = []  # (rule, parameter values, the group's units or None for all)
     for entry in run.rules:
@@ -162,7 +163,9 @@ def _collect_flags(run, datasets, report) -> list[tuple]:
                 report(i / len(tasks) * 0.9, rule.name)
                 result = pending.result()
                 pending = worker.submit(runner.run_one, *tasks[i + 1][:2]) if i + 1 < len(tasks) else None
-                flags += _flags_of(run, rule, values, members, result, by_org)
+                found = _flags_of(run, rule, values, members, result, by_org)
+                ranker.add(map(SCORED_FIELDS, found))
+                flags += found
         finally:
             if pending is not None and not pending.done():
                 runner.interrupt()  # failed or interrupted: stop the rule still running
