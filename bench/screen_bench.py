@@ -71,9 +71,9 @@ CORE_RULES = ["JS-TIME-001", "JS-ROUND-001", "JS-DUP-001", "JS-SPLIT-001", "JS-B
 # The TOML versions (sha256 of the file, first 12 hex digits, as rules.py computes them) the pandas
 # and polars versions below were written against. A different version is reported: the SQL may
 # have changed and the reimplementation with it needs checking.
-CORE_VERSIONS = {  # (2026-11-25: DUP/SPLIT filter by a semi join, CARD matches texts; same meaning and hits)
-    "JS-TIME-001": "b3ade767041a", "JS-ROUND-001": "57908e84898b", "JS-DUP-001": "f4f2c99791b8",
-    "JS-SPLIT-001": "7eb04bf0d6d9", "JS-BEN-001": "b19f34ff241a", "JS-BAL-001": "10a002d1c143",
+CORE_VERSIONS = {  # (2026-11-25, fourth session: DUP/SPLIT read payments, BAL reads vouchers; same meaning and hits)
+    "JS-TIME-001": "b3ade767041a", "JS-ROUND-001": "57908e84898b", "JS-DUP-001": "9cb6f4099f32",
+    "JS-SPLIT-001": "1838ffc76bd5", "JS-BEN-001": "b19f34ff241a", "JS-BAL-001": "a1c5bf51b7ea",
     "JS-CARD-001": "5c1cbf928e85", "JS-CASH-001": "21a696a0ff3a",
 }
 DF_PACKAGES = ["pandas", "polars", "pyarrow"]  # + chinese-calendar pinned to the project's version
@@ -406,8 +406,8 @@ def flag_counts() -> None:
 
 # --- the eight core rules in pandas and in polars ------------------------------------------------------
 # Amounts become integer cents (exact sums and modulo, like DuckDB's DECIMAL(18,2)). Each rule is
-# computed on its own from the loaded lines (shared sub-results such as the payments of JS-DUP-001
-# and JS-SPLIT-001 are recomputed, as the SQL does), and its hit keys are written after its timer.
+# computed on its own from the loaded lines, except the payments of JS-DUP-001 and JS-SPLIT-001,
+# computed once and shared as the engine's payments table is; its hit keys are written after its timer.
 
 DF_COMMON = r'''
 import json, sys, time, datetime
@@ -516,18 +516,28 @@ def round_rule():
     excluded = (heads > 0) & (debit % (safe * 100) == 0) & ((debit // safe) % unit != 0)
     return c.loc[~excluded, KEYS]
 
+SHARED = {}
+
+def shared_payments():
+    """Cash/bank credits by voucher and named payee, less the vouchers that also receive money:
+    computed by the first rule that needs them and shared, as the engine's payments table."""
+    if "payments" not in SHARED:
+        role = df["role"].fillna("")
+        cash_bank = role.isin(["cash", "bank"]).to_numpy()
+        receipts = df.loc[(df["debit"] > 0).to_numpy() & cash_bank, V].drop_duplicates()
+        m = cash_bank & (df["credit"] > 0).to_numpy() & (df["counterparty"].fillna("") != "").to_numpy()
+        paid = (df.loc[m].groupby(V + ["counterparty"], sort=False, dropna=False)
+                .agg(date=("date", "min"), amount=("credit", "sum"), first_line=("line_no", "min")).reset_index())
+        paid = paid.merge(receipts, on=V, how="left", indicator=True)
+        SHARED["payments"] = paid[paid["_merge"] == "left_only"].drop(columns="_merge")
+    return SHARED["payments"]
+
 def payments(advance_roles):
-    """paid (cash/bank credits by voucher and counterparty) and the vouchers excluded as receipts/advances."""
-    role = df["role"].fillna("")
-    cash_bank = role.isin(["cash", "bank"]).to_numpy()
-    m = (df["debit"] > 0).to_numpy() & (cash_bank | role.str.contains(advance_roles, regex=True).to_numpy())
-    excluded = df.loc[m, V].drop_duplicates()
-    m = cash_bank & (df["credit"] > 0).to_numpy() & (df["counterparty"].fillna("") != "").to_numpy()
-    paid = (df.loc[m].groupby(V + ["counterparty"], sort=False, dropna=False)
-            .agg(date=("date", "min"), amount=("credit", "sum"), first_line=("line_no", "min")).reset_index())
-    paid = paid.merge(excluded, on=V, how="left", indicator=True)
-    paid = paid[paid["_merge"] == "left_only"].drop(columns="_merge")
-    return paid
+    """The shared payments less the vouchers that pay out an advance (a rule parameter)."""
+    m = (df["debit"] > 0).to_numpy() & df["role"].fillna("").str.contains(advance_roles, regex=True).to_numpy()
+    advances = df.loc[m, V].drop_duplicates()
+    paid = shared_payments().merge(advances, on=V, how="left", indicator=True)
+    return paid[paid["_merge"] == "left_only"].drop(columns="_merge")
 
 def with_summary(hits):
     lines = df[V + ["line_no", "summary"]].rename(columns={"line_no": "first_line"})
@@ -675,13 +685,24 @@ def round_rule():
     excluded = (heads > 0) & (pl.col("debit") % (safe * 100) == 0) & ((pl.col("debit") // safe) % unit != 0)
     return c.filter(~excluded).select(KEYS)
 
+SHARED = {}
+
+def shared_payments():
+    """Cash/bank credits by voucher and named payee, less the vouchers that also receive money:
+    computed by the first rule that needs them and shared, as the engine's payments table."""
+    if "payments" not in SHARED:
+        cash_bank = ROLE.is_in(["cash", "bank"])
+        receipts = df.filter((pl.col("debit") > 0) & cash_bank).select(V).unique()
+        paid = (df.filter(cash_bank & (pl.col("credit") > 0) & (pl.col("counterparty").fill_null("") != ""))
+                .group_by(V + ["counterparty"])
+                .agg(pl.col("date").min(), pl.col("credit").sum().alias("amount"), pl.col("line_no").min().alias("first_line")))
+        SHARED["payments"] = paid.join(receipts, on=V, how="anti")
+    return SHARED["payments"]
+
 def payments(advance_roles):
-    cash_bank = ROLE.is_in(["cash", "bank"])
-    excluded = df.filter((pl.col("debit") > 0) & (cash_bank | ROLE.str.contains(advance_roles))).select(V).unique()
-    paid = (df.filter(cash_bank & (pl.col("credit") > 0) & (pl.col("counterparty").fill_null("") != ""))
-            .group_by(V + ["counterparty"])
-            .agg(pl.col("date").min(), pl.col("credit").sum().alias("amount"), pl.col("line_no").min().alias("first_line")))
-    return paid.join(excluded, on=V, how="anti")
+    """The shared payments less the vouchers that pay out an advance (a rule parameter)."""
+    advances = df.filter((pl.col("debit") > 0) & ROLE.str.contains(advance_roles)).select(V).unique()
+    return shared_payments().join(advances, on=V, how="anti")
 
 def with_summary(hits):
     return hits.join(df.select(V + [pl.col("line_no").alias("first_line"), "summary"]), on=V + ["first_line"], how="inner")
