@@ -84,7 +84,8 @@ DATA_COLUMNS = (
 # One row per voucher (vouchers.parquet beside data.parquet): the facts that do not depend on the
 # chart (which may change after import), computed once here so that screening rules read 4 M
 # vouchers instead of grouping 10 M lines each time (docs/benchmarks.md). ``{data}`` is the
-# dataset's data.parquet.
+# dataset's data.parquet. Changing the columns needs a migration that rewrites every dataset's
+# file, as ledger.0004 wrote them: the engine reads all the files as one table.
 VOUCHER_FACTS_SQL = """
 SELECT org, fiscal_year, period, voucher_type, voucher_no,
        min(date) AS date, max(date) AS last_date, count(*) AS lines, min(line_no) AS first_line,
