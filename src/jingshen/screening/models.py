@@ -38,15 +38,17 @@ class Flag(models.Model):
     """A suspicious item raised by a rule (not yet verified; a verified one becomes a Finding)."""
 
     # Flags are read by run (the indexes below start with it); a run inserts hundreds of
-    # thousands of them, so no index of run or rule alone is kept beside those.
+    # thousands of them, so no other index is kept: not of run or rule alone, and not of the
+    # dataset or unit (only deleting a dataset or a unit would look flags up by them, which the
+    # platform never does; each index costs a quarter of the insert, docs/benchmarks.md).
     run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="flags", db_index=False)
-    dataset = models.ForeignKey("ledger.Dataset", on_delete=models.PROTECT, related_name="+", null=True)
+    dataset = models.ForeignKey("ledger.Dataset", on_delete=models.PROTECT, related_name="+", null=True, db_index=False)
     rule = models.CharField("规则", max_length=32)
     rule_name = models.CharField("规则名称", max_length=100)
     category = models.CharField("类别", max_length=8)
     severity = models.CharField("风险等级", max_length=4)
     score = models.FloatField("风险分")
-    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+", db_index=False)
     fiscal_year = models.PositiveSmallIntegerField("会计年度")
     period = models.PositiveSmallIntegerField("会计期间", null=True)
     voucher_type = models.CharField("凭证字", max_length=16, blank=True)
