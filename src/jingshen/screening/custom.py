@@ -3,7 +3,8 @@ same tables as the rule pack, checked before it is ever run, tried on one datase
 the same metadata, and included in the runs of the author's unit and the units below it.
 
 A user's SQL never reaches DuckDB unchecked: it must parse as exactly one query that reads
-only the screening tables (lines, accounts, calendar, orgs, texts) and its own CTEs. File readers,
+only the screening tables (lines, vouchers, accounts, calendar, orgs, texts, payments) and its
+own CTEs. File readers,
 table functions, settings and every statement other than SELECT are refused, so a custom
 rule cannot read or write files or change the connection.
 """
@@ -50,7 +51,7 @@ def check_sql(sql: str) -> str:
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     for table in query.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier) or table.args.get("db") or table.args.get("catalog"):
-            raise ValueError("只能查询 lines、accounts、calendar、orgs、texts 五张表和本查询的 WITH 子句。")
+            raise ValueError("只能查询 lines、vouchers、accounts、calendar、orgs、texts、payments 七张表和本查询的 WITH 子句。")
         if table.name.lower() not in TABLES | ctes:
             raise ValueError(f"不能查询表「{table.name}」：只能查询 lines、vouchers、accounts、calendar、orgs、texts、payments。")
     for func in query.find_all(exp.Func):
