@@ -42,25 +42,28 @@ def test_standard_template_imports_into_a_dataset(books, capsys):
 
 
 
-def test_datasets_imported_before_voucher_facts_get_them_from_the_migration(books, capsys):
-    """Migration ledger.0004 writes vouchers.parquet for datasets that lack it, the same file the
-    importer writes, and leaves datasets that have it alone."""
+def test_datasets_imported_before_the_screening_files_get_them_from_the_migration(books, capsys):
+    """Migration ledger.0004 writes vouchers.parquet and texts.parquet for datasets that lack
+    them, the same files the importer writes, and leaves the files a dataset has alone."""
     import importlib
 
     from django.apps import apps
 
-    migration = importlib.import_module("jingshen.ledger.migrations.0004_voucher_facts")
+    migration = importlib.import_module("jingshen.ledger.migrations.0004_screening_files")
     assert run(capsys, books)[0] == 0
     ds = Dataset.objects.get()
-    facts = store.parquet_path(ds, "vouchers")
-    written = duckdb.sql(f"SELECT * FROM read_parquet('{facts}') ORDER BY ALL").fetchall()
-    assert len(written) == 6 and written[0][:5] == ("A1X", 2025, 1, "记", 1)
+    facts, texts = store.parquet_path(ds, "vouchers"), store.parquet_path(ds, "texts")
+    written = {p: duckdb.sql(f"SELECT * FROM read_parquet('{p}', hive_partitioning = false) ORDER BY ALL").fetchall() for p in (facts, texts)}
+    assert len(written[facts]) == 6 and written[facts][0][:5] == ("A1X", 2025, 1, "记", 1)
+    assert written[texts] == [("职工篮球赛场地费", ""), ("送温暖慰问", "")]
     facts.unlink()
-    migration.add_voucher_facts(apps, None)
-    assert duckdb.sql(f"SELECT * FROM read_parquet('{facts}') ORDER BY ALL").fetchall() == written
-    assert sorted(p.name for p in facts.parent.iterdir()) == ["data.parquet", "quality.parquet", "summary.parquet", "vouchers.parquet"]
+    texts.unlink()
+    migration.add_screening_files(apps, None)
+    assert {p: duckdb.sql(f"SELECT * FROM read_parquet('{p}', hive_partitioning = false) ORDER BY ALL").fetchall() for p in (facts, texts)} == written
+    assert sorted(p.name for p in facts.parent.iterdir()) == [
+        "data.parquet", "quality.parquet", "summary.parquet", "texts.parquet", "vouchers.parquet"]
     before = facts.stat().st_mtime_ns
-    migration.add_voucher_facts(apps, None)  # run again: nothing to do
+    migration.add_screening_files(apps, None)  # run again: nothing to do
     assert facts.stat().st_mtime_ns == before
 
 

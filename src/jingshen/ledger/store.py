@@ -3,6 +3,7 @@
 
     datasets/kind=vouchers/year=2025/org=330101001/version=1/data.parquet
                                                             vouchers.parquet  one row per voucher (vouchers only)
+                                                            texts.parquet     distinct 摘要 and payees (vouchers only)
                                                             summary.parquet   per account and period
                                                             quality.parquet   data-quality issues
 

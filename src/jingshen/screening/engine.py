@@ -13,7 +13,8 @@
     texts      summary, counterparty: each distinct pair of 摘要 and 往来单位 in ``lines`` (empty
                text for none). A keyword rule matches its patterns here, once per distinct text,
                and joins the hits back to ``lines``: ledgers repeat the same 摘要 and payees, so
-               this is a small fraction of the lines (docs/benchmarks.md). Built on first use.
+               this is a small fraction of the lines (docs/benchmarks.md). Built on first use
+               from each dataset's distinct pairs, written at import (texts.parquet).
     payments   one row per voucher and payee paid from cash or bank: the voucher's key,
                counterparty (empty text for none), date, amount (the cash and bank credits to
                that payee), first_line (the first of those lines) and receives (the voucher
@@ -42,9 +43,10 @@ from jingshen.screening.rules import Rule
 
 MEMORY_LIMIT = "1536MB"
 # Tables derived from the others in SQL (so any engine can build them), each built the first time
-# a statement reads it (FROM or JOIN it).
+# a statement reads it (FROM or JOIN it). ``dataset_texts`` (each dataset's texts.parquet, the
+# distinct pairs of that dataset) is for building ``texts`` only; rules do not read it.
 DERIVED = {
-    "texts": "SELECT DISTINCT coalesce(summary, '') AS summary, coalesce(counterparty, '') AS counterparty FROM lines",
+    "texts": "SELECT DISTINCT summary, counterparty FROM dataset_texts",
     "payments": """
 WITH cash AS (
     SELECT org, code FROM accounts WHERE role IN ('cash', 'bank')
@@ -91,6 +93,8 @@ VOUCHERS_SHAPE = KEY_SHAPE + (
     "NULL::INTEGER AS attachments"
 )
 
+TEXTS_SHAPE = "NULL::VARCHAR AS summary, NULL::VARCHAR AS counterparty"
+
 
 @dataclass
 class RuleResult:
@@ -117,6 +121,7 @@ class DuckDBEngine:
         lines = self._source("data", LINES_SHAPE)
         con.execute(f"CREATE VIEW lines AS SELECT *, debit - credit AS amount, abs(debit - credit) AS abs_amount FROM {lines}").fetchall()
         con.execute(f"CREATE VIEW vouchers AS SELECT * FROM {self._source('vouchers', VOUCHERS_SHAPE)}").fetchall()
+        con.execute(f"CREATE VIEW dataset_texts AS SELECT * FROM {self._source('texts', TEXTS_SHAPE)}").fetchall()
         orgs = list(Org.objects.filter(pk__in={d.org_id for d in self.datasets}).select_related("parent"))
         con.register("accounts_arrow", chart_table(orgs))
         con.execute("CREATE TABLE accounts AS SELECT * FROM accounts_arrow").fetchall()

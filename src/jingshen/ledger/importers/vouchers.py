@@ -81,12 +81,15 @@ DATA_COLUMNS = (
     "org, fiscal_year, period, date, voucher_type, voucher_no, {line_no} AS line_no, summary, account_code, "
     "account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no, source_row"
 )
-# One row per voucher (vouchers.parquet beside data.parquet): the facts that do not depend on the
-# chart (which may change after import), computed once here so that screening rules read 4 M
-# vouchers instead of grouping 10 M lines each time (docs/benchmarks.md). ``{data}`` is the
-# dataset's data.parquet. Changing the columns needs a migration that rewrites every dataset's
-# file, as ledger.0004 wrote them: the engine reads all the files as one table.
-VOUCHER_FACTS_SQL = """
+# The files screening reads beside data.parquet, each computed once here from it (``{data}``):
+# what they hold does not depend on the chart, which may change after import. vouchers.parquet
+# has one row per voucher, so that rules read 4 M vouchers instead of grouping 10 M lines each
+# time; texts.parquet each distinct pair of 摘要 and 往来单位, from which a run builds its
+# ``texts`` table without reading every line (docs/benchmarks.md). Changing their columns needs
+# a migration that rewrites every dataset's files, as ledger.0004 wrote them: the engine reads
+# each kind of file of all the datasets as one table.
+SCREENING_FILES = {
+    "vouchers": """
 SELECT org, fiscal_year, period, voucher_type, voucher_no,
        min(date) AS date, max(date) AS last_date, count(*) AS lines, min(line_no) AS first_line,
        sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit,
@@ -96,7 +99,12 @@ SELECT org, fiscal_year, period, voucher_type, voucher_no,
 FROM read_parquet('{data}', hive_partitioning = false)
 GROUP BY org, fiscal_year, period, voucher_type, voucher_no
 ORDER BY period, voucher_type, voucher_no
-"""
+""",
+    "texts": """
+SELECT DISTINCT coalesce(summary, '') AS summary, coalesce(counterparty, '') AS counterparty
+FROM read_parquet('{data}', hive_partitioning = false)
+""",
+}
 # Files without 分录号 number the lines of each voucher in file order.
 LINE_NO_FROM_ORDER = (
     "row_number() OVER (PARTITION BY org, fiscal_year, period, voucher_type, voucher_no ORDER BY source_row)::INTEGER"
@@ -394,11 +402,13 @@ QUALITY_LABELS = {
 }
 
 
-def write_voucher_facts(con, data: Path, target: Path) -> None:
-    """Write a dataset's voucher facts (vouchers.parquet) to ``target`` from its ``data``.parquet
-    (the importer, and the migration that added the file to datasets imported before it existed)."""
+def write_screening_file(con, name: str, data: Path, target: Path) -> None:
+    """Write a dataset's screening file ``name`` (SCREENING_FILES) to ``target`` from its
+    ``data``.parquet (the importer, and the migration that added the files to datasets imported
+    before they existed)."""
     data_sql, target_sql = (str(p).replace("'", "''") for p in (data, target))
-    con.execute(f"COPY ({VOUCHER_FACTS_SQL.format(data=data_sql)}) TO '{target_sql}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
+    query = SCREENING_FILES[name].format(data=data_sql)
+    con.execute(f"COPY ({query}) TO '{target_sql}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
 
 
 def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str) -> list[Staged]:
@@ -415,7 +425,8 @@ def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str)
             f"COPY (SELECT {DATA_COLUMNS.format(line_no=line_no)} FROM lines WHERE {where}) "
             f"TO '{folder / 'data.parquet'}' (FORMAT parquet, COMPRESSION lz4)"
         )
-        write_voucher_facts(con, folder / "data.parquet", folder / "vouchers.parquet")
+        for name in SCREENING_FILES:
+            write_screening_file(con, name, folder / "data.parquet", folder / f"{name}.parquet")
         con.execute(
             f"COPY (SELECT account_code, period, sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit, "
             f"count(*) AS lines FROM lines WHERE {where} GROUP BY ALL ORDER BY account_code, period) "

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0004_voucher_facts'),
+        ('ledger', '0004_screening_files'),
         ('orgs', '0001_initial'),
         ('screening', '0006_flag_indexes_start_with_run'),
     ]
