@@ -1,6 +1,8 @@
 """Custom rules written on the page: refused when unsafe, tried on one dataset, saved, and
 run for the author's unit and the units below it."""
 
+from decimal import Decimal
+
 import pytest
 
 from jingshen.accounts.models import RoleCode
@@ -99,3 +101,16 @@ def test_pages(data, client_for, personas):
     assert "CU-A-001" in client_for("a_auditor").get("/screening/custom/").content.decode()
     assert client_for("b_auditor").get(f"/screening/custom/{rule.pk}/").status_code == 404
     assert client_for("a_auditor").get("/screening/custom/new/").status_code == 404  # an auditor reads, a lead writes
+
+
+def test_a_custom_rule_may_read_the_voucher_facts_and_the_payments(data):
+    """vouchers (written at import) and payments (built for the dry run) are open to custom
+    rules, like the pack's rules; the internal per-dataset texts are not."""
+    by_vouchers = ("SELECT org, fiscal_year, period, voucher_type, voucher_no, NULL::INTEGER AS line_no, debit AS amount, "
+                   "summary FROM vouchers WHERE debit >= 5000")
+    by_payments = ("SELECT org, fiscal_year, period, voucher_type, voucher_no, NULL::INTEGER AS line_no, amount, counterparty "
+                   "FROM payments WHERE NOT receives AND counterparty LIKE '%咨询%'")
+    assert custom.dry_run(by_vouchers, data)["rows"] == [("A1X", 2025, 5, "记", 1, None, Decimal("6000.00"), "支付管理咨询费")]
+    assert custom.dry_run(by_payments, data)["rows"] == [("A1X", 2025, 5, "记", 1, None, Decimal("6000.00"), "某咨询公司")]
+    with pytest.raises(ValueError, match="不能查询表「dataset_texts」"):
+        custom.check_sql("SELECT * FROM dataset_texts")
