@@ -190,3 +190,20 @@ def test_a_run_drops_each_derived_table_after_its_last_rule(tree, tmp_path, monk
     assert reading == [(), ("payments",), ("payments",), ("texts",), ("texts",)]
     # payments was dropped before the texts rules ran
     assert [built for _, derived, built in events if derived == ("texts",)] == [frozenset(), frozenset({"texts"})]
+
+
+def test_a_dataset_missing_a_screening_file_fails_the_run_with_a_clear_message(tree, tmp_path):
+    from jingshen.ledger import store
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.models import ScreeningRun
+    from jingshen.screening.services import run_screening
+    from tests.ledger.conftest import write
+
+    import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-03-03", "50101", "102", "800.00")), create_accounts=True)
+    store.parquet_path(Dataset.objects.get(), "vouchers").unlink()  # a folder from before the file existed
+    with pytest.raises(ValueError, match=r"数据集 A1X 2025 年第 1 版缺少文件 vouchers\.parquet（.*），无法筛查：请运行 jingshen migrate"):
+        run_screening(year=2025, rule_codes=["JS-BAL-001"])
+    run = ScreeningRun.objects.get()
+    assert run.status == ScreeningRun.Status.FAILED and "缺少文件 vouchers.parquet" in run.message
+    assert not run.flags.exists()

@@ -28,6 +28,7 @@ DuckDB (the embedded default) reads the datasets' Parquet files directly. A Spar
 runs the same SQL transpiled by sqlglot (tests/screening checks that every rule transpiles).
 """
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -145,8 +146,18 @@ class DuckDBEngine:
         con.execute("CREATE TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
 
     def _source(self, name: str, shape: str) -> str:
-        """The datasets' ``name``.parquet files, or an empty table of that shape without datasets."""
+        """The datasets' ``name``.parquet files, or an empty table of that shape without datasets.
+        A missing file (a dataset folder restored from before the screening files existed,
+        without ``jingshen migrate``) is named in a Chinese error instead of DuckDB's."""
         files = [str(store.parquet_path(d, name)) for d in self.datasets]
+        missing = [d for d, f in zip(self.datasets, files, strict=True) if not os.path.exists(f)]
+        if missing:
+            listed = "、".join(f"{d.org.code} {d.fiscal_year} 年第 {d.version} 版" for d in missing[:5])
+            more = f"等 {len(missing)} 个" if len(missing) > 5 else ""
+            raise ValueError(
+                f"数据集 {listed}{more}缺少文件 {name}.parquet（{store.parquet_path(missing[0], name)}），"
+                "无法筛查：请运行 jingshen migrate 补齐，或重新导入这些单位的凭证。"
+            )
         if not files:
             return f"(SELECT {shape} WHERE false)"
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
