@@ -207,3 +207,23 @@ def test_a_dataset_missing_a_screening_file_fails_the_run_with_a_clear_message(t
     run = ScreeningRun.objects.get()
     assert run.status == ScreeningRun.Status.FAILED and "缺少文件 vouchers.parquet" in run.message
     assert not run.flags.exists()
+
+
+def test_the_empty_tables_have_the_shape_of_the_datasets_files(tree, tmp_path):
+    """Without datasets the engine stands in empty tables for lines, vouchers and the texts; a
+    rule must bind against the same columns and types either way."""
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.engine import DuckDBEngine
+    from tests.ledger.conftest import write
+
+    import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-03-03", "50101", "102", "800.00")), create_accounts=True)
+    shapes = []
+    for datasets in (Dataset.objects.all(), []):
+        engine = DuckDBEngine(datasets)
+        try:
+            shapes.append({t: engine.con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {t})").fetchall()
+                           for t in ("lines", "vouchers", "dataset_texts")})
+        finally:
+            engine.close()
+    assert shapes[0] == shapes[1]
