@@ -202,7 +202,7 @@ def test_a_dataset_missing_a_screening_file_fails_the_run_with_a_clear_message(t
 
     import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-03-03", "50101", "102", "800.00")), create_accounts=True)
     store.parquet_path(Dataset.objects.get(), "vouchers").unlink()  # a folder from before the file existed
-    with pytest.raises(ValueError, match=r"数据集 A1X 2025 年第 1 版缺少文件 vouchers\.parquet（.*），无法筛查：请运行 jingshen migrate"):
+    with pytest.raises(ValueError, match=r"数据集 甲市一区电子公司工会委员会（A1X）2025 年第 1 版缺少文件 vouchers\.parquet（.*），无法筛查：请系统管理员运行 jingshen migrate"):
         run_screening(year=2025, rule_codes=["JS-BAL-001"])
     run = ScreeningRun.objects.get()
     assert run.status == ScreeningRun.Status.FAILED and "缺少文件 vouchers.parquet" in run.message

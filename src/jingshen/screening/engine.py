@@ -152,11 +152,11 @@ class DuckDBEngine:
         files = [str(store.parquet_path(d, name)) for d in self.datasets]
         missing = [d for d, f in zip(self.datasets, files, strict=True) if not os.path.exists(f)]
         if missing:
-            listed = "、".join(f"{d.org.code} {d.fiscal_year} 年第 {d.version} 版" for d in missing[:5])
+            listed = "、".join(f"{d.org.name}（{d.org.code}）{d.fiscal_year} 年第 {d.version} 版" for d in missing[:5])
             more = f"等 {len(missing)} 个" if len(missing) > 5 else ""
             raise ValueError(
                 f"数据集 {listed}{more}缺少文件 {name}.parquet（{store.parquet_path(missing[0], name)}），"
-                "无法筛查：请运行 jingshen migrate 补齐，或重新导入这些单位的凭证。"
+                "无法筛查：请系统管理员运行 jingshen migrate 补齐，或重新导入这些单位的凭证。"
             )
         if not files:
             return f"(SELECT {shape} WHERE false)"
