@@ -71,10 +71,10 @@ CORE_RULES = ["JS-TIME-001", "JS-ROUND-001", "JS-DUP-001", "JS-SPLIT-001", "JS-B
 # The TOML versions (sha256 of the file, first 12 hex digits, as rules.py computes them) the pandas
 # and polars versions below were written against. A different version is reported: the SQL may
 # have changed and the reimplementation with it needs checking.
-CORE_VERSIONS = {  # (2026-11-25, fourth session: DUP/SPLIT read payments, BAL reads vouchers; same meaning and hits)
+CORE_VERSIONS = {  # (2026-11-25: DUP/SPLIT read payments, BAL vouchers, CARD text_lines; same meaning and hits)
     "JS-TIME-001": "b3ade767041a", "JS-ROUND-001": "57908e84898b", "JS-DUP-001": "9cb6f4099f32",
     "JS-SPLIT-001": "1838ffc76bd5", "JS-BEN-001": "b19f34ff241a", "JS-BAL-001": "a1c5bf51b7ea",
-    "JS-CARD-001": "5c1cbf928e85", "JS-CASH-001": "21a696a0ff3a",
+    "JS-CARD-001": "7a61a3409dd4", "JS-CASH-001": "21a696a0ff3a",
 }
 DF_PACKAGES = ["pandas", "polars", "pyarrow"]  # + chinese-calendar pinned to the project's version
 KEY_COLUMNS = ["org", "fiscal_year", "period", "voucher_type", "voucher_no", "line_no"]

@@ -39,17 +39,69 @@ def test_families_group_at_least_two_rules_of_one_level_kind():
 
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_rule_transpiles_to_spark(code):
-    sql = RULES[code].render()
-    assert not FORBIDDEN.search(sql)
-    spark = sqlglot.transpile(sql, read="duckdb", write="spark", error_level=ErrorLevel.RAISE)
-    assert len(spark) == 1 and "SELECT" in spark[0].upper()
+    rule = RULES[code]
+    for sql in filter(None, (rule.render(), rule.render_texts())):
+        assert not FORBIDDEN.search(sql)
+        spark = sqlglot.transpile(sql, read="duckdb", write="spark", error_level=ErrorLevel.RAISE)
+        assert len(spark) == 1 and "SELECT" in spark[0].upper()
 
 
 def test_derived_tables_transpile_to_spark():
-    from jingshen.screening.engine import DERIVED
+    from jingshen.screening.engine import DERIVED, text_lines_sql
 
-    for query in DERIVED.values():
+    for query in (*DERIVED.values(), text_lines_sql(["matched_1", "matched_2"])):
         assert sqlglot.transpile(query, read="duckdb", write="spark", error_level=ErrorLevel.RAISE)
+
+
+def test_keyword_rules_read_the_lines_once_for_all_of_them(tree, tmp_path):
+    """text_lines holds the lines of the texts every planned keyword rule matched, built on the
+    first keyword rule and dropped after the last; a rule the run did not plan still gets its
+    lines, and the rules return the same rows either way."""
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.engine import DuckDBEngine
+    from tests.ledger.conftest import write
+
+    rows = entry(1, "2025-03-03", "50101", "102", "800.00", "购买购物卡", "某超市")
+    rows += entry(2, "2025-03-04", "50101", "102", "1200.00", "宴请客户", "")
+    rows += entry(3, "2025-03-05", "50101", "101", "120.00", "差旅费", "")
+    import_vouchers(write(tmp_path / "v.csv", rows), create_accounts=True)
+    keyword_rules = [RULES["JS-CARD-001"], RULES["JS-HOSP-001"]]
+
+    def text_lines(engine):
+        return engine.con.execute(
+            "SELECT voucher_no, line_no, summary, counterparty, amount FROM text_lines ORDER BY ALL").fetchall()
+
+    def oid(engine):
+        return engine.con.execute("SELECT table_oid FROM duckdb_tables() WHERE table_name = 'text_lines'").fetchall()
+
+    planned = DuckDBEngine(Dataset.objects.all())
+    try:
+        planned.plan([(r, None) for r in keyword_rules])
+        found = [planned.run_one(keyword_rules[0]).rows]
+        # both rules' lines (the debit and the bank line of each voucher), with empty text for no payee
+        assert [(no, line, summary, payee, str(amount)) for no, line, summary, payee, amount in text_lines(planned)] == [
+            (1, 1, "购买购物卡", "某超市", "800.00"), (1, 2, "购买购物卡", "某超市", "-800.00"),
+            (2, 1, "宴请客户", "", "1200.00"), (2, 2, "宴请客户", "", "-1200.00"),
+        ]
+        before = oid(planned)
+        assert planned.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'matched_%'").fetchall() == [(2,)]
+        assert "texts" not in planned.built  # both texts queries have run
+        assert oid(planned) == before
+        found.append(planned.run_one(keyword_rules[1]).rows)
+        assert planned.built == set()  # the last keyword rule has run
+        assert planned.con.execute("SELECT count(*) FROM duckdb_tables()").fetchall() == [(3,)]  # accounts, calendar, orgs
+    finally:
+        planned.close()
+    unplanned = DuckDBEngine(Dataset.objects.all())
+    try:
+        assert unplanned.run_one(keyword_rules[0]).rows == found[0]
+        assert [no for no, *_ in text_lines(unplanned)] == [1, 1]
+        assert unplanned.run_one(keyword_rules[1]).rows == found[1]  # text_lines rebuilt to hold its lines too
+        assert [no for no, *_ in text_lines(unplanned)] == [1, 1, 2, 2]
+    finally:
+        unplanned.close()
+    assert [r[4] for r in found[0]] == [1] and [r[4] for r in found[1]] == [2]
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
@@ -81,7 +133,7 @@ def test_texts_holds_each_distinct_summary_and_payee_once_and_is_built_only_when
         engine.run_one(RULES["JS-TIME-001"])
         assert engine.built == set()  # a rule that does not read texts does not pay for it
         assert len(engine.run_one(RULES["JS-CARD-001"]).rows) == 2
-        assert engine.built == {"texts"}
+        assert engine.built == {"texts", "text_lines"}
         pairs = engine.con.execute("SELECT summary, counterparty FROM texts ORDER BY ALL").fetchall()
         assert pairs == [("差旅费", ""), ("购买购物卡", "某超市")]
     finally:
@@ -143,7 +195,7 @@ def test_payments_are_built_once_when_read_and_dropped_after_the_last_rule_that_
     engine = DuckDBEngine(Dataset.objects.all())
     pay_rules = [RULES["JS-DUP-001"], RULES["JS-LIMIT-001"]]
     try:
-        engine.plan([RULES["JS-TIME-001"].render(), *(r.render() for r in pay_rules)])
+        engine.plan([(RULES["JS-TIME-001"], None), *((r, None) for r in pay_rules)])
         engine.run_one(RULES["JS-TIME-001"])
         assert engine.built == set()  # a rule that does not read payments does not pay for them
         engine.run_one(pay_rules[0])
@@ -187,9 +239,12 @@ def test_a_run_drops_each_derived_table_after_its_last_rule(tree, tmp_path, monk
     run = run_screening(year=2025, rule_codes=codes)
     assert run.status == run.Status.DONE
     reading = [derived for _, derived, _ in events]
-    assert reading == [(), ("payments",), ("payments",), ("texts",), ("texts",)]
-    # payments was dropped before the texts rules ran
-    assert [built for _, derived, built in events if derived == ("texts",)] == [frozenset(), frozenset({"texts"})]
+    # the two keyword rules' texts queries both run before the first of them, then the rules
+    assert reading == [(), ("payments",), ("payments",), ("texts",), ("texts",), ("text_lines",), ("text_lines",)]
+    # payments was dropped before the texts rules ran, texts once both queries had run
+    assert [built for _, derived, built in events if derived != ("payments",)][1:] == [
+        frozenset(), frozenset({"texts"}), frozenset({"text_lines"}), frozenset({"text_lines"})
+    ]
 
 
 def test_a_dataset_missing_a_screening_file_fails_the_run_with_a_clear_message(tree, tmp_path):
@@ -227,3 +282,27 @@ def test_the_empty_tables_have_the_shape_of_the_datasets_files(tree, tmp_path):
         finally:
             engine.close()
     assert shapes[0] == shapes[1]
+
+
+def test_a_keyword_rule_file_is_checked_on_load(tmp_path):
+    from jingshen.screening.rules import RuleError, load_rule
+
+    head = 'code = "JS-TEST-001"\nname = "测试"\ncategory = "财务"\nlevel = "line"\nseverity = "低"\nweight = 0.5\n'
+    head += 'description = "测试"\nexplanation = "{summary}"\n'
+    reads_matched = ('sql = "SELECT l.org FROM text_lines l JOIN matched m ON m.summary = l.summary '
+                     'AND m.counterparty = l.counterparty"\n')
+
+    def load(body):
+        path = tmp_path / "JS-TEST-001.toml"
+        path.write_text(head + body, encoding="utf-8")
+        return load_rule(path)
+
+    rule = load('texts = "SELECT summary, counterparty FROM texts WHERE summary LIKE {{word}}"\n' + reads_matched
+                + '[params.word]\nlabel = "字样"\ntype = "text"\ndefault = "%卡%"\nsource = "测试"\n')
+    assert rule.render_texts() == "SELECT summary, counterparty FROM texts WHERE summary LIKE '%卡%'"
+    with pytest.raises(RuleError, match="undeclared parameters"):
+        load('texts = "SELECT summary, counterparty FROM texts WHERE summary LIKE {{word}}"\n' + reads_matched)
+    with pytest.raises(RuleError, match="reads its result as matched"):
+        load('texts = "SELECT summary, counterparty FROM texts"\nsql = "SELECT org FROM lines"\n')
+    with pytest.raises(RuleError, match="text_lines is for a rule with texts"):
+        load(reads_matched)

@@ -11,15 +11,26 @@
     calendar   date, is_weekend, is_holiday, is_makeup_workday, is_workday, holiday_name
     orgs       org, name, level, kind, member_count, parent
     texts      summary, counterparty: each distinct pair of 摘要 and 往来单位 in ``lines`` (empty
-               text for none). A keyword rule matches its patterns here, once per distinct text,
-               and joins the hits back to ``lines``: ledgers repeat the same 摘要 and payees, so
-               this is a small fraction of the lines (docs/benchmarks.md). Built on first use
+               text for none). Keyword rules match their patterns here, once per distinct text
+               (their ``texts`` queries, read through ``matched`` and ``text_lines`` below):
+               ledgers repeat the same 摘要 and payees, so this is a small fraction of the lines
+               (docs/benchmarks.md). Built on first use
                from each dataset's distinct pairs, written at import (texts.parquet).
     payments   one row per voucher and payee paid from cash or bank: the voucher's key,
                counterparty (empty text for none), date, amount (the cash and bank credits to
                that payee), first_line (the first of those lines) and receives (the voucher
                also debits cash or bank: a receipt or a transfer between them, not a payment).
                Built on first use, for the rules on payments (duplicates, splits, limits, payees).
+
+and for a keyword rule (one with a ``texts`` query, rules.py):
+    matched    the result of the rule's own ``texts`` query (summary, counterparty and the rule's
+               columns)
+    text_lines the lines whose summary and counterparty are among the texts matched by any
+               keyword rule of the run: the columns of ``lines``, with summary and counterparty as
+               empty text for none, so that a rule joins them to ``matched`` by plain equality.
+               Built once, the first time a keyword rule runs, from every keyword rule the run
+               planned: a tenth of the lines, read once for all of them instead of once per rule
+               (docs/benchmarks.md).
 
 Derived tables are dropped after the last statement of a run that reads them (``plan``): they
 can hold hundreds of MB that later rules need for their own hash tables.
@@ -73,9 +84,12 @@ LEFT JOIN receipts r ON r.org = p.org AND r.fiscal_year = p.fiscal_year AND r.pe
 }
 
 
+TEXT_LINES = "text_lines"
+
+
 def reads(sql: str) -> list[str]:
     """The derived tables a statement reads."""
-    return [name for name in DERIVED if re.search(rf"\b(?:from|join)\s+{name}\b", sql, re.IGNORECASE)]
+    return [name for name in (*DERIVED, TEXT_LINES) if re.search(rf"\b(?:from|join)\s+{name}\b", sql, re.IGNORECASE)]
 
 
 # The columns of each kind of dataset file, in file order, for the empty tables that stand in for
@@ -95,6 +109,16 @@ VOUCHERS_SHAPE = (
     "NULL::VARCHAR AS preparer, NULL::VARCHAR AS reviewer, NULL::INTEGER AS attachments"
 )
 TEXTS_SHAPE = "NULL::VARCHAR AS summary, NULL::VARCHAR AS counterparty"
+LINE_COLUMNS = (*re.findall(r" AS (\w+)", LINES_SHAPE), "amount", "abs_amount")
+
+
+def text_lines_sql(matched: list[str]) -> str:
+    """``text_lines``: the lines whose 摘要 and 往来单位 are among the texts in the ``matched``
+    tables (each a keyword rule's result), with empty text for none."""
+    columns = ", ".join(f"coalesce(l.{c}, '') AS {c}" if c in ("summary", "counterparty") else f"l.{c}" for c in LINE_COLUMNS)
+    texts = " UNION ".join(f"SELECT summary, counterparty FROM {table}" for table in matched)
+    return (f"SELECT {columns} FROM lines l SEMI JOIN ({texts}) m "
+            "ON m.summary = coalesce(l.summary, '') AND m.counterparty = coalesce(l.counterparty, '')")
 
 
 @dataclass
@@ -112,6 +136,8 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         self.built: set[str] = set()
         self.pending: Counter[str] = Counter()  # statements still to run that read each derived table
+        self.keyword_queries: list[str] = []  # the run's keyword rules' texts queries
+        self.matched: dict[str, str] = {}  # a texts query -> the table holding its result
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}").fetchall()
@@ -163,31 +189,64 @@ class DuckDBEngine:
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         return f"read_parquet([{listed}], hive_partitioning = false)"
 
-    def plan(self, statements: list[str]) -> None:
-        """Announce the statements of a run, so that each derived table is dropped once the last
-        of them that reads it has run (without a plan they stay until ``close``)."""
-        self.pending = Counter(name for sql in statements for name in reads(sql))
+    def plan(self, tasks: list[tuple[Rule, dict | None]]) -> None:
+        """Announce the rules of a run (each with its parameter values), so that ``text_lines``
+        is built once for all the keyword rules and each derived table is dropped once the last
+        statement that reads it has run (without a plan they stay until ``close``)."""
+        statements = [rule.render(values) for rule, values in tasks]
+        self.keyword_queries = list(dict.fromkeys(rule.render_texts(values) for rule, values in tasks if rule.texts))
+        self.pending = Counter(name for sql in statements + self.keyword_queries for name in reads(sql))
 
     def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
         """Run a query over the screening tables, first building the derived ones it reads."""
         for name in reads(sql):
-            if name not in self.built:
+            if name not in self.built and name in DERIVED:
                 self.con.execute(f"CREATE TABLE {name} AS {DERIVED[name]}").fetchall()
                 self.built.add(name)
         return self.con.execute(sql)
 
     def run_one(self, rule: Rule, values: dict | None = None) -> RuleResult:
         sql = rule.render(values)
+        if rule.texts:
+            self._match(rule.render_texts(values))
         cursor = self.execute(sql)
         columns = [c[0] for c in cursor.description]
         result = RuleResult(rule, columns, cursor.fetchall())
+        self._done(sql)
+        return result
+
+    def _match(self, query: str) -> None:
+        """Make ``matched`` the result of a keyword rule's texts ``query``, and ``text_lines`` hold
+        its lines: built the first time with the lines of every keyword rule planned."""
+        if query not in self.keyword_queries:  # a rule the run did not announce
+            self.keyword_queries.append(query)
+        if TEXT_LINES in self.built and query not in self.matched:
+            self.con.execute(f"DROP TABLE {TEXT_LINES}").fetchall()
+            self.built.discard(TEXT_LINES)
+        if TEXT_LINES not in self.built:
+            for planned in self.keyword_queries:
+                if planned not in self.matched:
+                    table = f"matched_{len(self.matched) + 1}"
+                    self.execute(f"CREATE TABLE {table} AS {planned}").fetchall()
+                    self.matched[planned] = table
+                    self._done(planned)
+            self.con.execute(f"CREATE TABLE {TEXT_LINES} AS {text_lines_sql(list(self.matched.values()))}").fetchall()
+            self.built.add(TEXT_LINES)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW matched AS SELECT * FROM {self.matched[query]}").fetchall()
+
+    def _done(self, sql: str) -> None:
+        """A statement has run: drop the derived tables no statement still to run reads."""
         for name in reads(sql):
             if self.pending[name] > 0:
                 self.pending[name] -= 1
                 if self.pending[name] == 0:
                     self.con.execute(f"DROP TABLE {name}").fetchall()
                     self.built.discard(name)
-        return result
+                    if name == TEXT_LINES:
+                        for table in self.matched.values():
+                            self.con.execute(f"DROP TABLE {table}").fetchall()
+                        self.matched.clear()
+                        self.keyword_queries = []
 
     def run(self, rules: list[Rule], params: dict[str, dict] | None = None) -> Iterator[RuleResult]:
         params = params or {}

@@ -10,6 +10,12 @@ The query reads the tables the engine provides (see engine.py) and returns one r
 with at least: org, fiscal_year, period, voucher_type, voucher_no, line_no, amount (voucher
 fields NULL for unit-level rules). Any other column it returns can be used in ``explanation``
 as {column}; parameters as {param.name}.
+
+A keyword rule also has ``texts``: a query over the ``texts`` table (each distinct 摘要 and
+往来单位) returning summary, counterparty and any columns of its own for the texts the rule looks
+for. Its ``sql`` then reads that result as ``matched`` and the lines with those texts as
+``text_lines``, joined on summary and counterparty (engine.py): the engine reads the lines once
+for all the keyword rules of a run instead of once per rule.
 """
 
 import hashlib
@@ -99,6 +105,8 @@ class Rule:
     # Rules that see the same fact from different sides (e.g. a banquet with liquor is flagged
     # by JS-HOSP-001 and JS-HOSP-002) share a family: a voucher's score counts the family once.
     family: str = ""
+    # A keyword rule's query over ``texts``, read by ``sql`` as ``matched`` (module docstring).
+    texts: str = ""
 
     @property
     def level_label(self) -> str:
@@ -109,8 +117,15 @@ class Rule:
 
     def render(self, values: dict | None = None) -> str:
         """The SQL with parameter values (defaults overridden by ``values``) as literals."""
+        return self._render(self.sql, values)
+
+    def render_texts(self, values: dict | None = None) -> str:
+        """The ``texts`` query with parameter values, as ``render``; empty text without one."""
+        return self._render(self.texts, values)
+
+    def _render(self, template: str, values: dict | None) -> str:
         merged = self.defaults() | (values or {})
-        return PLACEHOLDER.sub(lambda m: self.params[m.group(1)].literal(merged[m.group(1)]), self.sql)
+        return PLACEHOLDER.sub(lambda m: self.params[m.group(1)].literal(merged[m.group(1)]), template)
 
     def basis_text(self) -> str:
         return "；".join(str(b) for b in self.basis)
@@ -176,6 +191,7 @@ def load_rule(path: Path) -> Rule:
         params=params,
         basis=tuple(Basis(**b) for b in data.get("basis", [])),
         family=data.get("family", ""),
+        texts=data.get("texts", ""),
     )
     _check(rule, path)
     return rule
@@ -193,11 +209,16 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append(f"severity {rule.severity!r} not in {SEVERITIES}")
     if not 0 < rule.weight <= 1:
         problems.append("weight must be in (0, 1]")
-    used = set(PLACEHOLDER.findall(rule.sql))
+    used = set(PLACEHOLDER.findall(rule.sql + rule.texts))
     if used - set(rule.params):
         problems.append(f"undeclared parameters {sorted(used - set(rule.params))}")
-    if FORBIDDEN.search(rule.sql):
+    if FORBIDDEN.search(rule.sql + rule.texts):
         problems.append("day-of-week/strftime functions: join the calendar table instead")
+    keyword_tables = {t for t in ("text_lines", "matched") if re.search(rf"\b(?:from|join)\s+{t}\b", rule.sql, re.IGNORECASE)}
+    if rule.texts and keyword_tables != {"text_lines", "matched"}:
+        problems.append("a rule with texts reads its result as matched, joined to text_lines")
+    if not rule.texts and "text_lines" in keyword_tables:
+        problems.append("text_lines is for a rule with texts")
     if not rule.basis and rule.category == "合规":
         problems.append("a compliance rule needs its legal basis")
     if problems:

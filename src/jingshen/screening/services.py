@@ -153,7 +153,7 @@ def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
     # rules reading the same derived table run one after another, so that it is dropped early
     tasks.sort(key=lambda task: reads(task[0].sql))
     runner = ENGINES[run.engine](datasets)
-    runner.plan([rule.render(values) for rule, values, _ in tasks])
+    runner.plan([(rule, values) for rule, values, _ in tasks])
     flags: list[tuple] = []
     pending = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-engine") as worker:
