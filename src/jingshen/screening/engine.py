@@ -26,8 +26,11 @@ and for a keyword rule (one with a ``texts`` query, rules.py):
     matched    the result of the rule's own ``texts`` query (summary, counterparty and the rule's
                columns)
     text_lines the lines whose summary and counterparty are among the texts matched by any
-               keyword rule of the run: the columns of ``lines``, with summary and counterparty as
-               empty text for none, so that a rule joins them to ``matched`` by plain equality.
+               keyword rule of the run: org, fiscal_year, period, date, voucher_type, voucher_no,
+               line_no, summary, counterparty, account_code, account_name, debit, credit, amount
+               (TEXT_LINE_COLUMNS; a rule needing another column joins ``lines``), with summary
+               and counterparty as empty text for none, so that a rule joins them to ``matched``
+               by plain equality.
                Built once, the first time a keyword rule runs, from every keyword rule the run
                planned: a tenth of the lines, read once for all of them instead of once per rule
                (docs/benchmarks.md).
@@ -109,13 +112,18 @@ VOUCHERS_SHAPE = (
     "NULL::VARCHAR AS preparer, NULL::VARCHAR AS reviewer, NULL::INTEGER AS attachments"
 )
 TEXTS_SHAPE = "NULL::VARCHAR AS summary, NULL::VARCHAR AS counterparty"
-LINE_COLUMNS = (*re.findall(r" AS (\w+)", LINES_SHAPE), "amount", "abs_amount")
+# The columns of ``text_lines``: what keyword rules join and show. Reading fewer columns of every
+# line is most of what building it costs (a run with one keyword rule pays it for that rule alone).
+TEXT_LINE_COLUMNS = (
+    "org", "fiscal_year", "period", "date", "voucher_type", "voucher_no", "line_no", "summary", "counterparty",
+    "account_code", "account_name", "debit", "credit", "amount",
+)
 
 
 def text_lines_sql(matched: list[str]) -> str:
     """``text_lines``: the lines whose 摘要 and 往来单位 are among the texts in the ``matched``
     tables (each a keyword rule's result), with empty text for none."""
-    columns = ", ".join(f"coalesce(l.{c}, '') AS {c}" if c in ("summary", "counterparty") else f"l.{c}" for c in LINE_COLUMNS)
+    columns = ", ".join(f"coalesce(l.{c}, '') AS {c}" if c in ("summary", "counterparty") else f"l.{c}" for c in TEXT_LINE_COLUMNS)
     texts = " UNION ".join(f"SELECT summary, counterparty FROM {table}" for table in matched)
     return (f"SELECT {columns} FROM lines l SEMI JOIN ({texts}) m "
             "ON m.summary = coalesce(l.summary, '') AND m.counterparty = coalesce(l.counterparty, '')")
