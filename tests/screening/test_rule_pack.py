@@ -102,6 +102,18 @@ def test_keyword_rules_read_the_lines_once_for_all_of_them(tree, tmp_path):
     finally:
         unplanned.close()
     assert [r[4] for r in found[0]] == [1] and [r[4] for r in found[1]] == [2]
+    # one rule run for two groups of units with different words: one text_lines holds both
+    grouped = DuckDBEngine(Dataset.objects.all())
+    try:
+        card = RULES["JS-CARD-001"]
+        grouped.plan([(card, None), (card, {"pattern": "(宴请)"})])
+        assert [r[4] for r in grouped.run_one(card).rows] == [1]
+        assert len(grouped.matched) == 2  # both groups' texts were matched when text_lines was built
+        assert [no for no, *_ in text_lines(grouped)] == [1, 1, 2, 2]
+        assert [r[4] for r in grouped.run_one(card, {"pattern": "(宴请)"}).rows] == [2]
+        assert grouped.built == set()  # dropped after the last
+    finally:
+        grouped.close()
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
