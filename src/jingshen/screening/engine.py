@@ -43,7 +43,6 @@ runs the same SQL transpiled by sqlglot (tests/screening checks that every rule 
 """
 
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ from jingshen.ledger import store
 from jingshen.ledger.charts import chart_table
 from jingshen.orgs.models import Org
 from jingshen.screening.calendar import calendar_table
-from jingshen.screening.rules import Rule
+from jingshen.screening.rules import Rule, reads_table
 
 MEMORY_LIMIT = "1536MB"
 # Tables derived from the others in SQL (so any engine can build them), each built the first time
@@ -92,7 +91,7 @@ TEXT_LINES = "text_lines"
 
 def reads(sql: str) -> list[str]:
     """The derived tables a statement reads."""
-    return [name for name in (*DERIVED, TEXT_LINES) if re.search(rf"\b(?:from|join)\s+{name}\b", sql, re.IGNORECASE)]
+    return [name for name in (*DERIVED, TEXT_LINES) if reads_table(sql, name)]
 
 
 # The columns of each kind of dataset file, in file order, for the empty tables that stand in for

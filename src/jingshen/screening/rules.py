@@ -42,6 +42,11 @@ class RuleError(ValueError):
     pass
 
 
+def reads_table(sql: str, table: str) -> bool:
+    """Whether a statement reads ``table`` (FROM or JOIN it)."""
+    return re.search(rf"\b(?:from|join)\s+{table}\b", sql, re.IGNORECASE) is not None
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -214,7 +219,7 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append(f"undeclared parameters {sorted(used - set(rule.params))}")
     if FORBIDDEN.search(rule.sql + rule.texts):
         problems.append("day-of-week/strftime functions: join the calendar table instead")
-    keyword_tables = {t for t in ("text_lines", "matched") if re.search(rf"\b(?:from|join)\s+{t}\b", rule.sql, re.IGNORECASE)}
+    keyword_tables = {t for t in ("text_lines", "matched") if reads_table(rule.sql, t)}
     if rule.texts and keyword_tables != {"text_lines", "matched"}:
         problems.append("a rule with texts reads its result as matched, joined to text_lines")
     if not rule.texts and "text_lines" in keyword_tables:
