@@ -114,3 +114,17 @@ def test_a_custom_rule_may_read_the_voucher_facts_and_the_payments(data):
     assert custom.dry_run(by_payments, data)["rows"] == [("A1X", 2025, 5, "记", 1, None, Decimal("6000.00"), "某咨询公司")]
     with pytest.raises(ValueError, match="不能查询表「dataset_texts」"):
         custom.check_sql("SELECT * FROM dataset_texts")
+
+
+def test_a_custom_rules_cte_may_bear_the_name_of_an_engine_table(data, personas):
+    """text_lines is the keyword rules' table, which the engine builds only for them: a custom
+    rule naming its own CTE so runs as any other."""
+    lead = make_user("A", "a_lead4", RoleCode.TEAM_LEAD)
+    sql = ("WITH text_lines AS (SELECT * FROM lines WHERE summary LIKE '%咨询%' AND debit > 0) "
+           "SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM text_lines")
+    custom.save(lead, None, name="咨询费", category="财务", level="line", severity="中", weight="0.5",
+                description="", explanation="咨询费：{summary}", basis="", sql=sql, enabled=True)
+    for codes in (["CU-A-001"], ["CU-A-001", "JS-CARD-001"]):  # alone, and with a keyword rule of the pack
+        run = run_screening(year=2025, org=personas["a_auditor"].org, rule_codes=codes)
+        assert run.status == run.Status.DONE
+        assert [f.message for f in run.flags.filter(rule="CU-A-001")] == ["咨询费：支付管理咨询费"]

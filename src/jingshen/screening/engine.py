@@ -242,11 +242,13 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW matched AS SELECT * FROM {self.matched[query]}").fetchall()
 
     def _done(self, sql: str) -> None:
-        """A statement has run: drop the derived tables no statement still to run reads."""
+        """A statement has run: drop the derived tables no statement still to run reads. (A custom
+        rule's own CTE may bear a derived table's name: nothing was built for it, so nothing is
+        dropped.)"""
         for name in reads(sql):
             if self.pending[name] > 0:
                 self.pending[name] -= 1
-                if self.pending[name] == 0:
+                if self.pending[name] == 0 and name in self.built:
                     self.con.execute(f"DROP TABLE {name}").fetchall()
                     self.built.discard(name)
                     if name == TEXT_LINES:
