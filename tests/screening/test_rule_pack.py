@@ -318,3 +318,18 @@ def test_a_keyword_rule_file_is_checked_on_load(tmp_path):
         load('texts = "SELECT summary, counterparty FROM texts"\nsql = "SELECT org FROM lines"\n')
     with pytest.raises(RuleError, match="text_lines is for a rule with texts"):
         load(reads_matched)
+
+
+def test_a_pattern_the_engine_cannot_compile_is_refused_before_the_run(tree, tmp_path):
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.screening.models import ScreeningRun
+    from jingshen.screening.services import run_screening
+    from tests.ledger.conftest import write
+
+    import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-03-03", "50101", "102", "800.00", "购物卡", "某超市")),
+                    create_accounts=True)
+    with pytest.raises(ValueError, match="参数「禁止卡券的字样（正则表达式）」的值“\\(购物卡”不是有效的正则表达式"):
+        run_screening(year=2025, rule_codes=["JS-CARD-001"], params={"JS-CARD-001": {"pattern": "(购物卡"}})
+    assert not ScreeningRun.objects.exists()  # refused, not a failed run with DuckDB's English message
+    run = run_screening(year=2025, rule_codes=["JS-CARD-001"], params={"JS-CARD-001": {"pattern": "(购物卡|礼品卡)"}})
+    assert run.flags.count() == 1

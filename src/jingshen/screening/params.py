@@ -89,7 +89,7 @@ def set_override(user, rule_code: str, param: str, value, note: str = "") -> Par
         except ValueError:
             raise ValueError(f"参数「{p.label}」应为数字。") from None
         value = int(value) if value.is_integer() else value
-    p.literal(value)  # range check, Chinese message
+    p.check(value)  # range and pattern, Chinese message
     override, _ = ParamOverride.objects.update_or_create(
         org=org, rule=rule_code, param=param, defaults={"value": value, "note": note[:300], "set_by": user}
     )

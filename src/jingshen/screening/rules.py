@@ -27,6 +27,8 @@ from functools import cache
 from pathlib import Path
 from string import Formatter
 
+import duckdb
+
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CATEGORIES = ("合规", "财务", "预算", "资产", "跨级", "统计")
 LEVELS = {"line": "分录", "voucher": "凭证", "unit": "单位"}
@@ -73,6 +75,20 @@ class Param:
         if self.min is not None and number < Decimal(str(self.min)) or self.max is not None and number > Decimal(str(self.max)):
             raise RuleError(f"参数「{self.label}」应在 {self.min}～{self.max} 之间。")
         return str(number)
+
+    def check(self, value) -> None:
+        """Refuse, with a Chinese message, a value a user sets that a run could not use: out of
+        range, or, for a text parameter (every one is a regular expression), a pattern the
+        engine's regular expressions (RE2) reject. Checked when the value is set, not on every
+        run."""
+        self.literal(value)
+        if self.type == "text":
+            with duckdb.connect() as con:
+                try:
+                    con.execute("SELECT regexp_matches('', ?)", [str(value)]).fetchall()
+                except duckdb.Error:
+                    raise RuleError(f"参数「{self.label}」的值“{value}”不是有效的正则表达式："
+                                    "请检查括号是否成对、特殊字符是否转义。") from None
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def start_run(
         for name, value in values.items():
             if name not in rules[code].params:
                 raise ValueError(f"规则 {code} 没有参数「{name}」。")
-            rules[code].params[name].literal(value)
+            rules[code].params[name].check(value)
     overrides = overrides_for([d.org for d in datasets])
     entries = []
     for c in codes:
