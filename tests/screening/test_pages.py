@@ -108,6 +108,10 @@ def test_bad_values_and_presets(books, client_for):
     assert "参数「现金结算起点（元）」应为数字。" in response.content.decode()
     response = director.post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "-5"}, follow=True)
     assert "应在 0～1000000 之间" in response.content.decode()
+    response = director.post("/screening/rules/params/", {"rule": "JS-CARD-001", "param": "pattern", "value": "(购物卡|礼品卡"})
+    assert response["Location"] == "/screening/rules/"  # not the rule's anchor, below the message
+    response = director.get(response["Location"])
+    assert "参数「禁止卡券的字样（正则表达式）」的值“(购物卡|礼品卡”不是有效的正则表达式" in response.content.decode()
     assert not ParamOverride.objects.exists()
     director.post("/screening/rules/params/", {"preset": "fujian-2018"})
     values = {(o.rule, o.param): o.value for o in ParamOverride.objects.all()}

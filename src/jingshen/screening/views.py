@@ -227,6 +227,7 @@ def rule_params(request):
             messages.success(request, f"已保存，适用于{user.org.name}及下级单位，下次筛查起生效。")
     except ValueError as exc:
         messages.error(request, str(exc))
+        return redirect("screening:rules")  # the message is at the top of the page: land there
     return redirect(f"{reverse('screening:rules')}#{request.POST.get('rule', '')}")
 
 
