@@ -28,6 +28,11 @@
    each rule's SQL, flag building, the bulk insert and the ranking, for the full pack and for the core subset:
    the per-rule timings (slowest rules) and the engine-only time. The hit keys of the core rules
    from DuckDB, pandas and polars are compared rule by rule (counts and key sets).
+4. Once, in process (with the profile): the floor. The pack's heaviest operations alone, each the
+   one aggregation or match a family of rules cannot do without (FLOOR_QUERIES and the keyword
+   rules' shared step), best of two, wall and CPU time. Their sum plus what the profiled run spent
+   outside SQL is printed against the time 1,000,000 lines/s allows: how much of it is left for
+   everything else the rules do.
 
 Targets (issue): full pack >= 1,000,000 lines/s on 10 M lines with peak RSS <= 2 GB (2,048 MiB);
 core subset with DuckDB faster than pandas and than polars while using less memory than either.
@@ -402,6 +407,81 @@ def flag_counts() -> None:
     print(json.dumps({"status": run.status, "flags": run.flag_count, "lines": run.lines_screened,
                       "rules": {r["code"]: counts.get(r["code"], 0) for r in run.rules},
                       "versions": {r["code"]: r["version"] for r in run.rules}}, ensure_ascii=False))
+
+
+# --- the floor: the pack's heaviest operations alone (a child: --_floor) --------------------------------
+# Each is the one aggregation (or match) that a family of rules cannot do without, written as
+# plainly as DuckDB allows, run on the engine's own tables. Their sum, plus what a run spends
+# outside SQL (the profile), is a lower bound of the full pack's time with today's rules.
+FLOOR_QUERIES = {
+    "payments: cash and bank credits grouped by voucher and payee (DUP-001, SPLIT, LIMIT, PAYEE)": """
+SELECT count(*) FROM (
+    SELECT l.org, l.fiscal_year, l.period, l.voucher_type, l.voucher_no, l.counterparty, sum(l.credit)
+    FROM lines l
+    SEMI JOIN (SELECT org, code FROM accounts WHERE role IN ('cash', 'bank')) a ON a.org = l.org AND a.code = l.account_code
+    WHERE l.credit > 0
+    GROUP BY ALL)""",
+    "every line grouped by voucher (PAIR, SITSPEND)": """
+SELECT count(*) FROM (
+    SELECT org, fiscal_year, period, voucher_type, voucher_no, bit_or(CASE WHEN debit <> 0 THEN 1 ELSE 0 END)
+    FROM lines
+    GROUP BY ALL)""",
+    "lines with an invoice number grouped by unit and number (DUP-002)": """
+SELECT count(*) FROM (SELECT org, invoice_no FROM lines WHERE invoice_no <> '' GROUP BY ALL HAVING count(*) >= 2)""",
+    "median expense debit per unit and account, one pass of two (OUT-001)": """
+SELECT count(*) FROM (
+    SELECT l.org, l.account_code, median(l.debit)
+    FROM lines l
+    SEMI JOIN (SELECT org, code FROM accounts WHERE category = 'expense') a ON a.org = l.org AND a.code = l.account_code
+    WHERE l.debit > 0
+    GROUP BY ALL)""",
+    "median expense debit per unit and payee, one pass of two (OUT-002)": """
+SELECT count(*) FROM (
+    SELECT l.org, l.counterparty, median(l.debit)
+    FROM lines l
+    SEMI JOIN (SELECT org, code FROM accounts WHERE category = 'expense') a ON a.org = l.org AND a.code = l.account_code
+    WHERE l.debit > 0 AND l.counterparty <> ''
+    GROUP BY ALL)""",
+}
+KEYWORD_FLOOR = "the keyword rules' texts queries and text_lines"
+FLOOR_RULES = ["JS-DUP-001", "JS-SPLIT-001", "JS-LIMIT-001", "JS-PAYEE-001", "JS-PAIR-001", "JS-SITSPEND-001", "JS-DUP-002",
+               "JS-OUT-001", "JS-OUT-002"]  # and the keyword rules: the rules the floor operations stand for
+
+
+def floor(out: str) -> None:
+    """Time each floor operation on the engine's tables (best of two) and write them as JSON."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingshen.settings")
+    import django
+
+    django.setup()
+    from jingshen.screening.engine import DuckDBEngine, text_lines_sql
+    from jingshen.screening.rules import load_rules
+    from jingshen.screening.services import latest_voucher_datasets
+
+    engine = DuckDBEngine(latest_voucher_datasets(YEAR))
+    engine.execute("SELECT count(*) FROM texts").fetchall()  # built once per run: not part of the keyword step
+    keyword = [rule for rule in load_rules().values() if rule.texts]
+
+    def keyword_step(attempt: int) -> None:
+        tables = []
+        for i, rule in enumerate(keyword):
+            tables.append(f"floor_{attempt}_{i}")
+            engine.execute(f"CREATE TABLE {tables[-1]} AS {rule.render_texts(rule.defaults())}").fetchall()
+        engine.execute(f"CREATE TABLE floor_lines_{attempt} AS {text_lines_sql(tables)}").fetchall()
+
+    steps = {name: (lambda attempt, sql=sql: engine.execute(sql).fetchall()) for name, sql in FLOOR_QUERIES.items()}
+    steps[KEYWORD_FLOOR] = keyword_step
+    seconds, cpu = {}, {}
+    for name, step in steps.items():
+        runs = []
+        for attempt in range(2):
+            t, c = time.perf_counter(), time.process_time()  # process time: DuckDB's threads included
+            step(attempt)
+            runs.append((time.perf_counter() - t, time.process_time() - c))
+        seconds[name], cpu[name] = min(runs)
+    Path(out).write_text(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "keyword_rules": [r.code for r in keyword]},
+                                    ensure_ascii=False), encoding="utf-8")
+    engine.close()
 
 
 # --- the eight core rules in pandas and in polars ------------------------------------------------------
@@ -885,6 +965,7 @@ def main() -> None:
     parser.add_argument("--_export", help=argparse.SUPPRESS)
     parser.add_argument("--_profile", nargs=3, metavar=("OUT", "RULES", "KEYS"), help=argparse.SUPPRESS)
     parser.add_argument("--_flag-counts", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--_floor", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._generate:
         return generate(args._generate)
@@ -894,6 +975,8 @@ def main() -> None:
         return profile(*args._profile)
     if args._flag_counts:
         return flag_counts()
+    if args._floor:
+        return floor(args._floor)
     if args.units < 1 or args.lines < args.units * 100:
         parser.error("need at least one unit and 100 lines per unit")
     if args.repeat < 1:
@@ -984,6 +1067,14 @@ def run(args, work: Path) -> None:
                 continue
             results["profile"][key] = json.loads(out.read_text(encoding="utf-8")) | {
                 "wall": r["seconds"], "child_peak_rss_mib": r["peak_rss_mib"], "other_cpu_seconds": r["other_cpu_seconds"]}
+        print("the floor: the heaviest operations alone …", flush=True)
+        out = work / "floor.json"
+        r = measure([PYTHON, Path(__file__).resolve(), "--_floor", out], env, work / "floor")
+        if r["rc"] != 0:
+            failures.append(f"floor failed: {r['stderr'][-1500:]}")
+            print("    " + failures[-1])
+        else:
+            results["floor"] = json.loads(out.read_text(encoding="utf-8"))
         pristine(home, work)
         if python and (work / "keys" / "duckdb").exists():
             keys = {e: work / "keys" / e for e in ("duckdb", "pandas", "polars") if (work / "keys" / e).exists()}
@@ -1058,6 +1149,25 @@ def report(r: dict) -> None:
         if rest:
             print(f"  … {len(rest)} more rules, {sum(x['seconds'] for x in rest):.2f} s together "
                   f"({min(x['seconds'] for x in rest):.2f}–{max(x['seconds'] for x in rest):.2f} s each)")
+    if "floor" in r and "full" in prof:
+        p, fl = prof["full"], r["floor"]
+        floor_rules = set(FLOOR_RULES) | set(fl["keyword_rules"])
+        print(f"\nthe floor: the pack's heaviest operations alone (best of two, in process), a lower bound of what the "
+              f"{len(floor_rules)} rules they stand for need:")
+        for name, v in fl["seconds"].items():
+            label = f"{name} ({len(fl['keyword_rules'])} rules)" if name == KEYWORD_FLOOR else name
+            print(f"  {label:<92} {v:>6.2f} s {fl['cpu_seconds'][name]:>6.2f} CPU s")
+        ops = sum(fl["seconds"].values())
+        outside = p["django_seconds"] + sum(v for k, v in p["timings"].items() if k not in (
+            "rules and flags together (wall)", "rules: SQL and fetch", "flags: rows to flag tuples and messages (main thread)"))
+        others = [x for x in p["rules"] if x["code"] not in floor_rules]
+        budget = lines / TARGET_LINES_PER_S
+        print(f"  together {ops:.2f} s, {sum(fl['cpu_seconds'].values()):.2f} CPU s (the same rules took "
+              f"{sum(x['seconds'] for x in p['rules'] if x['code'] in floor_rules):.2f} s in the profile)")
+        print(f"  + outside SQL in the profile (Django and engine set-up, run row, insert, ranking, other): {outside:.2f} s")
+        print(f"  = {ops + outside:.2f} s before the other {len(others)} rules "
+              f"({sum(x['seconds'] for x in others):.2f} s in the profile), against {budget:.2f} s for "
+              f"{TARGET_LINES_PER_S:,} lines/s")
     if "core" in prof:
         p = prof["core"]
         eng = p["timings"]["engine set-up (views, charts, calendar, orgs)"] + p["timings"]["rules: SQL and fetch"]
