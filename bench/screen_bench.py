@@ -413,39 +413,39 @@ def flag_counts() -> None:
 # Each is the one aggregation (or match) that a family of rules cannot do without, written as
 # plainly as DuckDB allows, run on the engine's own tables. Their sum, plus what a run spends
 # outside SQL (the profile), is a lower bound of the full pack's time with today's rules.
+# name -> (the rules it stands for, the SQL)
 FLOOR_QUERIES = {
-    "payments: cash and bank credits grouped by voucher and payee (DUP-001, SPLIT, LIMIT, PAYEE)": """
+    "payments: cash and bank credits grouped by voucher and payee": (
+        ("JS-DUP-001", "JS-SPLIT-001", "JS-LIMIT-001", "JS-PAYEE-001"), """
 SELECT count(*) FROM (
     SELECT l.org, l.fiscal_year, l.period, l.voucher_type, l.voucher_no, l.counterparty, sum(l.credit)
     FROM lines l
     SEMI JOIN (SELECT org, code FROM accounts WHERE role IN ('cash', 'bank')) a ON a.org = l.org AND a.code = l.account_code
     WHERE l.credit > 0
-    GROUP BY ALL)""",
-    "every line grouped by voucher (PAIR, SITSPEND)": """
+    GROUP BY ALL)"""),
+    "every line grouped by voucher": (("JS-PAIR-001", "JS-SITSPEND-001"), """
 SELECT count(*) FROM (
     SELECT org, fiscal_year, period, voucher_type, voucher_no, bit_or(CASE WHEN debit <> 0 THEN 1 ELSE 0 END)
     FROM lines
-    GROUP BY ALL)""",
-    "lines with an invoice number grouped by unit and number (DUP-002)": """
-SELECT count(*) FROM (SELECT org, invoice_no FROM lines WHERE invoice_no <> '' GROUP BY ALL HAVING count(*) >= 2)""",
-    "median expense debit per unit and account, one pass of two (OUT-001)": """
+    GROUP BY ALL)"""),
+    "lines with an invoice number grouped by unit and number": (("JS-DUP-002",), """
+SELECT count(*) FROM (SELECT org, invoice_no FROM lines WHERE invoice_no <> '' GROUP BY ALL HAVING count(*) >= 2)"""),
+    "median expense debit per unit and account, one pass of two": (("JS-OUT-001",), """
 SELECT count(*) FROM (
     SELECT l.org, l.account_code, median(l.debit)
     FROM lines l
     SEMI JOIN (SELECT org, code FROM accounts WHERE category = 'expense') a ON a.org = l.org AND a.code = l.account_code
     WHERE l.debit > 0
-    GROUP BY ALL)""",
-    "median expense debit per unit and payee, one pass of two (OUT-002)": """
+    GROUP BY ALL)"""),
+    "median expense debit per unit and payee, one pass of two": (("JS-OUT-002",), """
 SELECT count(*) FROM (
     SELECT l.org, l.counterparty, median(l.debit)
     FROM lines l
     SEMI JOIN (SELECT org, code FROM accounts WHERE category = 'expense') a ON a.org = l.org AND a.code = l.account_code
     WHERE l.debit > 0 AND l.counterparty <> ''
-    GROUP BY ALL)""",
+    GROUP BY ALL)"""),
 }
-KEYWORD_FLOOR = "the keyword rules' texts queries and text_lines"
-FLOOR_RULES = ["JS-DUP-001", "JS-SPLIT-001", "JS-LIMIT-001", "JS-PAYEE-001", "JS-PAIR-001", "JS-SITSPEND-001", "JS-DUP-002",
-               "JS-OUT-001", "JS-OUT-002"]  # and the keyword rules: the rules the floor operations stand for
+KEYWORD_FLOOR = "the keyword rules' texts queries and text_lines"  # the rules with ``texts``
 
 
 def floor(out: str) -> None:
@@ -469,7 +469,7 @@ def floor(out: str) -> None:
             engine.execute(f"CREATE TABLE {tables[-1]} AS {rule.render_texts(rule.defaults())}").fetchall()
         engine.execute(f"CREATE TABLE floor_lines_{attempt} AS {text_lines_sql(tables)}").fetchall()
 
-    steps = {name: (lambda attempt, sql=sql: engine.execute(sql).fetchall()) for name, sql in FLOOR_QUERIES.items()}
+    steps = {name: (lambda attempt, sql=sql: engine.execute(sql).fetchall()) for name, (_, sql) in FLOOR_QUERIES.items()}
     steps[KEYWORD_FLOOR] = keyword_step
     seconds, cpu = {}, {}
     for name, step in steps.items():
@@ -1151,12 +1151,14 @@ def report(r: dict) -> None:
                   f"({min(x['seconds'] for x in rest):.2f}–{max(x['seconds'] for x in rest):.2f} s each)")
     if "floor" in r and "full" in prof:
         p, fl = prof["full"], r["floor"]
-        floor_rules = set(FLOOR_RULES) | set(fl["keyword_rules"])
+        stands_for = {name: codes for name, (codes, _) in FLOOR_QUERIES.items()} | {KEYWORD_FLOOR: fl["keyword_rules"]}
+        floor_rules = {code for codes in stands_for.values() for code in codes}
         print(f"\nthe floor: the pack's heaviest operations alone (best of two, in process), a lower bound of what the "
               f"{len(floor_rules)} rules they stand for need:")
         for name, v in fl["seconds"].items():
-            label = f"{name} ({len(fl['keyword_rules'])} rules)" if name == KEYWORD_FLOOR else name
-            print(f"  {label:<92} {v:>6.2f} s {fl['cpu_seconds'][name]:>6.2f} CPU s")
+            codes = stands_for[name]
+            label = f"{name} ({len(codes)} rules)" if name == KEYWORD_FLOOR else f"{name} ({', '.join(codes)})"
+            print(f"  {label:<110} {v:>6.2f} s {fl['cpu_seconds'][name]:>6.2f} CPU s")
         ops = sum(fl["seconds"].values())
         outside = p["django_seconds"] + sum(v for k, v in p["timings"].items() if k not in (
             "rules and flags together (wall)", "rules: SQL and fetch", "flags: rows to flag tuples and messages (main thread)"))
