@@ -111,8 +111,9 @@ def test_no_view_reveals_a_unit_outside_scope(client_for, persona, foreign, tmp_
 
 
 @pytest.mark.django_db
-def test_views_answer_for_units_in_scope(client_for, personas, tmp_path):
-    client = client_for("a_lead")  # 审计组长: every page of the branch, including writing custom rules
+def test_views_answer_for_units_in_scope(client, personas, tmp_path):
+    # 经审负责人 and 系统管理员 of the city: every action on every page of the branch
+    client.force_login(make_user("A", "a_all", RoleCode.DIRECTOR, RoleCode.ADMIN))
     values = values_for("A1X", tmp_path)
     for route, name, params in all_patterns():
         if name in PUBLIC | POST_ONLY or name == "api-schema":

@@ -67,7 +67,7 @@ def test_dry_run_checks_the_columns_and_previews_the_explanation(data):
 
 
 def test_saved_rule_runs_for_the_authors_subtree_only(data, personas, client_for):
-    lead = make_user("A", "a_lead2", RoleCode.TEAM_LEAD)
+    lead = make_user("A", "a_director2", RoleCode.DIRECTOR)
     saved = custom.save(lead, None, name="管理咨询费", category="财务", level="line", severity="中", weight="0.6",
                         description="", explanation="咨询费：{summary}", basis="", sql=GOOD, enabled=True)
     assert saved.code == "CU-A-001"
@@ -84,7 +84,7 @@ def test_saved_rule_runs_for_the_authors_subtree_only(data, personas, client_for
 
 
 def test_pages(data, client_for, personas):
-    lead = make_user("A", "a_lead3", RoleCode.TEAM_LEAD)
+    lead = make_user("A", "a_director3", RoleCode.DIRECTOR)
     from django.test import Client
 
     client = Client()
@@ -119,7 +119,7 @@ def test_a_custom_rule_may_read_the_voucher_facts_and_the_payments(data):
 def test_a_custom_rules_cte_may_bear_the_name_of_an_engine_table(data, personas):
     """text_lines is the keyword rules' table, which the engine builds only for them: a custom
     rule naming its own CTE so runs as any other."""
-    lead = make_user("A", "a_lead4", RoleCode.TEAM_LEAD)
+    lead = make_user("A", "a_director4", RoleCode.DIRECTOR)
     sql = ("WITH text_lines AS (SELECT * FROM lines WHERE summary LIKE '%咨询%' AND debit > 0) "
            "SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM text_lines")
     custom.save(lead, None, name="咨询费", category="财务", level="line", severity="中", weight="0.5",

@@ -155,7 +155,7 @@ def test_every_rule_ticked_runs_the_custom_rules_of_the_chosen_scope_too(books, 
 
     sql = ("SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount FROM lines "
            "WHERE summary LIKE '%慰问%' AND debit > 0")
-    custom.save(make_user("A", "a_lead_custom", RoleCode.TEAM_LEAD), None, name="慰问支出", category="财务",
+    custom.save(make_user("A", "a_director_custom", RoleCode.DIRECTOR), None, name="慰问支出", category="财务",
                 level="line", severity="低", weight="0.2", description="", explanation="慰问", basis="", sql=sql,
                 enabled=True)
     client = client_for("prov_director")

@@ -2,17 +2,11 @@
 
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-
-class RoleCode(models.TextChoices):
-    ADMIN = "admin", "系统管理员"
-    DIRECTOR = "director", "经审负责人"
-    TEAM_LEAD = "team_lead", "审计组长"
-    AUDITOR = "auditor", "审计员"
-    AUDITEE_CONTACT = "auditee_contact", "被审计单位联络人"
-    LEADER = "leader", "领导查阅"
+from jingshen.accounts.roles import RoleCode  # noqa: F401 - the roles are imported from here too
+from jingshen.orgs.querysets import UnitQuerySet
 
 
 class Role(models.Model):
@@ -28,12 +22,18 @@ class Role(models.Model):
         return self.get_code_display()
 
 
+class UnitUserManager(UserManager.from_queryset(UnitQuerySet)):
+    """Django's user manager, with ``restrict(user, action)`` on its querysets."""
+
+
 class User(AbstractUser):
     org = models.ForeignKey(
         "orgs.Org", verbose_name="所属单位", null=True, on_delete=models.PROTECT, related_name="users"
     )
     display_name = models.CharField("姓名", max_length=50, blank=True)
     roles = models.ManyToManyField(Role, verbose_name="角色", blank=True, related_name="users")
+
+    objects = UnitUserManager()
 
     class Meta:
         verbose_name = "用户"

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from jingshen.orgs.querysets import UnitQuerySet
+
 
 class ActivityLog(models.Model):
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -17,6 +19,8 @@ class ActivityLog(models.Model):
     object_type = models.CharField("对象类型", max_length=64, blank=True)
     object_id = models.CharField("对象编号", max_length=64, blank=True)
     details = models.JSONField("详情", default=dict, blank=True)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = "操作日志"

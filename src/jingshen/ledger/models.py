@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from jingshen.ledger.roles import AccountRole, Category
+from jingshen.orgs.querysets import UnitQuerySet
 
 
 class Chart(models.Model):
@@ -64,6 +65,12 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
 
+class OwnedQuerySet(UnitQuerySet):
+    """Rows that belong to the unit of the user who made them (uploads, conversion templates)."""
+
+    unit_field = "owner_org"
+
+
 class DatasetKind(models.TextChoices):
     VOUCHERS = "vouchers", "凭证"
     BALANCES = "balances", "科目余额"
@@ -96,6 +103,8 @@ class Dataset(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = "数据集"
@@ -152,6 +161,8 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
+    objects = OwnedQuerySet.as_manager()
+
     class Meta:
         verbose_name = "导入任务"
         verbose_name_plural = "导入任务"
@@ -171,6 +182,8 @@ class ColumnMapping(models.Model):
     owner_org = models.ForeignKey("orgs.Org", verbose_name="所属单位", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "转换模板"

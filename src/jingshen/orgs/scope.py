@@ -1,21 +1,16 @@
-"""The one place that answers "may user U see (or audit, or manage) unit X".
+"""The one place that answers "may user U do action A on unit X".
 
-The working system is 下审一级 (统一领导、分级管理、分级负责、下审一级):
+The working system is 下审一级 (统一领导、分级管理、分级负责、下审一级). A user belongs to one unit
+and holds one or more roles; ``PERMISSIONS`` below is the only table of which role may perform
+which action, and how far from the user's own unit it reaches. No other module tests role codes:
+it asks ``orgs_for`` / ``can`` / ``may`` here, or a queryset's ``restrict(user, action)``
+(``orgs.querysets.UnitQuerySet``), or an app's ``access.py`` that builds on them.
 
-* a user belongs to one unit;
-* staff roles (系统管理员, 经审负责人, 审计组长, 审计员, 领导查阅) see their own unit and every
-  unit below it;
-* an auditee contact (被审计单位联络人) sees only their own unit;
-* audit work may be opened on the user's own unit or a unit directly below it, by the audit
-  roles (经审负责人, 审计组长, 审计员);
-* a cross-audit grant (交叉互审) lets a user — or the audit staff of a unit — of another branch
-  see and audit exactly one unit (not its subtree) from ``valid_from`` to ``valid_until``;
-* 系统管理员 manages units and users of their own subtree;
-* data may be imported (数据采集) by audit staff and administrators for their subtree, and by
-  an auditee contact for their own unit.
+A cross-audit grant (交叉互审) opens exactly its target unit — never its subtree — for the
+actions in ``GRANT_OPENS``, from ``valid_from`` to ``valid_until``.
 
-Every view, command and API endpoint goes through these helpers: ``visible_orgs`` /
-``restrict`` for lists, ``get_org_for_user`` (404 on foreign units) for single objects.
+Every view, command and API endpoint goes through these helpers: ``restrict`` /
+``orgs_for`` for lists, ``get_org_for_user`` (404 on foreign units) for single objects.
 """
 
 import datetime
@@ -24,20 +19,55 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from jingshen.accounts.models import RoleCode
+from jingshen.accounts.roles import RoleCode
 from jingshen.orgs.models import CrossAuditGrant, Org
 
-VIEW = "view"
-AUDIT = "audit"
-MANAGE = "manage"
-IMPORT = "import"
-ACTIONS = (VIEW, AUDIT, MANAGE, IMPORT)
+# The actions. Each page, command and API endpoint names the one it performs.
+VIEW = "view"  # see a unit and its books (查账, datasets)
+VIEW_FLAGS = "view_flags"  # see screening runs, flags and risk ranking of a unit
+AUDIT = "audit"  # audit work on a unit (下审一级)
+IMPORT = "import"  # import accounting data for a unit (数据采集)
+SCREEN = "screen"  # screen a unit's data (start runs, try custom SQL on its datasets)
+CONFIGURE = "configure"  # set rule parameters and write custom rules for a unit and those below
+MANAGE = "manage"  # manage units and users
+VIEW_LOG = "view_log"  # read the activity log (操作日志) of a unit
+ACTIONS = {
+    VIEW: "查看",
+    VIEW_FLAGS: "查看疑点",
+    AUDIT: "审计",
+    IMPORT: "数据采集",
+    SCREEN: "疑点筛查",
+    CONFIGURE: "规则配置",
+    MANAGE: "管理",
+    VIEW_LOG: "查看操作日志",
+}
 
-SUBTREE_VIEW_ROLES = frozenset(
-    {RoleCode.ADMIN, RoleCode.DIRECTOR, RoleCode.TEAM_LEAD, RoleCode.AUDITOR, RoleCode.LEADER}
-)
-AUDIT_ROLES = frozenset({RoleCode.DIRECTOR, RoleCode.TEAM_LEAD, RoleCode.AUDITOR})
-MANAGE_ROLES = frozenset({RoleCode.ADMIN})
+# How far from the user's own unit a role reaches for an action.
+OWN = "own"  # the user's own unit
+OWN_AND_CHILDREN = "own_and_children"  # the own unit and the units directly below (下审一级)
+SUBTREE = "subtree"  # the own unit and every unit below it
+
+R = RoleCode
+STAFF = (R.ADMIN, R.DIRECTOR, R.TEAM_LEAD, R.AUDITOR, R.LEADER)
+AUDIT_STAFF = (R.DIRECTOR, R.TEAM_LEAD, R.AUDITOR)
+
+# action -> {role: reach}. The only table of which role may do what.
+PERMISSIONS: dict[str, dict[str, str]] = {
+    VIEW: {**{r: SUBTREE for r in STAFF}, R.AUDITEE_CONTACT: OWN},
+    # flags are suspicions for the auditors and those they report to, not for the audited unit
+    VIEW_FLAGS: {r: SUBTREE for r in STAFF},
+    AUDIT: {r: OWN_AND_CHILDREN for r in AUDIT_STAFF},
+    IMPORT: {**{r: SUBTREE for r in (R.ADMIN, *AUDIT_STAFF)}, R.AUDITEE_CONTACT: OWN},
+    SCREEN: {r: SUBTREE for r in AUDIT_STAFF},
+    # a parameter or custom rule is set on the user's own unit and applies to every unit below it
+    CONFIGURE: {R.DIRECTOR: OWN, R.ADMIN: OWN},
+    MANAGE: {R.ADMIN: SUBTREE},
+    VIEW_LOG: {R.ADMIN: SUBTREE, R.DIRECTOR: SUBTREE},
+}
+
+# What a grant opens on its target: to every grantee, or only to grantees who are audit staff.
+ANY_GRANTEE, AUDIT_GRANTEE = "any", "audit"
+GRANT_OPENS = {VIEW: ANY_GRANTEE, VIEW_FLAGS: AUDIT_GRANTEE, AUDIT: AUDIT_GRANTEE, SCREEN: AUDIT_GRANTEE}
 
 
 def _roles(user) -> frozenset[str]:
@@ -46,48 +76,62 @@ def _roles(user) -> frozenset[str]:
     return user.role_codes
 
 
+def _check(action: str) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+
+def is_audit_staff(user) -> bool:
+    """经审负责人, 审计组长 or 审计员: the grantees of a unit grant (交叉互审)."""
+    return bool(_roles(user) & set(AUDIT_STAFF))
+
+
 def active_grants(user, today: datetime.date | None = None) -> QuerySet[CrossAuditGrant]:
     """Grants in force today for this user: to the user, or to their unit if they audit."""
     today = today or timezone.localdate()
     who = Q(grantee_user=user)
-    if _roles(user) & AUDIT_ROLES:
+    if is_audit_staff(user):
         who |= Q(grantee_org_id=user.org_id)
     return CrossAuditGrant.objects.filter(
         who, valid_from__lte=today, valid_until__gte=today, revoked_at__isnull=True
     )
 
 
+def _grant_opens(user, action: str) -> bool:
+    opens = GRANT_OPENS.get(action)
+    return opens == ANY_GRANTEE or (opens == AUDIT_GRANTEE and is_audit_staff(user))
+
+
 def orgs_for(user, action: str = VIEW, today: datetime.date | None = None) -> QuerySet[Org]:
     """The units on which ``user`` may perform ``action``."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
+    _check(action)
     roles = _roles(user)
     if not roles:
         return Org.objects.none()
     own = user.org
     if not own.path:  # a unit whose tree path was never built must not match every unit
         return Org.objects.none()
+    reaches = {PERMISSIONS[action][r] for r in roles if r in PERMISSIONS[action]}
     q = Q(pk__in=[])
-    if action == VIEW:
-        if roles & SUBTREE_VIEW_ROLES:
-            q = Q(path__startswith=own.path)
-        else:
-            q = Q(pk=own.pk)
-    elif action == AUDIT:
-        if roles & AUDIT_ROLES:
-            q = Q(pk=own.pk) | Q(parent_id=own.pk)
-    elif action == MANAGE:
-        if roles & MANAGE_ROLES:
-            q = Q(path__startswith=own.path)
-    elif action == IMPORT:
-        if roles & (AUDIT_ROLES | MANAGE_ROLES):
-            q = Q(path__startswith=own.path)
-        elif RoleCode.AUDITEE_CONTACT in roles:
-            q = Q(pk=own.pk)
-    # A grant opens exactly its target unit: to view, and to audit for audit staff.
-    if action == VIEW or (action == AUDIT and roles & AUDIT_ROLES):
+    if SUBTREE in reaches:
+        q = Q(path__startswith=own.path)
+    elif OWN_AND_CHILDREN in reaches:
+        q = Q(pk=own.pk) | Q(parent_id=own.pk)
+    elif OWN in reaches:
+        q = Q(pk=own.pk)
+    if _grant_opens(user, action):
         q |= Q(pk__in=active_grants(user, today).values("target_id"))
     return Org.objects.filter(q)
+
+
+def may(user, action: str) -> bool:
+    """Whether the user may perform ``action`` on any unit at all (to show a menu entry or a
+    button; each object is still checked with ``orgs_for``/``restrict``)."""
+    _check(action)
+    roles = _roles(user)
+    if roles & set(PERMISSIONS[action]):
+        return True
+    return bool(roles) and _grant_opens(user, action) and active_grants(user).exists()
 
 
 def visible_orgs(user, today: datetime.date | None = None) -> QuerySet[Org]:
@@ -99,7 +143,9 @@ def can(user, action: str, org: Org, today: datetime.date | None = None) -> bool
 
 
 def restrict(queryset: QuerySet, user, action: str = VIEW, field: str = "org") -> QuerySet:
-    """Filter any queryset whose rows belong to a unit (through ``field``) to the user's scope."""
+    """Filter any queryset whose rows belong to a unit (through ``field``) to the units on which
+    the user may perform ``action``. Models that belong to a unit call this through their
+    queryset's ``restrict(user, action)`` (``orgs.querysets.UnitQuerySet``)."""
     if queryset.model is Org and field in ("", "self"):
         return queryset.filter(pk__in=orgs_for(user, action).values("pk"))
     return queryset.filter(**{f"{field}__in": orgs_for(user, action).values("pk")})

@@ -8,14 +8,11 @@ from jingshen.screening.models import Flag, ScreeningRun
 
 
 def may_screen(user) -> bool:
-    """Screening (非现场数据分析) is audit work: audit staff, over the units they see."""
-    return bool(getattr(user, "is_authenticated", False) and user.role_codes & scope.AUDIT_ROLES)
+    return scope.may(user, scope.SCREEN)
 
 
 def may_view(user) -> bool:
-    """Flags are suspicions for the auditors: not shown to the audited unit's contact."""
-    roles = user.role_codes if getattr(user, "is_authenticated", False) else frozenset()
-    return bool(roles & (scope.AUDIT_ROLES | scope.SUBTREE_VIEW_ROLES))
+    return scope.may(user, scope.VIEW_FLAGS)
 
 
 def runs_for(user):

@@ -136,13 +136,13 @@ def dry_run(sql: str, dataset, explanation: str = "") -> dict:
 
 
 def may_write(user) -> bool:
-    return rule_params.may_set(user) or bool(getattr(user, "is_authenticated", False) and user.role_codes & {"team_lead"})
+    return scope.may(user, scope.CONFIGURE)
 
 
 def save(user, custom: CustomRule | None, **fields) -> CustomRule:
-    """Create or update a custom rule of the user's unit (经审负责人、审计组长、系统管理员)."""
+    """Create or update a custom rule of the user's unit (scope.CONFIGURE)."""
     if not may_write(user):
-        raise Http404("只有经审负责人、审计组长或系统管理员可以编写自定义规则。")
+        raise Http404("只有经审负责人或系统管理员可以编写自定义规则。")
     fields["weight"] = validate_meta(**{k: fields[k] for k in ("name", "category", "level", "severity", "weight", "explanation")})
     fields["sql"] = check_sql(fields["sql"])
     with transaction.atomic():

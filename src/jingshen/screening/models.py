@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from jingshen.orgs.querysets import UnitQuerySet
+
 
 class ScreeningRun(models.Model):
     """One run of chosen rules over chosen datasets: enough is recorded to reproduce it."""
@@ -58,6 +60,8 @@ class Flag(models.Model):
     message = models.TextField("说明")
     basis = models.TextField("依据", blank=True)
 
+    objects = UnitQuerySet.as_manager()
+
     class Meta:
         verbose_name = "疑点"
         verbose_name_plural = "疑点"
@@ -77,10 +81,16 @@ class ParamOverride(models.Model):
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, on_delete=models.PROTECT, related_name="+")
     set_at = models.DateTimeField("设置时间", auto_now=True)
 
+    objects = UnitQuerySet.as_manager()
+
     class Meta:
         verbose_name = "规则参数设置"
         verbose_name_plural = "规则参数设置"
         constraints = [models.UniqueConstraint(fields=["org", "rule", "param"], name="one_value_per_unit_rule_param")]
+
+
+class OwnedRuleQuerySet(UnitQuerySet):
+    unit_field = "owner_org"
 
 
 class CustomRule(models.Model):
@@ -100,6 +110,8 @@ class CustomRule(models.Model):
     enabled = models.BooleanField("启用", default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="编写人", on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = OwnedRuleQuerySet.as_manager()
 
     class Meta:
         verbose_name = "自定义规则"

@@ -8,14 +8,13 @@ from pathlib import Path
 from django.db import transaction
 from django.http import Http404
 
-from jingshen.accounts.models import RoleCode
 from jingshen.activity.services import record
+from jingshen.orgs import scope
 from jingshen.orgs.models import Org
 from jingshen.screening.models import ParamOverride
 from jingshen.screening.rules import load_rules
 
 PRESETS_FILE = Path(__file__).resolve().parent / "presets.toml"
-SETTER_ROLES = {RoleCode.DIRECTOR, RoleCode.ADMIN}
 
 
 @cache
@@ -67,7 +66,7 @@ def effective(org: Org) -> dict[tuple[str, str], tuple[object, ParamOverride | N
 
 
 def may_set(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.role_codes & SETTER_ROLES)
+    return scope.may(user, scope.CONFIGURE)
 
 
 def _check(user) -> Org:

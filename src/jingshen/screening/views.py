@@ -249,7 +249,7 @@ def custom_rule(request, rule_id=None):
     rule = custom.get_custom_for_user(user, rule_id) if rule_id else None
     editable = custom.may_write(user) and (rule is None or rule.owner_org_id == user.org_id)
     if rule is None and not editable:
-        raise Http404("只有经审负责人、审计组长或系统管理员可以编写自定义规则。")
+        raise Http404("只有经审负责人或系统管理员可以编写自定义规则。")
     datasets = list(books.voucher_datasets(user).order_by("org__code", "-fiscal_year", "-version")[:300])
     fields = ("name", "category", "level", "severity", "weight", "description", "explanation", "basis", "sql")
     form = {f: getattr(rule, f) for f in fields} if rule else {
