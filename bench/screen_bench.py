@@ -314,7 +314,7 @@ def profile(out: str, codes: str, keys_dir: str) -> None:
     import pyarrow.parquet as pq
 
     from jingshen.screening import engine as engine_module
-    from jingshen.screening import services
+    from jingshen.screening import runner, services
     from jingshen.screening.rules import load_rules
 
     django_seconds = time.perf_counter() - start
@@ -361,10 +361,10 @@ def profile(out: str, codes: str, keys_dir: str) -> None:
                 timings[label] += time.perf_counter() - t
         return wrapper
 
-    services._collect_flags = timed("_collect_flags", services._collect_flags)
-    services._flags_of = timed("flags: rows to flag tuples and messages (main thread)", services._flags_of)
-    services._insert_flags = timed("flags: bulk insert", services._insert_flags)
-    services.ranking_rows = timed("unit ranking (stored on the run)", services.ranking_rows)
+    runner._collect_flags = timed("_collect_flags", runner._collect_flags)
+    runner._flags_of = timed("flags: rows to flag tuples and messages (main thread)", runner._flags_of)
+    runner._insert_flags = timed("flags: bulk insert", runner._insert_flags)
+    runner.ranking_rows = timed("unit ranking (stored on the run)", runner.ranking_rows)
     services.start_run = timed("start_run (datasets, parameters, run row)", services.start_run)
     wanted = [c for c in codes.split(",") if c] or None
     t = time.perf_counter()

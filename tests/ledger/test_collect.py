@@ -204,9 +204,9 @@ def test_unrecognised_layout_is_mapped_once_and_reused(client_for, tmp_path):
 
 def test_cli_uses_a_saved_mapping_by_name(personas, tmp_path, capsys):
     from jingshen.cli import main
-    from jingshen.ledger import collect
+    from jingshen.ledger import services
 
-    collect.save_mapping(personas["a_auditor"], name="某软件", kind="vouchers",
+    services.save_mapping(personas["a_auditor"], name="某软件", kind="vouchers",
                          mapping={"凭证日期": "单据日期", "凭证号": "单据号", "科目编码": "账户", "借方金额": "收入",
                                   "贷方金额": "支出"})
     path = write(tmp_path / "x.csv", [["2025-04-01", "7", "50205", "300.00", ""], ["2025-04-01", "7", "102", "", "300.00"]],

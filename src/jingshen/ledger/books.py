@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 from django.db.models import Q
 
-from jingshen.ledger import collect, store
+from jingshen.ledger import access, store
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.models import Dataset, DatasetKind
 
@@ -52,12 +52,12 @@ LINE_COLUMNS = (
 
 def voucher_datasets(user):
     """The voucher datasets of every unit the user may view (all versions)."""
-    return collect.datasets_for(user).filter(kind=DatasetKind.VOUCHERS)
+    return access.datasets_for(user).filter(kind=DatasetKind.VOUCHERS)
 
 
 def get_dataset_for_user(user, dataset_id) -> Dataset:
-    """A voucher dataset the user may view, else 404 (see collect.get_dataset_for_user)."""
-    return collect.get_dataset_for_user(user, dataset_id, kind=DatasetKind.VOUCHERS)
+    """A voucher dataset the user may view, else 404 (see access.get_dataset_for_user)."""
+    return access.get_dataset_for_user(user, dataset_id, kind=DatasetKind.VOUCHERS)
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Background tasks (django-tasks: immediate in tests, database queue + worker in production)."""
+"""Background tasks (django-tasks: immediate in tests, database queue + worker in production).
+Services enqueue them after their transaction commits; a task only runs the work."""
 
 from django_tasks import task
 
-from jingshen.ledger.collect import run_job
+from jingshen.ledger.jobs import run_job
 from jingshen.ledger.models import ImportJob
 
 

@@ -10,16 +10,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from jingshen.ledger import collect, store
-from jingshen.ledger.charts import account_roles_for, confirm_roles
+from jingshen.ledger import access, services, store
+from jingshen.ledger.charts import account_roles_for
 from jingshen.ledger.forms import UploadForm
-from jingshen.ledger.importers.source import preview
 from jingshen.ledger.importers.vouchers import QUALITY_LABELS
 from jingshen.ledger.models import JobStatus
 from jingshen.ledger.roles import AccountRole
 from jingshen.ledger.templates_xlsx import TEMPLATES, template_workbook
 from jingshen.orgs import scope
-from jingshen.tabular import normalize_header
 
 QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期末", "voucher_mismatch": "余额表与凭证不一致"}
 
@@ -27,14 +25,14 @@ QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期�
 def index(request):
     user = request.user
     importable = scope.orgs_for(user, scope.IMPORT).order_by("code")
-    mappings = collect.mappings_for(user)
+    mappings = access.mappings_for(user)
     form = UploadForm(orgs=importable, mappings=mappings)
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES, orgs=importable, mappings=mappings)
         if form.is_valid():
             d = form.cleaned_data
             try:
-                job = collect.submit_import(
+                job = services.submit_import(
                     user, d["file"], kind=d["kind"], org=d["org"], fiscal_year=d["fiscal_year"],
                     skip_bad_rows=d["skip_bad_rows"], create_accounts=d["create_accounts"], mapping=d["mapping"],
                 )
@@ -42,11 +40,11 @@ def index(request):
                 form.add_error(None, str(exc))
             else:
                 return redirect("collect:job", job_id=job.pk)
-    datasets = collect.datasets_for(user).order_by("org__code", "-fiscal_year", "kind", "-version")
+    datasets = access.datasets_for(user).order_by("org__code", "-fiscal_year", "kind", "-version")
     context = {
         "form": form,
         "can_import": importable.exists(),
-        "jobs": collect.jobs_for(user).select_related("created_by")[:20],
+        "jobs": access.jobs_for(user).select_related("created_by")[:20],
         "datasets": datasets[:200],
         "dataset_count": datasets.count(),
         "templates": [(kind, spec[0]) for kind, spec in TEMPLATES.items()],
@@ -55,7 +53,7 @@ def index(request):
 
 
 def job(request, job_id):
-    job = collect.get_job_for_user(request.user, job_id)
+    job = access.get_job_for_user(request.user, job_id)
     template = "ledger/collect/_job.html" if request.headers.get("HX-Request") else "ledger/collect/job.html"
     needs_mapping = job.status == JobStatus.FAILED and any(
         e["reason"].startswith(("缺少", "找不到表头")) and e.get("column") not in ("单位编码", "会计年度")
@@ -75,7 +73,7 @@ def template(request, kind):
 
 
 def dataset(request, dataset_id):
-    ds = collect.get_dataset_for_user(request.user, dataset_id)
+    ds = access.get_dataset_for_user(request.user, dataset_id)
     issue = request.GET.get("issue", "")
     path = store.parquet_path(ds, "quality")
     where = "WHERE issue = ?" if issue else ""
@@ -88,7 +86,7 @@ def dataset(request, dataset_id):
         f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT 100 OFFSET ?",
         [*params, (page.number - 1) * 100],
     ).fetchall() if total else []
-    versions = collect.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
+    versions = access.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
     context = {
         "ds": ds,
         "page": page,
@@ -111,8 +109,8 @@ def chart_confirm(request, code):
     org = scope.get_org_for_user(request.user, code, scope.IMPORT)
     choices = {key.removeprefix("role-"): value for key, value in request.POST.items() if key.startswith("role-")}
     try:
-        changed = confirm_roles(org, choices, actor=request.user)
-    except ValueError as exc:
+        changed = services.confirm_roles(request.user, org, choices)
+    except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"已确认 {changed} 个科目的角色。")
@@ -123,33 +121,25 @@ def job_mapping(request, job_id):
     """Map the columns of a refused file to fields once, save them as a conversion template,
     and import the file again with it."""
     user = request.user
-    job = collect.get_job_for_user(request.user, job_id)
-    if not scope.orgs_for(user, scope.IMPORT).exists():
-        raise Http404("您的角色没有数据采集权限。")
-    rows = preview(job.file.path, job.original_name)
-    header_index = max(range(len(rows)), key=lambda i: sum(1 for c in rows[i] if c.strip())) if rows else 0
-    header = [c.strip() for c in rows[header_index]] if rows else []
-    fields = collect.IMPORT_FIELDS[job.kind]
-    auto = {}
+    job = access.get_job_for_user(user, job_id, scope.IMPORT)  # re-importing is importing: for its unit
+    guess = services.guess_mapping(job)
+    fields = services.IMPORT_FIELDS[job.kind]
+    auto = guess["auto"]
     if request.method == "POST":
         choices = {f.name: request.POST.get(f"field-{f.name}", "") for f in fields}
         try:
-            mapping = collect.save_mapping(user, name=request.POST.get("name", ""), kind=job.kind, mapping=choices)
-        except ValueError as exc:
+            new = services.map_and_retry(user, job, name=request.POST.get("name", ""), mapping=choices)
+        except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
             auto = choices
         else:
-            new = collect.retry_with_mapping(user, job, mapping)
             return redirect("collect:job", job_id=new.pk)
-    else:
-        lookup = {normalize_header(a): f.name for f in fields for a in (f.name, *f.aliases)}
-        auto = {lookup[normalize_header(h)]: h for h in header if normalize_header(h) in lookup}
     context = {
         "job": job,
-        "rows": rows,
-        "header_row": header_index + 1,
-        "header": [h for h in header if h],
+        "rows": guess["rows"],
+        "header_row": guess["header_row"],
+        "header": guess["header"],
         "fields": [(f, auto.get(f.name, "")) for f in fields],
-        "name": request.POST.get("name", ""),
+        "name": request.POST.get("name", "")[:100],
     }
     return render(request, "ledger/collect/mapping.html", context)

@@ -55,6 +55,10 @@ class Org(models.Model):
     def __str__(self):
         return f"{self.name}（{self.code}）"
 
+    def ancestor_ids(self) -> list[int]:
+        """Primary keys from this unit up to the root, nearest first (from the tree path)."""
+        return [int(pk) for pk in reversed(self.path.strip("/").split("/")) if pk]
+
 
 class CrossAuditGrant(models.Model):
     """交叉互审: lets a unit (all its audit staff) or one user of another branch see and

@@ -14,13 +14,11 @@ import threading
 
 import sqlglot
 from django.db import transaction
-from django.http import Http404
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
 
 from jingshen.activity.services import record
 from jingshen.orgs import scope
-from jingshen.screening import params as rule_params
 from jingshen.screening.engine import DuckDBEngine
 from jingshen.screening.models import CustomRule
 from jingshen.screening.rules import CATEGORIES, FORBIDDEN, LEVELS, REQUIRED_COLUMNS, SEVERITIES, Basis, Rule, RuleError
@@ -135,14 +133,12 @@ def dry_run(sql: str, dataset, explanation: str = "") -> dict:
     }
 
 
-def may_write(user) -> bool:
-    return scope.may(user, scope.CONFIGURE)
-
-
 def save(user, custom: CustomRule | None, **fields) -> CustomRule:
-    """Create or update a custom rule of the user's unit (scope.CONFIGURE)."""
-    if not may_write(user):
-        raise Http404("只有经审负责人或系统管理员可以编写自定义规则。")
+    """Create or update a custom rule of the user's unit, or of ``custom``'s unit (the user must
+    be allowed to configure it: scope.CONFIGURE)."""
+    owner = custom.owner_org if custom is not None else user.org
+    if owner is None or not scope.can(user, scope.CONFIGURE, owner):
+        raise PermissionError("只有本单位的经审负责人或系统管理员可以编写自定义规则。")
     fields["weight"] = validate_meta(**{k: fields[k] for k in ("name", "category", "level", "severity", "weight", "explanation")})
     fields["sql"] = check_sql(fields["sql"])
     with transaction.atomic():
@@ -160,7 +156,7 @@ def rules_for_org(org) -> list[Rule]:
     """Enabled custom rules of the unit and the units above it: they apply to its subtree."""
     if org is None:
         return []
-    chain = rule_params.ancestors(org)
+    chain = org.ancestor_ids()
     customs = CustomRule.objects.filter(owner_org_id__in=chain, enabled=True).order_by("code")
     rules = []
     for c in customs:
@@ -169,19 +165,3 @@ def rules_for_org(org) -> list[Rule]:
         except (ValueError, RuleError):
             continue  # a rule that no longer passes the checks is left out, never run unchecked
     return rules
-
-
-def custom_for_user(user):
-    """Custom rules the user may read: their own unit's and those of the units above it."""
-    if user.org is None:
-        return CustomRule.objects.none()
-    return CustomRule.objects.filter(owner_org_id__in=rule_params.ancestors(user.org)).select_related("owner_org")
-
-
-def get_custom_for_user(user, rule_id: int) -> CustomRule:
-    """A custom rule of a unit in the user's view scope, else 404 (rules of the units above are
-    listed by name, since they apply, but not opened)."""
-    rule = scope.restrict(CustomRule.objects.all(), user, field="owner_org").filter(pk=rule_id).first()
-    if rule is None:
-        raise Http404("自定义规则不存在或不在您的权限范围内。")
-    return rule

@@ -6,7 +6,6 @@ from functools import cache
 from pathlib import Path
 
 from django.db import transaction
-from django.http import Http404
 
 from jingshen.activity.services import record
 from jingshen.orgs import scope
@@ -29,14 +28,9 @@ def presets() -> dict[str, dict]:
     return data
 
 
-def ancestors(org: Org) -> list[int]:
-    """Primary keys from the unit itself up to the root (nearest first)."""
-    return [int(pk) for pk in reversed(org.path.strip("/").split("/")) if pk]
-
-
 def overrides_for(orgs: list[Org]) -> dict[str, dict[str, dict]]:
     """For each unit code: {rule: {param: value}} from the nearest unit up its tree."""
-    chains = {o.code: ancestors(o) for o in orgs}
+    chains = {o.code: o.ancestor_ids() for o in orgs}
     needed = {pk for chain in chains.values() for pk in chain}
     by_org: dict[int, list[ParamOverride]] = {}
     for o in ParamOverride.objects.filter(org_id__in=needed):
@@ -53,7 +47,7 @@ def overrides_for(orgs: list[Org]) -> dict[str, dict[str, dict]]:
 
 def effective(org: Org) -> dict[tuple[str, str], tuple[object, ParamOverride | None]]:
     """(rule, param) -> (value, the override it comes from or None for the default)."""
-    chain = ancestors(org)
+    chain = org.ancestor_ids()
     found: dict[tuple[str, str], ParamOverride] = {}
     for o in sorted(ParamOverride.objects.filter(org_id__in=chain).select_related("org"), key=lambda o: -chain.index(o.org_id)):
         found[(o.rule, o.param)] = o
@@ -65,13 +59,10 @@ def effective(org: Org) -> dict[tuple[str, str], tuple[object, ParamOverride | N
     return out
 
 
-def may_set(user) -> bool:
-    return scope.may(user, scope.CONFIGURE)
-
-
 def _check(user) -> Org:
-    if not may_set(user):
-        raise Http404("只有经审负责人或系统管理员可以设置规则参数。")
+    """The user's own unit, on which the parameters are set, if they may configure it."""
+    if user.org is None or not scope.can(user, scope.CONFIGURE, user.org):
+        raise PermissionError("只有经审负责人或系统管理员可以设置规则参数。")
     return user.org
 
 

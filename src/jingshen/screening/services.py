@@ -1,38 +1,33 @@
-"""Running the rule pack over the datasets of a year and storing the flags (疑点)."""
+"""疑点筛查 writes: starting a screening run (recorded so it can be reproduced, then run in the
+background by ``tasks.run_screening_task``, whose work is ``runner.execute_run``), or running it
+in one go for the command line."""
 
-import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
-from decimal import Decimal
-from operator import itemgetter
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from jingshen.activity.services import record
 from jingshen.ledger.models import Dataset, DatasetKind
+from jingshen.orgs import scope
 from jingshen.orgs.models import Org
-from jingshen.screening.engine import ENGINES, reads
-from jingshen.screening.models import CustomRule, Flag, ScreeningRun
+from jingshen.screening import tasks
+from jingshen.screening.custom import rules_for_org
+from jingshen.screening.engine import ENGINES
+from jingshen.screening.models import Flag, ScreeningRun
 from jingshen.screening.params import overrides_for
-from jingshen.screening.scoring import SCORED, Ranker, ranking_rows
-from jingshen.screening.rules import REQUIRED_COLUMNS, load_rules
-
-log = logging.getLogger(__name__)
-CENT = Decimal("0.01")
-# A flag as _collect_flags builds it and _insert_flags stores it.
-FLAG_COLUMNS = (
-    "run_id", "dataset_id", "rule", "rule_name", "category", "severity", "score", "org_id", "fiscal_year", "period",
-    "voucher_type", "voucher_no", "line_no", "amount", "message", "basis",
-)
-SCORED_FIELDS = itemgetter(*(FLAG_COLUMNS.index(c) for c in SCORED))  # what scoring reads of a flag
+from jingshen.screening.rules import load_rules
+from jingshen.screening.runner import execute_run
 
 
-def latest_voucher_datasets(year: int, org: Org | None = None) -> list[Dataset]:
-    """The newest voucher dataset of every unit (of ``org``'s subtree) for ``year``."""
+def latest_voucher_datasets(year: int, org: Org | None = None, actor=None) -> list[Dataset]:
+    """The newest voucher dataset of every unit (of ``org``'s subtree) for ``year``; with an
+    ``actor``, of the units they may screen only (a cross-audit grant opens its one unit, not
+    the units below it)."""
     datasets = Dataset.objects.filter(kind=DatasetKind.VOUCHERS, fiscal_year=year).select_related("org")
     if org is not None:
         datasets = datasets.filter(org__path__startswith=org.path)
+    if actor is not None:
+        datasets = datasets.restrict(actor, scope.SCREEN)
     latest: dict[int, Dataset] = {}
     for d in datasets.order_by("org_id", "version"):
         latest[d.org_id] = d
@@ -50,9 +45,12 @@ def start_run(
 ) -> ScreeningRun:
     """Check the request and record the run (status 运行中) with its datasets, rule versions
     and parameters, so it can be reproduced; ``execute_run`` does the work. The custom rules
-    of ``org`` and the units above it run with the pack."""
-    from jingshen.screening.custom import rules_for_org
-
+    of ``org`` and the units above it run with the pack. A run started by a user (``actor``)
+    screens only the units of ``org``'s subtree that the user may screen; the command line
+    (no actor) is the operator's and screens them all."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if user is not None and (org is None or not scope.can(user, scope.SCREEN, org)):
+        raise PermissionError("您不能筛查该单位的数据。")
     rules = load_rules() | {r.code: r for r in rules_for_org(org)}
     codes = rule_codes or sorted(rules)
     unknown = [c for c in codes if c not in rules]
@@ -60,7 +58,7 @@ def start_run(
         raise ValueError(f"未知的规则：{'、'.join(unknown)}。")
     if engine not in ENGINES:
         raise ValueError(f"未知的引擎「{engine}」，可选：{'、'.join(ENGINES)}。")
-    datasets = latest_voucher_datasets(year, org)
+    datasets = latest_voucher_datasets(year, org, user)
     if not datasets:
         where = f"{org.name}及其下级单位" if org else "任何单位"
         raise ValueError(f"{where}都没有 {year} 年的凭证数据，请先在数据采集中导入。")
@@ -85,151 +83,27 @@ def start_run(
             "params": base | params.get(c, {}),
             "groups": [{"params": dict(key), "orgs": sorted(orgs)} for key, orgs in groups.items()],
         })
-    run = ScreeningRun.objects.create(
-        fiscal_year=year,
-        scope_org=org,
-        engine=engine,
-        rules=entries,
-        started_by=actor if getattr(actor, "is_authenticated", False) else None,
-        lines_screened=sum(d.rows for d in datasets),
-    )
-    run.datasets.set(datasets)
-    return run
-
-
-def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lambda fraction, stage: None) -> ScreeningRun:
-    """Run the recorded rules (with each unit group's recorded parameters) over the recorded
-    datasets and store the flags in bulk."""
-    datasets = list(run.datasets.select_related("org"))
-
-    def report(fraction: float, stage: str) -> None:
-        ScreeningRun.objects.filter(pk=run.pk).update(progress=fraction, stage=stage[:100])
-        progress(fraction, stage)
-
-    ranker = Ranker(run)
-    try:
-        flags = _collect_flags(run, datasets, report, ranker)
-    except BaseException as exc:  # also an interrupted command: the run must not stay 运行中
-        log.exception("screening run %s failed", run.pk)
-        reason = "被中断" if isinstance(exc, KeyboardInterrupt) else f"筛查失败：{exc}"
-        ScreeningRun.objects.filter(pk=run.pk).update(
-            status=ScreeningRun.Status.FAILED, finished_at=timezone.now(), message=reason
-        )
-        raise
-    report(0.95, "保存疑点")
     with transaction.atomic():
-        _insert_flags(flags)
-        run.flag_count = len(flags)
-        run.status = ScreeningRun.Status.DONE
-        run.finished_at = timezone.now()
-        run.progress, run.stage = 1.0, "完成"
-        run.ranking = ranking_rows(ranker)
-        run.save()
-        record(
-            "screening.run",
-            f"疑点筛查 {run.fiscal_year} 年：{len(datasets)} 个单位，{len(run.rules)} 条规则，{len(flags)} 个疑点",
-            actor=run.started_by,
-            org=run.scope_org,
-            obj=run,
+        run = ScreeningRun.objects.create(
+            fiscal_year=year,
+            scope_org=org,
+            engine=engine,
+            rules=entries,
+            started_by=user,
+            lines_screened=sum(d.rows for d in datasets),
         )
-    progress(1.0, "完成")
+        run.datasets.set(datasets)
+        where = f"{org.name}及下级单位" if org else "全部单位"
+        record("screening.start", f"发起疑点筛查 #{run.pk}：{year} 年，{where}，{len(datasets)} 个单位，{len(entries)} 条规则",
+               actor=user, org=org, obj=run, rules=codes, engine=engine, datasets=[d.pk for d in datasets])
     return run
 
 
-def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
-    """Run each rule once per group of units sharing its parameter values and turn the rows
-    into flags (tuples of FLAG_COLUMNS), in a stable order (re-runs give identical flags).
-
-    The engine runs the next rule's SQL in a worker thread while this thread turns the previous
-    rule's rows into flags and adds them to the ranking: the engine releases the GIL while it
-    computes, so both cores stay busy (docs/benchmarks.md)."""
-    by_org = {d.org.code: d for d in datasets}
-    tasks = []  # (rule, parameter values, the group's units or None for all)
-    for entry in run.rules:
-        rule = _rule(entry["code"])
-        groups = entry.get("groups") or [{"params": entry["params"], "orgs": None}]
-        for group in groups:
-            tasks.append((rule, group["params"], set(group["orgs"]) if group["orgs"] is not None and len(groups) > 1 else None))
-    # rules reading the same derived table run one after another, so that it is dropped early
-    tasks.sort(key=lambda task: reads(task[0].sql))
-    runner = ENGINES[run.engine](datasets)
-    runner.plan([(rule, values) for rule, values, _ in tasks])
-    flags: list[tuple] = []
-    pending = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-engine") as worker:
-        try:
-            pending = worker.submit(runner.run_one, *tasks[0][:2]) if tasks else None
-            for i, (rule, values, members) in enumerate(tasks):
-                report(i / len(tasks) * 0.9, rule.name)
-                result = pending.result()
-                pending = worker.submit(runner.run_one, *tasks[i + 1][:2]) if i + 1 < len(tasks) else None
-                found = _flags_of(run, rule, values, members, result, by_org)
-                ranker.add(map(SCORED_FIELDS, found))
-                flags += found
-        finally:
-            if pending is not None and not pending.done():
-                runner.interrupt()  # failed or interrupted: stop the rule still running
-                wait([pending])
-            runner.close()
-    return flags
-
-
-def _flags_of(run, rule, values: dict, members: set[str] | None, result, by_org: dict) -> list[tuple]:
-    """One rule's rows (for the units in ``members``, or all) as flags, in a stable order."""
-    explain = rule.explainer(result.columns, values)
-    fixed = (rule.code, rule.name, rule.category, rule.severity, round(rule.weight * 100, 2))
-    basis = rule.basis_text()
-    at = {c: result.columns.index(c) for c in REQUIRED_COLUMNS}  # the rule contract's columns
-    found = []
-    for row in result.rows:
-        org = row[at["org"]]
-        if members is not None and org not in members:
-            continue
-        dataset = by_org[org]
-        amount = row[at["amount"]]
-        found.append((
-            run.pk, dataset.pk, *fixed, dataset.org_id, row[at["fiscal_year"]], row[at["period"]],
-            row[at["voucher_type"]] or "", row[at["voucher_no"]], row[at["line_no"]],
-            Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis,
-        ))
-    found.sort(key=_flag_order)
-    return found
-
-
-def _flag_order(flag: tuple):
-    """Unit, year, period, voucher, line, then the message: the same flags in the same order
-    whatever order the engine returned them in."""
-    org_id, year, period, vtype, vno, line, _, message = flag[7:15]
-    return (org_id, year, -1 if period is None else period, vtype, -1 if vno is None else vno,
-            -1 if line is None else line, message)
-
-
-def _insert_flags(flags: list[tuple]) -> None:
-    """Bulk insert: COPY on PostgreSQL, one executemany elsewhere (ORM objects cost more than
-    the insert itself at hundreds of thousands of flags)."""
-    table = connection.ops.quote_name(Flag._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in FLAG_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for flag in flags:
-                    copy.write_row(flag)
-        else:
-            placeholders = ", ".join(["%s"] * len(FLAG_COLUMNS))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", flags)
-
-
-def _rule(code: str):
-    """A pack rule, or a custom rule (checked again before it runs)."""
-    rules = load_rules()
-    if code in rules:
-        return rules[code]
-    from jingshen.screening.custom import as_rule
-
-    custom = CustomRule.objects.filter(code=code).first()
-    if custom is None:
-        raise ValueError(f"规则 {code} 已不存在。")
-    return as_rule(custom)
+def start_in_background(**request) -> ScreeningRun:
+    """start_run, then queue the run for the background worker (the page)."""
+    run = start_run(**request)
+    tasks.run_screening_task.enqueue(run.pk)
+    return run
 
 
 def run_screening(*, progress: Callable[[float, str], None] = lambda fraction, stage: None, **request) -> ScreeningRun:

@@ -11,26 +11,22 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
-from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.ledger.views_books import back_to_page, too_large, wants_xlsx, xlsx_response
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
 from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
-from jingshen.screening.services import start_run
+from jingshen.screening.services import start_in_background
 
 
 def index(request):
     user = request.user
-    visible = scope.visible_orgs(user)
-    years = sorted(
-        set(Dataset.objects.filter(kind=DatasetKind.VOUCHERS, org__in=visible).values_list("fiscal_year", flat=True)),
-        reverse=True,
-    )
+    screenable = scope.orgs_for(user, scope.SCREEN)
+    years = sorted(set(access.screenable_datasets(user).values_list("fiscal_year", flat=True)), reverse=True)
     if request.method == "POST":
         if not access.may_screen(user):
             raise Http404("您的角色不能发起疑点筛查。")
-        org = scope.get_org_for_user(user, request.POST.get("org") or user.org.code)
+        org = scope.get_org_for_user(user, request.POST.get("org") or user.org.code, scope.SCREEN)
         codes = request.POST.getlist("rules") or None  # none sent: the whole pack
         if codes is None and request.POST.get("choosing_rules"):
             messages.error(request, "请至少选择一条规则。")
@@ -40,17 +36,14 @@ def index(request):
             # scope (those of units below the user's own are not in the list)
             codes = None
         try:
-            run = start_run(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
-        except ValueError as exc:
+            run = start_in_background(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
+        except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
             return redirect("screening:index")
-        from jingshen.screening.tasks import run_screening_task  # imports this app's services
-
-        run_screening_task.enqueue(run.pk)
         return redirect("screening:run", run_id=run.pk)
     context = {
         "years": years,
-        "orgs": visible.exclude(level="grassroots").order_by("path") if access.may_screen(user) else [],
+        "orgs": screenable.exclude(level="grassroots").order_by("path"),
         "runs": access.runs_for(user).select_related("scope_org", "started_by")[:20],
         "may_screen": access.may_screen(user),
         "rule_count": len(load_rules()),
@@ -78,7 +71,7 @@ def run(request, run_id):
         return render(request, "screening/_progress.html", {"run": run})
     if running or run.status == ScreeningRun.Status.FAILED:
         return render(request, "screening/run.html", {"run": run, "running": running, "method": _method(run)})
-    visible = set(scope.visible_orgs(user).values_list("pk", flat=True))
+    visible = set(scope.orgs_for(user, scope.VIEW_FLAGS).values_list("pk", flat=True))
     ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
     f = request.GET
@@ -204,7 +197,7 @@ def rules(request):
         catalogue.append({"rule": rule, "params": rows})
     context = {
         "catalogue": catalogue,
-        "may_set": params.may_set(user),
+        "may_set": access.may_configure(user),
         "presets": sorted(params.presets().items()),
     }
     return render(request, "screening/rules.html", context)
@@ -214,6 +207,8 @@ def rules(request):
 def rule_params(request):
     """Set, clear, or apply a provincial preset of rule parameters for the user's own unit."""
     user = request.user
+    if not access.may_configure(user):
+        raise Http404("只有经审负责人或系统管理员可以设置规则参数。")
     try:
         if request.POST.get("preset"):
             count = params.apply_preset(user, request.POST["preset"])
@@ -225,7 +220,7 @@ def rule_params(request):
             params.set_override(user, request.POST.get("rule", ""), request.POST.get("param", ""),
                                 request.POST.get("value", ""), note=request.POST.get("note", ""))
             messages.success(request, f"已保存，适用于{user.org.name}及下级单位，下次筛查起生效。")
-    except ValueError as exc:
+    except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
         return redirect("screening:rules")  # the message is at the top of the page: land there
     return redirect(f"{reverse('screening:rules')}#{request.POST.get('rule', '')}")
@@ -235,9 +230,9 @@ def custom_rules(request):
     user = request.user
     if not access.may_view(user):
         raise Http404("您的角色不能使用疑点筛查。")
-    customs = custom.custom_for_user(user)
-    visible = set(scope.visible_orgs(user).filter(pk__in=customs.values("owner_org")).values_list("pk", flat=True))
-    context = {"customs": customs, "may_write": custom.may_write(user), "visible": visible}
+    customs = access.customs_for(user)
+    visible = set(customs.restrict(user, scope.VIEW_FLAGS).values_list("owner_org", flat=True))
+    context = {"customs": customs, "may_write": access.may_configure(user), "visible": visible}
     return render(request, "screening/custom_list.html", context)
 
 
@@ -246,11 +241,11 @@ def custom_rule(request, rule_id=None):
     user = request.user
     if not access.may_view(user):
         raise Http404("您的角色不能使用疑点筛查。")
-    rule = custom.get_custom_for_user(user, rule_id) if rule_id else None
-    editable = custom.may_write(user) and (rule is None or rule.owner_org_id == user.org_id)
+    rule = access.get_custom_for_user(user, rule_id) if rule_id else None
+    editable = access.may_configure(user) and (rule is None or rule.owner_org_id == user.org_id)
     if rule is None and not editable:
         raise Http404("只有经审负责人或系统管理员可以编写自定义规则。")
-    datasets = list(books.voucher_datasets(user).order_by("org__code", "-fiscal_year", "-version")[:300])
+    datasets = list(access.screenable_datasets(user).order_by("org__code", "-fiscal_year", "-version")[:300])
     fields = ("name", "category", "level", "severity", "weight", "description", "explanation", "basis", "sql")
     form = {f: getattr(rule, f) for f in fields} if rule else {
         "name": "", "category": "财务", "level": "line", "severity": "中", "weight": 0.5, "description": "",
@@ -275,7 +270,7 @@ def custom_rule(request, rule_id=None):
                 saved = custom.save(user, rule, **form)
                 messages.success(request, f"已保存自定义规则 {saved.code}，之后{user.org.name}及下级单位的筛查都会运行它。")
                 return redirect("screening:custom_rule", rule_id=saved.pk)
-        except ValueError as exc:
+        except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
     context = {
         "rule": rule, "form": form, "editable": editable, "datasets": datasets, "chosen": chosen, "result": result,

@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.ledger.importers.vouchers import import_vouchers
-from jingshen.ledger.collect import mapping_by_name
+from jingshen.ledger.services import mapping_by_name
 from jingshen.ledger.models import ImportKind
 from jingshen.orgs.models import Org
 

@@ -1,0 +1,163 @@
+"""The work of a screening run, run by the background task ``screening.tasks.run_screening_task``
+(or directly by ``services.run_screening`` for the CLI): every recorded rule over the recorded
+datasets, the flags stored in bulk, the ranking, the outcome logged."""
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from decimal import Decimal
+from operator import itemgetter
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jingshen.activity.services import record
+from jingshen.screening.custom import as_rule
+from jingshen.screening.engine import ENGINES, reads
+from jingshen.screening.models import CustomRule, Flag, ScreeningRun
+from jingshen.screening.scoring import SCORED, Ranker, ranking_rows
+from jingshen.screening.rules import REQUIRED_COLUMNS, load_rules
+
+log = logging.getLogger(__name__)
+CENT = Decimal("0.01")
+# A flag as _collect_flags builds it and _insert_flags stores it.
+FLAG_COLUMNS = (
+    "run_id", "dataset_id", "rule", "rule_name", "category", "severity", "score", "org_id", "fiscal_year", "period",
+    "voucher_type", "voucher_no", "line_no", "amount", "message", "basis",
+)
+SCORED_FIELDS = itemgetter(*(FLAG_COLUMNS.index(c) for c in SCORED))  # what scoring reads of a flag
+
+
+def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lambda fraction, stage: None) -> ScreeningRun:
+    """Run the recorded rules (with each unit group's recorded parameters) over the recorded
+    datasets and store the flags in bulk."""
+    datasets = list(run.datasets.select_related("org"))
+
+    def report(fraction: float, stage: str) -> None:
+        ScreeningRun.objects.filter(pk=run.pk).update(progress=fraction, stage=stage[:100])
+        progress(fraction, stage)
+
+    ranker = Ranker(run)
+    try:
+        flags = _collect_flags(run, datasets, report, ranker)
+    except BaseException as exc:  # also an interrupted command: the run must not stay 运行中
+        log.exception("screening run %s failed", run.pk)
+        reason = "被中断" if isinstance(exc, KeyboardInterrupt) else f"筛查失败：{exc}"
+        with transaction.atomic():
+            ScreeningRun.objects.filter(pk=run.pk).update(
+                status=ScreeningRun.Status.FAILED, finished_at=timezone.now(), message=reason[:2000]
+            )
+            record("screening.fail", f"疑点筛查 #{run.pk} 未完成：{reason}", actor=run.started_by, org=run.scope_org, obj=run)
+        raise
+    report(0.95, "保存疑点")
+    with transaction.atomic():
+        _insert_flags(flags)
+        run.flag_count = len(flags)
+        run.status = ScreeningRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.progress, run.stage = 1.0, "完成"
+        run.ranking = ranking_rows(ranker)
+        run.save()
+        record(
+            "screening.run",
+            f"疑点筛查 {run.fiscal_year} 年：{len(datasets)} 个单位，{len(run.rules)} 条规则，{len(flags)} 个疑点",
+            actor=run.started_by,
+            org=run.scope_org,
+            obj=run,
+        )
+    progress(1.0, "完成")
+    return run
+
+
+def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
+    """Run each rule once per group of units sharing its parameter values and turn the rows
+    into flags (tuples of FLAG_COLUMNS), in a stable order (re-runs give identical flags).
+
+    The engine runs the next rule's SQL in a worker thread while this thread turns the previous
+    rule's rows into flags and adds them to the ranking: the engine releases the GIL while it
+    computes, so both cores stay busy (docs/benchmarks.md)."""
+    by_org = {d.org.code: d for d in datasets}
+    tasks = []  # (rule, parameter values, the group's units or None for all)
+    for entry in run.rules:
+        rule = _rule(entry["code"])
+        groups = entry.get("groups") or [{"params": entry["params"], "orgs": None}]
+        for group in groups:
+            tasks.append((rule, group["params"], set(group["orgs"]) if group["orgs"] is not None and len(groups) > 1 else None))
+    # rules reading the same derived table run one after another, so that it is dropped early
+    tasks.sort(key=lambda task: reads(task[0].sql))
+    runner = ENGINES[run.engine](datasets)
+    runner.plan([(rule, values) for rule, values, _ in tasks])
+    flags: list[tuple] = []
+    pending = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-engine") as worker:
+        try:
+            pending = worker.submit(runner.run_one, *tasks[0][:2]) if tasks else None
+            for i, (rule, values, members) in enumerate(tasks):
+                report(i / len(tasks) * 0.9, rule.name)
+                result = pending.result()
+                pending = worker.submit(runner.run_one, *tasks[i + 1][:2]) if i + 1 < len(tasks) else None
+                found = _flags_of(run, rule, values, members, result, by_org)
+                ranker.add(map(SCORED_FIELDS, found))
+                flags += found
+        finally:
+            if pending is not None and not pending.done():
+                runner.interrupt()  # failed or interrupted: stop the rule still running
+                wait([pending])
+            runner.close()
+    return flags
+
+
+def _flags_of(run, rule, values: dict, members: set[str] | None, result, by_org: dict) -> list[tuple]:
+    """One rule's rows (for the units in ``members``, or all) as flags, in a stable order."""
+    explain = rule.explainer(result.columns, values)
+    fixed = (rule.code, rule.name, rule.category, rule.severity, round(rule.weight * 100, 2))
+    basis = rule.basis_text()
+    at = {c: result.columns.index(c) for c in REQUIRED_COLUMNS}  # the rule contract's columns
+    found = []
+    for row in result.rows:
+        org = row[at["org"]]
+        if members is not None and org not in members:
+            continue
+        dataset = by_org[org]
+        amount = row[at["amount"]]
+        found.append((
+            run.pk, dataset.pk, *fixed, dataset.org_id, row[at["fiscal_year"]], row[at["period"]],
+            row[at["voucher_type"]] or "", row[at["voucher_no"]], row[at["line_no"]],
+            Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis,
+        ))
+    found.sort(key=_flag_order)
+    return found
+
+
+def _flag_order(flag: tuple):
+    """Unit, year, period, voucher, line, then the message: the same flags in the same order
+    whatever order the engine returned them in."""
+    org_id, year, period, vtype, vno, line, _, message = flag[7:15]
+    return (org_id, year, -1 if period is None else period, vtype, -1 if vno is None else vno,
+            -1 if line is None else line, message)
+
+
+def _insert_flags(flags: list[tuple]) -> None:
+    """Bulk insert: COPY on PostgreSQL, one executemany elsewhere (ORM objects cost more than
+    the insert itself at hundreds of thousands of flags)."""
+    table = connection.ops.quote_name(Flag._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in FLAG_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for flag in flags:
+                    copy.write_row(flag)
+        else:
+            placeholders = ", ".join(["%s"] * len(FLAG_COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", flags)
+
+
+def _rule(code: str):
+    """A pack rule, or a custom rule (checked again before it runs)."""
+    rules = load_rules()
+    if code in rules:
+        return rules[code]
+    custom = CustomRule.objects.filter(code=code).first()
+    if custom is None:
+        raise ValueError(f"规则 {code} 已不存在。")
+    return as_rule(custom)
