@@ -28,6 +28,9 @@ def index(request):
     mappings = access.mappings_for(user)
     form = UploadForm(orgs=importable, mappings=mappings)
     if request.method == "POST":
+        chosen = request.POST.get("org", "")
+        if not importable.exists() or chosen and not importable.filter(code=chosen[:64]).exists():
+            raise Http404("单位不存在或不在您的权限范围内。")  # a unit the user may not import for, like no unit
         form = UploadForm(request.POST, request.FILES, orgs=importable, mappings=mappings)
         if form.is_valid():
             d = form.cleaned_data

@@ -1,0 +1,167 @@
+"""Every write URL refuses a user who may see the object but not perform the write's action on
+it — a 审计组长 of another branch with a cross-audit grant, the audit staff of a granted unit, a
+领导查阅 — with a 404, and writes nothing.
+
+The test finds the write URLs itself: every view whose code handles a POST must be listed in
+WRITES with the action it performs, so a new form is covered the day it is added."""
+
+import datetime
+import inspect
+
+import pytest
+from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern
+
+from jingshen.accounts.models import RoleCode
+from jingshen.activity.models import ActivityLog
+from jingshen.ledger.importers.vouchers import import_vouchers
+from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
+from jingshen.orgs import scope
+from jingshen.orgs.services import create_grant
+from jingshen.screening.models import CustomRule, ParamOverride, ScreeningRun
+from tests.conftest import make_user
+from tests.ledger.conftest import voucher, write
+from tests.test_access import all_patterns, fill
+
+TARGET = "A1X"  # the unit every write below is aimed at
+# URL name -> the action it performs, and on which unit: the target's, or the user's own
+# (rule parameters and custom rules are set on the user's own unit).
+WRITES = {
+    "collect:index": (scope.IMPORT, "target"),
+    "collect:job_mapping": (scope.IMPORT, "target"),
+    "collect:chart_confirm": (scope.IMPORT, "target"),
+    "screening:index": (scope.SCREEN, "target"),
+    "screening:rule_params": (scope.CONFIGURE, "own"),
+    "screening:custom_new": (scope.CONFIGURE, "own"),
+    "screening:custom_rule": (scope.CONFIGURE, "target"),
+}
+NOT_WRITES = {"login", "logout"}  # Django's own authentication views
+COUNTED = (ActivityLog, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride)
+
+
+def handles_post(callback) -> bool:
+    view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view is not None:
+        return any(hasattr(view, m) for m in ("post", "put", "patch", "delete", "create", "update", "destroy"))
+    return "POST" in inspect.getsource(inspect.unwrap(callback))
+
+
+def write_patterns():
+    from django.urls import get_resolver
+
+    def walk(resolver, ns=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLPattern):
+                yield (ns + p.name if p.name else p.name), p.callback
+            else:
+                yield from walk(p, ns + (f"{p.namespace}:" if p.namespace else ""))
+
+    return {name for name, callback in walk(get_resolver()) if handles_post(callback)}
+
+
+def test_every_write_url_declares_its_action():
+    found = write_patterns() - NOT_WRITES
+    assert found == set(WRITES), f"new or removed write URLs: {found ^ set(WRITES)} — declare their action in WRITES"
+
+
+@pytest.fixture
+def target_objects(personas, tree, tmp_path):
+    """Objects of the target unit for the write URLs to aim at."""
+    path = write(tmp_path / "凭证.csv", voucher(1, org=TARGET))
+    import_vouchers(path)
+    contact = personas["contact"]
+    job = ImportJob(kind="accounts", original_name="科目表.csv", sha256="0" * 64, created_by=contact, owner_org=contact.org,
+                    org=tree[TARGET], status="failed")
+    job.file.save("科目表.csv", File(path.open("rb")), save=True)
+    rule = CustomRule.objects.create(owner_org=tree[TARGET], code=f"CU-{TARGET}-001", name="测试规则", category="财务",
+                                     level="line", severity="中", weight=0.5, explanation="{summary}",
+                                     sql="SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM lines",
+                                     created_by=contact)
+    return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk)}
+
+
+def post_data(name: str, tree) -> dict:
+    target = tree[TARGET]
+    return {
+        "collect:index": {"kind": "vouchers", "org": target.code,
+                          "file": SimpleUploadedFile("凭证.csv", "单位编码,会计年度\n".encode())},
+        "collect:job_mapping": {"name": "替换科目表", "field-科目编码": "科目编码", "field-科目名称": "科目名称"},
+        "collect:chart_confirm": {"role-102": "cash"},
+        "screening:index": {"org": TARGET, "year": "2025"},
+        "screening:rule_params": {"rule": "JS-CASH-001", "param": "min_amount", "value": "1"},
+        "screening:custom_new": {"name": "越权规则", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
+                                 "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
+        "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
+                                  "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
+    }[name]
+
+
+def grantees(personas, tree) -> dict:
+    """Users who may see the target but are not its importers or configurers."""
+    today = datetime.date.today()
+    lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)  # a user grantee (审计组长 of the other branch)
+    create_grant(target=tree[TARGET], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree[TARGET], grantee_org=tree["B1"], valid_from=today, valid_until=today, purpose="交叉互审")
+    b1_auditor = make_user("B1", "b1_auditor", RoleCode.AUDITOR)  # audit staff of a unit grantee
+    return {"user grantee": lead_b, "unit grantee": b1_auditor, "leader": personas["leader"],
+            "province director": personas["prov_director"]}
+
+
+def counts() -> dict:
+    return {m.__name__: m.objects.count() for m in COUNTED}
+
+
+@pytest.mark.django_db
+def test_write_urls_refuse_those_who_may_only_view(client, personas, tree, target_objects):
+    checked = 0
+    routes = {name: route for route, name, _ in all_patterns()}
+    for label, user in grantees(personas, tree).items():
+        client.force_login(user)
+        assert scope.can(user, scope.VIEW, tree[TARGET]), label  # each of them sees the target
+        for name, (action, on) in WRITES.items():
+            unit = tree[TARGET] if on == "target" else user.org
+            if scope.can(user, action, unit):
+                continue  # may act: not this test's case (the grantees may screen the target)
+            before = counts()
+            response = client.post(fill(routes[name], target_objects), post_data(name, tree))
+            assert response.status_code == 404, f"{label} {name}: {response.status_code}"
+            assert counts() == before, f"{label} {name} wrote something"
+            checked += 1
+    assert checked >= 20
+
+
+@pytest.mark.django_db
+def test_a_grantee_cannot_replace_the_chart_of_a_unit_through_a_refused_job(client, personas, tree, target_objects):
+    """The hole: re-running another unit's refused job with one's own column mapping."""
+    lead_b = grantees(personas, tree)["user grantee"]
+    client.force_login(lead_b)
+    url = f"/collect/jobs/{target_objects['job_id']}/mapping/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, post_data("collect:job_mapping", tree)).status_code == 404
+    assert not ImportJob.objects.filter(created_by=lead_b).exists() and not Chart.objects.filter(org=tree[TARGET]).exists()
+
+
+@pytest.mark.django_db
+def test_a_grant_opens_one_unit_to_screening_not_its_subtree(client, personas, tree, tmp_path):
+    """The hole: a grant on a county let the grantee screen the county's whole subtree."""
+    for code in ("A1", "A1X"):
+        import_vouchers(write(tmp_path / f"{code}.csv", voucher(1, org=code)))
+    lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)
+    today = datetime.date.today()
+    create_grant(target=tree["A1"], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审")
+    client.force_login(lead_b)
+    response = client.post("/screening/", {"org": "A1", "year": "2025", "rules": ["JS-CASH-001"]})
+    assert response.status_code == 302
+    run = ScreeningRun.objects.get(started_by=lead_b)
+    assert set(run.datasets.values_list("org__code", flat=True)) == {"A1"}  # not A1X below it
+    page = client.get(f"/screening/runs/{run.pk}/").content.decode()
+    assert "1 个单位" in page
+    # the start is in the activity log, with who started it
+    assert ActivityLog.objects.filter(action="screening.start", actor=lead_b, object_id=str(run.pk)).exists()
+    # the unit's own audit staff screen the whole subtree as before
+    a_auditor = personas["a_auditor"]
+    client.force_login(a_auditor)
+    client.post("/screening/", {"org": "A1", "year": "2025", "rules": ["JS-CASH-001"]})
+    own = ScreeningRun.objects.get(started_by=a_auditor)
+    assert set(own.datasets.values_list("org__code", flat=True)) == {"A1", "A1X"}
