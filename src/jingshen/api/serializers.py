@@ -23,4 +23,4 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ["username", "display_name", "org", "roles"]
 
     def get_roles(self, user) -> list[str]:
-        return sorted(user.role_codes)
+        return sorted(user.roles.values_list("code", flat=True))

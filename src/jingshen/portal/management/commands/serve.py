@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 
@@ -33,11 +34,25 @@ class Command(JingshenCommand):
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
             }
         worker = _start_worker()
+        # SIGTERM (a service manager stopping us) ends the server like Ctrl-C does, so that the
+        # worker is stopped with it instead of being left behind
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             serve(application, host=host, port=port, threads=threads, ident="jingshen", **proxy)
+        except KeyboardInterrupt:
+            pass
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            _stop(worker)
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    """Stop the worker: it finishes the task in hand within 30 s, or is killed."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _start_worker() -> subprocess.Popen:
