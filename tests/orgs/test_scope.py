@@ -118,3 +118,41 @@ def test_restrict_filters_any_unit_owned_queryset(personas):
 
     visible_users = scope.restrict(User.objects.all(), personas["b_auditor"])
     assert set(visible_users.values_list("username", flat=True)) == {"b_auditor"}
+
+
+def test_the_permissions_table_per_action(personas):
+    p = personas
+    assert codes(scope.orgs_for(p["a_lead"], scope.SCREEN)) == {"A", "A1", "A1X", "A2"}
+    assert codes(scope.orgs_for(p["leader"], scope.SCREEN)) == set()  # leaders read results, they do not screen
+    assert codes(scope.orgs_for(p["leader"], scope.VIEW_FLAGS)) == ALL
+    assert codes(scope.orgs_for(p["contact"], scope.VIEW_FLAGS)) == set()  # no suspicions for the audited unit
+    assert codes(scope.orgs_for(p["contact"], scope.IMPORT)) == {"A1X"}
+    assert codes(scope.orgs_for(p["leader"], scope.IMPORT)) == set()
+    # rule parameters and custom rules are set on one's own unit, by 经审负责人 and 系统管理员
+    assert codes(scope.orgs_for(p["prov_director"], scope.CONFIGURE)) == {"P"}
+    assert codes(scope.orgs_for(p["prov_admin"], scope.CONFIGURE)) == {"P"}
+    assert codes(scope.orgs_for(p["a_lead"], scope.CONFIGURE)) == set()
+    assert codes(scope.orgs_for(p["prov_director"], scope.VIEW_LOG)) == ALL
+    assert codes(scope.orgs_for(p["a_auditor"], scope.VIEW_LOG)) == set()
+    assert scope.may(p["prov_director"], scope.CONFIGURE) and not scope.may(p["a_lead"], scope.CONFIGURE)
+    with pytest.raises(ValueError):
+        scope.orgs_for(p["a_lead"], "delete_everything")
+
+
+def test_a_grant_opens_exactly_its_unit_for_every_action(personas, tree):
+    """A grant on a county opens the county, never the units below it, whatever the action."""
+    today = timezone.localdate()
+    lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)
+    leader_b = make_user("B", "leader_b2", RoleCode.LEADER)
+    for grantee in (lead_b, leader_b):
+        create_grant(target=tree["A1"], grantee_user=grantee, valid_from=today, valid_until=today, purpose="交叉互审")
+    for action in scope.ACTIONS:
+        outside_own_branch = codes(scope.orgs_for(lead_b, action).exclude(path__startswith=lead_b.org.path))
+        assert outside_own_branch <= {"A1"}, (action, outside_own_branch)
+    for action in (scope.VIEW, scope.VIEW_FLAGS, scope.AUDIT, scope.SCREEN):
+        assert scope.can(lead_b, action, tree["A1"]), action  # audit staff: the audit work on the unit
+    for action in (scope.IMPORT, scope.CONFIGURE, scope.MANAGE, scope.VIEW_LOG):
+        assert not scope.can(lead_b, action, tree["A1"]), action  # not its data collection or settings
+    # a grantee without an audit role may only look
+    assert [a for a in scope.ACTIONS if scope.can(leader_b, a, tree["A1"])] == [scope.VIEW]
+    assert scope.may(leader_b, scope.VIEW) and not scope.may(leader_b, scope.SCREEN)
