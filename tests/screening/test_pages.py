@@ -108,6 +108,10 @@ def test_bad_values_and_presets(books, client_for):
     assert "参数「现金结算起点（元）」应为数字。" in response.content.decode()
     response = director.post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": "-5"}, follow=True)
     assert "应在 0～1000000 之间" in response.content.decode()
+    for hostile in ("NaN", "inf", "-Infinity", "1e400", "9" * 30):
+        response = director.post("/screening/rules/params/", {"rule": "JS-CASH-001", "param": "threshold", "value": hostile}, follow=True)
+        assert response.status_code == 200 and "现金结算起点（元）」应为" in response.content.decode(), hostile
+    assert not ParamOverride.objects.exists()
     response = director.post("/screening/rules/params/", {"rule": "JS-CARD-001", "param": "pattern", "value": "(购物卡|礼品卡"})
     assert response["Location"] == "/screening/rules/"  # not the rule's anchor, below the message
     response = director.get(response["Location"])
@@ -120,14 +124,14 @@ def test_bad_values_and_presets(books, client_for):
 
 
 def test_units_with_different_settings_are_screened_with_their_own(tree, tmp_path, personas):
-    from jingshen.screening import params
+    from jingshen.screening import services
     from jingshen.screening.services import run_screening
     from tests.conftest import make_user
     from jingshen.accounts.models import RoleCode
 
     rows = entry(1, "2025-03-02", "50104", "101", "2000.00", "慰问金") + entry(1, "2025-03-02", "50104", "101", "2000.00", "慰问金", org="B1X")
     import_vouchers(write(tmp_path / "v.csv", rows))
-    params.set_override(make_user("B", "b_director", RoleCode.DIRECTOR), "JS-CASH-001", "threshold", 5000)
+    services.set_param(make_user("B", "b_director", RoleCode.DIRECTOR), "JS-CASH-001", "threshold", 5000)
     run = run_screening(year=2025, rule_codes=["JS-CASH-001"])
     assert list(run.flags.values_list("org__code", flat=True)) == ["A1X"]
     assert len(run.rules[0]["groups"]) == 2

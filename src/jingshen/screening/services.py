@@ -1,8 +1,10 @@
 """疑点筛查 writes: starting a screening run (recorded so it can be reproduced, then run in the
 background by ``tasks.run_screening_task``, whose work is ``runner.execute_run``), or running it
-in one go for the command line."""
+in one go for the command line; and the rule parameters a unit sets for itself and the units
+below it."""
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
@@ -13,8 +15,8 @@ from jingshen.orgs.models import Org
 from jingshen.screening import tasks
 from jingshen.screening.custom import rules_for_org
 from jingshen.screening.engine import ENGINES
-from jingshen.screening.models import Flag, ScreeningRun
-from jingshen.screening.params import overrides_for
+from jingshen.screening.models import Flag, ParamOverride, ScreeningRun
+from jingshen.screening.params import overrides_for, presets
 from jingshen.screening.rules import load_rules
 from jingshen.screening.runner import execute_run
 
@@ -129,3 +131,65 @@ def flag_json(flag: Flag) -> dict:
         "message": flag.message,
         "basis": flag.basis,
     }
+
+
+def _configured_unit(user) -> Org:
+    """The user's own unit, on which parameters are set, if they may configure it."""
+    if user.org is None or not scope.can(user, scope.CONFIGURE, user.org):
+        raise PermissionError("只有经审负责人或系统管理员可以设置规则参数。")
+    return user.org
+
+
+def _param_value(p, value):
+    """A value typed by the user for parameter ``p``: text as given, numbers finite and sane."""
+    if p.type == "text":
+        return str(value)
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ValueError(f"参数「{p.label}」应为数字。") from None
+    if not number.is_finite() or abs(number) >= 10**15:
+        raise ValueError(f"参数「{p.label}」应为一个正常大小的数字。")
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def set_param(user, rule_code: str, param: str, value, note: str = "") -> ParamOverride:
+    """Set a parameter for the user's own unit (and so every unit below it)."""
+    org = _configured_unit(user)
+    rules = load_rules()
+    if rule_code not in rules or param not in rules[rule_code].params:
+        raise ValueError("没有这个规则参数。")
+    p = rules[rule_code].params[param]
+    value = _param_value(p, value)
+    p.check(value)  # range and pattern, Chinese message
+    with transaction.atomic():
+        previous = ParamOverride.objects.filter(org=org, rule=rule_code, param=param).values_list("value", flat=True).first()
+        override, _ = ParamOverride.objects.update_or_create(
+            org=org, rule=rule_code, param=param, defaults={"value": value, "note": note[:300], "set_by": user}
+        )
+        record("screening.set_param", f"设置规则参数 {rule_code}「{p.label}」= {value}（适用于{org.name}及下级单位）",
+               actor=user, org=org, obj=override, before={"value": previous}, after={"value": value})
+    return override
+
+
+def clear_param(user, rule_code: str, param: str) -> None:
+    org = _configured_unit(user)
+    with transaction.atomic():
+        previous = ParamOverride.objects.filter(org=org, rule=rule_code, param=param).values_list("value", flat=True).first()
+        deleted, _ = ParamOverride.objects.filter(org=org, rule=rule_code, param=param).delete()
+        if deleted:
+            record("screening.clear_param", f"恢复规则参数 {rule_code}.{param} 的默认值（{org.name}）", actor=user, org=org,
+                   before={"value": previous}, after={"value": None})
+
+
+def apply_preset(user, key: str) -> int:
+    """Set every parameter of a provincial preset (presets.toml) for the user's own unit."""
+    preset = presets().get(key)
+    if preset is None:
+        raise ValueError("没有这个预设。")
+    with transaction.atomic():
+        names = [k for k in preset if "." in k]
+        for name in names:
+            code, param = name.split(".", 1)
+            set_param(user, code, param, preset[name], note=preset["title"])
+    return len(names)

@@ -13,10 +13,9 @@ from django.views.decorators.http import require_POST
 from jingshen.ledger import books
 from jingshen.ledger.views_books import back_to_page, too_large, wants_xlsx, xlsx_response
 from jingshen.orgs import scope
-from jingshen.screening import access, custom, params
+from jingshen.screening import access, custom, params, services
 from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
-from jingshen.screening.services import start_in_background
 
 
 def index(request):
@@ -36,7 +35,7 @@ def index(request):
             # scope (those of units below the user's own are not in the list)
             codes = None
         try:
-            run = start_in_background(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
+            run = services.start_in_background(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
         except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
             return redirect("screening:index")
@@ -211,13 +210,13 @@ def rule_params(request):
         raise Http404("只有经审负责人或系统管理员可以设置规则参数。")
     try:
         if request.POST.get("preset"):
-            count = params.apply_preset(user, request.POST["preset"])
+            count = services.apply_preset(user, request.POST["preset"])
             messages.success(request, f"已按预设设置 {count} 个参数，适用于{user.org.name}及下级单位。")
         elif request.POST.get("clear"):
-            params.clear_override(user, request.POST.get("rule", ""), request.POST.get("param", ""))
+            services.clear_param(user, request.POST.get("rule", ""), request.POST.get("param", ""))
             messages.success(request, "已恢复默认值。")
         else:
-            params.set_override(user, request.POST.get("rule", ""), request.POST.get("param", ""),
+            services.set_param(user, request.POST.get("rule", ""), request.POST.get("param", ""),
                                 request.POST.get("value", ""), note=request.POST.get("note", ""))
             messages.success(request, f"已保存，适用于{user.org.name}及下级单位，下次筛查起生效。")
     except (PermissionError, ValueError) as exc:
