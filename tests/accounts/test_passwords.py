@@ -1,6 +1,7 @@
-"""修改密码 and 首次登录强制修改."""
+"""修改密码, 首次登录强制修改, and 系统管理员 重置密码 (page and command)."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.test import Client
 
@@ -8,7 +9,7 @@ from jingshen.accounts.models import RoleCode, User
 from jingshen.accounts.services import create_user_with_generated_password, generate_password
 from jingshen.activity.models import ActivityLog
 from jingshen.cli import main
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user
 
 NEW = "Fresh2026secret"
 
@@ -170,3 +171,112 @@ def test_changing_the_password_clears_the_flag(forced):
     entry = ActivityLog.objects.get(action="accounts.change_password")
     assert entry.details == {"forced": True} and "首次登录强制修改" in entry.summary
 
+
+# --- 重置密码 ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def a_admin(personas):
+    return make_user("A", "a_admin", RoleCode.ADMIN)
+
+
+def reset_page(admin, username):
+    client = Client()
+    client.force_login(admin)
+    return client.post(f"/accounts/users/{username}/reset-password/")
+
+
+def test_unit_page_offers_reset_to_the_administrator_only(a_admin, client_for):
+    client = Client()
+    client.force_login(a_admin)
+    html = client.get("/orgs/A/").content.decode()
+    assert 'action="/accounts/users/a_auditor/reset-password/"' in html and "确定要重置用户 a_auditor 的密码吗" in html
+    assert 'action="/accounts/users/a_admin/reset-password/"' not in html  # not oneself: 修改密码 is for that
+    assert "reset-password" not in client_for("prov_director").get("/orgs/A/").content.decode()
+
+
+def test_reset_by_an_administrator_in_scope(a_admin, personas):
+    target_session = logged_in("a1_auditor")  # a unit below the administrator's
+    for _ in range(5):
+        Client().post("/accounts/login/", {"username": "a1_auditor", "password": "wrong-password-1"})
+    assert Client().post("/accounts/login/", {"username": "a1_auditor", "password": PASSWORD}).status_code == 429
+
+    response = reset_page(a_admin, "a1_auditor")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "密码已重置" in html and "只显示这一次" in html
+    assert "no-store" in response["Cache-Control"]
+    password = html.split('id="generated-password">')[1].split("<")[0]
+    target = User.objects.get(username="a1_auditor")
+    assert target.check_password(password) and target.must_change_password
+
+    # the user's sessions ended, the lockout is gone, and the next login leads to 修改密码
+    response = target_session.get("/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not AccessAttempt.objects.filter(username="a1_auditor").exists()
+    client = logged_in("a1_auditor", password)
+    assert client.get("/")["Location"] == "/accounts/password/"
+
+    entry = ActivityLog.objects.get(action="accounts.reset_password")
+    assert entry.actor == a_admin and entry.org == target.org and entry.object_id == str(target.pk)
+    assert entry.details == {"lockout_cleared": True}
+    assert password not in all_activity_text()
+
+
+def test_reset_of_a_user_of_another_branch_is_404(a_admin, personas):
+    before = User.objects.get(username="b_auditor").password
+    response = reset_page(a_admin, "b_auditor")
+    assert response.status_code == 404
+    assert reset_page(a_admin, "no_such_user").status_code == 404
+    assert reset_page(a_admin, "prov_director").status_code == 404  # the unit above is not managed either
+    b = User.objects.get(username="b_auditor")
+    assert b.password == before and not b.must_change_password
+    assert not ActivityLog.objects.filter(action="accounts.reset_password").exists()
+
+
+@pytest.mark.parametrize("persona", ["prov_director", "leader", "a_lead", "contact"])
+def test_a_non_administrator_cannot_reset(client_for, personas, persona):
+    before = User.objects.get(username="a1_auditor").password
+    response = client_for(persona).post("/accounts/users/a1_auditor/reset-password/")
+    assert response.status_code == 404
+    assert User.objects.get(username="a1_auditor").password == before
+    assert not ActivityLog.objects.filter(action="accounts.reset_password").exists()
+
+
+def test_reset_is_post_only_and_not_of_oneself(a_admin):
+    client = Client()
+    client.force_login(a_admin)
+    assert client.get("/accounts/users/a_auditor/reset-password/").status_code == 405
+    response = client.post("/accounts/users/a_admin/reset-password/", follow=True)
+    assert "不能重置自己的密码" in response.content.decode()
+    assert not User.objects.get(username="a_admin").must_change_password
+
+
+def test_reset_password_command(a_admin, personas, capsys):
+    code = main(["users", "reset-password", "a_auditor", "--by", "a_admin"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    password = out.split("新密码：")[1].split()[0]
+    target = User.objects.get(username="a_auditor")
+    assert target.check_password(password) and target.must_change_password
+    assert ActivityLog.objects.filter(action="accounts.reset_password", actor=a_admin).exists()
+    assert password not in all_activity_text()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["b_auditor", "--by", "a_admin"], "用户「b_auditor」不存在或不在「a_admin」的管理范围内。"),
+        (["nobody", "--by", "a_admin"], "用户「nobody」不存在或不在「a_admin」的管理范围内。"),
+        (["a_auditor", "--by", "a_lead"], "用户「a_auditor」不存在或不在「a_lead」的管理范围内。"),
+        (["a_auditor", "--by", "ghost"], "管理员「ghost」不存在或已停用。"),
+        (["a_admin", "--by", "a_admin"], "不能重置自己的密码"),
+    ],
+)
+def test_reset_password_command_refuses(a_admin, personas, capsys, args, message):
+    before = dict(User.objects.values_list("username", "password"))
+    code = main(["users", "reset-password", *args])
+    assert code == 1
+    assert message in capsys.readouterr().err
+    assert dict(User.objects.values_list("username", "password")) == before
+    assert not ActivityLog.objects.filter(action="accounts.reset_password").exists()

@@ -6,12 +6,14 @@ that a password was set or reset, never the password."""
 import secrets
 import string
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from jingshen.accounts.models import Role, RoleCode, User
 from jingshen.activity.services import record
+from jingshen.orgs import scope
 
 ROLE_WORDS = {label: value for value, label in RoleCode.choices} | {value: value for value in RoleCode.values}
 
@@ -101,3 +103,30 @@ def change_password(user: User, new_password: str) -> User:
         record("accounts.change_password", summary, actor=user, org=user.org, obj=user, forced=forced)
     return user
 
+
+def reset_password(actor: User, target: User) -> str:
+    """A 系统管理员 gives ``target`` a new generated password, returned to be shown once.
+
+    The target must change it at next login; their sessions end (the session auth hash
+    changes with the password) and any login lockout (django-axes) is lifted. ValueError
+    when ``actor`` may not manage ``target``'s unit (callers look the target up through
+    ``accounts.access`` first, which answers 404 for foreign users) or resets themselves."""
+    if target.org is None or not scope.can(actor, scope.MANAGE, target.org):
+        raise ValueError("无权重置该用户的密码。")
+    if target.pk == actor.pk:
+        raise ValueError("不能重置自己的密码，请使用“修改密码”。")
+    password = generate_password(target)
+    with transaction.atomic():
+        target.set_password(password)
+        target.must_change_password = True
+        target.save(update_fields=["password", "must_change_password"])
+        unlocked = axes_reset(username=target.username)
+        record(
+            "accounts.reset_password",
+            f"重置用户 {target.username} 的密码",
+            actor=actor,
+            org=target.org,
+            obj=target,
+            lockout_cleared=bool(unlocked),
+        )
+    return password
