@@ -111,6 +111,8 @@ def test_users_create_with_generated_password_forces_a_change(tree, capsys):
     assert user.check_password(password) and user.must_change_password
     assert "只显示这一次" in out
     assert password not in all_activity_text()
+    entry = ActivityLog.objects.get(action="accounts.create_user", object_id=str(user.pk))
+    assert entry.details == {"must_change_password": True}
     main(["users", "list", "--org", "A"])
     assert "须修改密码" in capsys.readouterr().out
 

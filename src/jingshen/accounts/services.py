@@ -77,7 +77,7 @@ def create_user(
             actor=actor,
             org=org,
             obj=user,
-            generated_password=must_change_password,
+            must_change_password=must_change_password,
         )
     return user
 
