@@ -1,11 +1,15 @@
 """修改密码, 首次登录强制修改, and 系统管理员 重置密码 (page and command)."""
 
+import sys
+
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.test import Client
+from django.views.debug import ExceptionReporter
 
 from jingshen.accounts.models import RoleCode, User
+from jingshen.accounts import services
 from jingshen.accounts.services import create_user_with_generated_password, generate_password
 from jingshen.activity.models import ActivityLog
 from jingshen.cli import main
@@ -282,3 +286,24 @@ def test_reset_password_command_refuses(a_admin, personas, capsys, args, message
     assert message in capsys.readouterr().err
     assert dict(User.objects.values_list("username", "password")) == before
     assert not ActivityLog.objects.filter(action="accounts.reset_password").exists()
+
+
+# built at run time, so the source lines quoted in the report do not contain it
+KNOWN = "".join(["Known", "2026", "secretX"])
+
+
+def test_an_error_report_of_a_failed_reset_hides_the_password(a_admin, personas, monkeypatch):
+    monkeypatch.setattr(services, "generate_password", lambda user=None: KNOWN)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("log unavailable")
+
+    monkeypatch.setattr(services, "record", fail)
+    try:
+        services.reset_password(a_admin, personas["a_auditor"])
+    except RuntimeError:
+        report = ExceptionReporter(None, *sys.exc_info()).get_traceback_html()  # with each frame's variables
+    assert "log unavailable" in report and "reset_password" in report
+    assert KNOWN not in report
+    # the write was rolled back with the failed log entry
+    assert User.objects.get(username="a_auditor").check_password(PASSWORD)

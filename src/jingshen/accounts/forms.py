@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.views.decorators.debug import sensitive_variables
 
 
 class LoginForm(AuthenticationForm):
@@ -38,6 +39,7 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         for field in self.fields.values():
             field.error_messages["required"] = "请填写此项。"
 
+    @sensitive_variables("old", "new")
     def clean(self):
         # SetPasswordForm.clean with the policy's messages on the new password, not on its
         # confirmation, where the user would look for them last

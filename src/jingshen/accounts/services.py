@@ -1,7 +1,8 @@
 """Writes to users. Commands, pages and the API call these.
 
 Passwords are never logged or stored anywhere but as the user's hash: the activity log records
-that a password was set or reset, never the password."""
+that a password was set or reset, never the password, and Django's error reports (a traceback
+mailed or logged with its variables) hide the password variables (``sensitive_variables``)."""
 
 import secrets
 import string
@@ -10,6 +11,7 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from jingshen.accounts.models import Role, RoleCode, User
 from jingshen.activity.services import record
@@ -38,6 +40,7 @@ def parse_roles(text: str) -> list[str]:
     return codes
 
 
+@sensitive_variables("password")
 def generate_password(user: User | None = None) -> str:
     """A random password (``secrets``, 16 characters, ~90 bits) that passes the password policy."""
     while True:
@@ -49,6 +52,7 @@ def generate_password(user: User | None = None) -> str:
         return password
 
 
+@sensitive_variables("password")
 def create_user(
     *,
     org,
@@ -82,6 +86,7 @@ def create_user(
     return user
 
 
+@sensitive_variables("password")
 def create_user_with_generated_password(**fields) -> tuple[User, str]:
     """``create_user`` with a generated password, which the user must change at first login.
     Returns the user and the password, to be shown once and never stored."""
@@ -89,6 +94,7 @@ def create_user_with_generated_password(**fields) -> tuple[User, str]:
     return create_user(password=password, must_change_password=True, **fields), password
 
 
+@sensitive_variables("new_password")
 def change_password(user: User, new_password: str) -> User:
     """The user sets their own password (the caller has checked the current one). Clears
     ``must_change_password``. The session auth hash changes with the password, so every other
@@ -104,6 +110,7 @@ def change_password(user: User, new_password: str) -> User:
     return user
 
 
+@sensitive_variables("password")
 def reset_password(actor: User, target: User) -> str:
     """A 系统管理员 gives ``target`` a new generated password, returned to be shown once.
 

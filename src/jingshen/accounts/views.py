@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from jingshen.accounts import services
@@ -34,6 +34,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require_POST
 @never_cache
 @sensitive_post_parameters()
+@sensitive_variables("password")
 def reset_password(request, username):
     """重置密码: a new generated password for a user of a unit the administrator manages, shown
     once on this page (never stored, never logged). Foreign users answer 404."""
