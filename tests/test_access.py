@@ -19,7 +19,7 @@ from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
-POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params"}
+POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -40,8 +40,9 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id"}
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id"}  # parameters naming a unit or an object of a unit
+                "flag_id", "rule_id", "username"}
+# parameters naming a unit or an object of a unit
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -50,7 +51,7 @@ def values_for(code: str, tmp_path=None) -> dict:
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
-              "run_id": "0", "flag_id": "0", "rule_id": "0"}
+              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -59,6 +60,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         job = ImportJob(kind="vouchers", original_name=path.name, sha256="0" * 64, created_by=uploader, owner_org=uploader.org)
         job.file.save(path.name, File(path.open("rb")), save=True)
         values["job_id"] = str(job.pk)
+        values["username"] = uploader.username  # a user of the unit (重置密码)
         org = Org.objects.get(code=code)
         run = run_screening(year=2025, org=org, rule_codes=["JS-CASH-001"])
         flag = Flag.objects.create(run=run, rule="JS-CASH-001", rule_name="大额现金支付", category="财务", severity="中",
@@ -108,6 +110,20 @@ def test_no_view_reveals_a_unit_outside_scope(client_for, persona, foreign, tmp_
         assert response.status_code == 404, f"{persona} reached {url}: {response.status_code}"
         checked += 1
     assert checked >= 3  # the unit page, its tree fragment and the API detail, at least
+
+
+@pytest.mark.django_db
+def test_no_view_reveals_a_unit_outside_an_administrators_scope(client, personas, tmp_path):
+    # 系统管理员 of 甲市 manages its branch (MANAGE): a unit and a user of 乙市 stay unknown
+    client.force_login(make_user("A", "a_admin", RoleCode.ADMIN))
+    values = values_for("B1X", tmp_path)
+    before = User.objects.get(username=values["username"]).password
+    for route, name, params in all_patterns():
+        if OWNED_PARAMS & set(params):
+            url = fill(route, values)
+            response = client.post(url) if name in POST_ONLY else client.get(url)
+            assert response.status_code == 404, f"a_admin reached {url}: {response.status_code}"
+    assert User.objects.get(username=values["username"]).password == before
 
 
 @pytest.mark.django_db

@@ -21,6 +21,8 @@ def test_demo_province(capsys):
     assert not Org.objects.filter(level=Level.GRASSROOTS, member_count__isnull=True).exists()
     for role in RoleCode.values:
         assert User.objects.filter(roles__code=role).exists(), role
+    # the README prints the demo logins: they work as printed, without a forced password change
+    assert not User.objects.filter(must_change_password=True).exists()
     # the demo users show the scope: Hangzhou and Ningbo do not see each other
     hz = set(scope.visible_orgs(User.objects.get(username="auditor")).values_list("code", flat=True))
     nb = set(scope.visible_orgs(User.objects.get(username="auditor_nb")).values_list("code", flat=True))

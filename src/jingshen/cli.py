@@ -16,6 +16,7 @@ COMMANDS = {
     "screen": "疑点筛查（规则包），可输出 JSON Lines",
     "users create": "创建用户",
     "users list": "列出用户",
+    "users reset-password": "重置用户密码（系统管理员，生成新密码）",
     "grants create": "创建交叉互审授权",
     "grants list": "列出交叉互审授权",
     "grants revoke": "撤销交叉互审授权",
@@ -53,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     commands = get_commands()
-    if len(argv) >= 2 and f"{argv[0]}_{argv[1]}" in commands:
-        name, shown, rest = f"{argv[0]}_{argv[1]}", f"{argv[0]} {argv[1]}", argv[2:]
+    # `jingshen users reset-password` → users_reset_password
+    if len(argv) >= 2 and f"{argv[0]}_{argv[1].replace('-', '_')}" in commands:
+        name, shown, rest = f"{argv[0]}_{argv[1].replace('-', '_')}", f"{argv[0]} {argv[1]}", argv[2:]
     elif argv[0] in commands:
         name, shown, rest = argv[0], argv[0], argv[1:]
     else:

@@ -32,6 +32,9 @@ class User(AbstractUser):
     )
     display_name = models.CharField("姓名", max_length=50, blank=True)
     roles = models.ManyToManyField(Role, verbose_name="角色", blank=True, related_name="users")
+    # Set when the password was generated (users create --generate-password, an administrator's
+    # reset): until the user picks their own, every page leads to 修改密码 (accounts.middleware).
+    must_change_password = models.BooleanField("须修改密码", default=False)
 
     objects = UnitUserManager()
 

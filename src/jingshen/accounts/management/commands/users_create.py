@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from jingshen.accounts.services import create_user, parse_roles
+from jingshen.accounts.services import create_user, create_user_with_generated_password, parse_roles
 from jingshen.commands import JingshenCommand
 from jingshen.orgs.models import Org
 
@@ -17,12 +17,27 @@ class Command(JingshenCommand):
         parser.add_argument("--username", required=True, help="登录用户名")
         parser.add_argument("--name", default="", help="姓名")
         parser.add_argument("--password-file", help="从文件第一行读取密码（不提供则在终端输入）")
+        parser.add_argument(
+            "--generate-password",
+            action="store_true",
+            help="生成随机初始密码并只显示这一次；用户首次登录后必须修改密码",
+        )
 
     def handle(self, **o):
         org = Org.objects.filter(code=o["org"]).first()
         if org is None:
             raise CommandError(f"单位编码「{o['org']}」不存在。")
         roles = parse_roles(o["role"])
+        if o["generate_password"] and o["password_file"]:
+            raise CommandError("--generate-password 与 --password-file 只能选一个。")
+        if o["generate_password"]:
+            user, password = create_user_with_generated_password(
+                org=org, username=o["username"], roles=roles, display_name=o["name"]
+            )
+            self.stdout.write(f"已创建用户 {user.username}（{org.name}，{'、'.join(user.role_names())}）。")
+            self.stdout.write(f"初始密码：{password}")
+            self.stdout.write("此密码只显示这一次，请通过安全方式告知本人；首次登录后必须修改密码。")
+            return
         if o["password_file"]:
             try:
                 lines = Path(o["password_file"]).read_text(encoding="utf-8").splitlines()

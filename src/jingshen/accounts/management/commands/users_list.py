@@ -14,5 +14,5 @@ class Command(JingshenCommand):
             users = users.filter(org__code=o["org"])
         for u in users:
             org = f"{u.org.name}（{u.org.code}）" if u.org else "（无单位）"
-            state = "" if u.is_active else "\t已停用"
+            state = ("" if u.is_active else "\t已停用") + ("\t须修改密码" if u.must_change_password else "")
             self.stdout.write(f"{u.username}\t{u.display_name}\t{org}\t{'、'.join(u.role_names())}{state}")
