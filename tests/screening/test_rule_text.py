@@ -110,12 +110,14 @@ def test_a_pattern_reads_as_keywords_role_names_or_a_code_box():
     assert keywords("^(grassroots)$") == ["基层"]
     assert keywords("冲(销)?(借支|借款)") is None
     assert pattern("冲(销)?(借支|<b>)") == '<code class="pattern">冲(销)?(借支|&lt;b&gt;)</code>'
-    assert pattern(1500) == 1500
+    assert pattern(1500) == "1,500" and pattern(0.006) == "0.006"
 
 
 def test_a_description_wrapped_in_the_file_reads_as_sentences():
     assert rule_text("甲乙\n丙丁：\n（1）戊\n己；\n（2）庚") == "甲乙丙丁：<br>（1）戊己；<br>（2）庚"
     assert rule_text("<b>\n&") == "&lt;b&gt;&amp;"
+    assert rule_text("由 JS-FEST-004 检查") == '由 <span class="nowrap">JS-FEST-004</span> 检查'
+
 
 
 class _Shown(HTMLParser):

@@ -7,8 +7,10 @@ it matches, never the English codes; anything else as the pattern itself in a co
 """
 
 import re
+from decimal import Decimal
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -28,8 +30,11 @@ def keywords(value) -> list[str] | None:
     if names := code_names(value):
         return names
     body = value
-    if body.startswith("(") and body.endswith(")") and not METACHARACTERS.search(body[1:-1].replace("|", "")):
-        body = body[1:-1]
+    # ^(a|b)$ and ^(a|b)?$ (the whole text is one of them, or empty): the label says so
+    for start, end in (("^(", ")$"), ("^(", ")?$"), ("(", ")")):
+        if body.startswith(start) and body.endswith(end) and not METACHARACTERS.search(body[len(start):-len(end)].replace("|", "")):
+            body = body[len(start):-len(end)]
+            break
     items = body.split("|")
     if all(items) and not any(METACHARACTERS.search(item) for item in items):
         return items
@@ -55,6 +60,8 @@ def code_names(value) -> list[str] | None:
 def pattern(value):
     """A parameter value as users read it: keywords, role names, the pattern in a code box, or
     (a number) the value itself."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return intcomma(value)
     if not isinstance(value, str):
         return value
     items = keywords(value)
@@ -62,6 +69,14 @@ def pattern(value):
         return format_html('<code class="pattern">{}</code>', value)
     return format_html('<span class="keywords">{}</span>',
                        format_html_join("", '<span class="kw">「{}」</span>', ((item,) for item in items)))
+
+
+@register.filter
+def plain_label(label: str) -> str:
+    """A parameter's label without “正则表达式” (the keywords are shown as a list; the setting
+    form says how to write them)."""
+    label = re.sub(r"（正则表达式）", "", label)
+    return re.sub(r"（正则表达式[，、]", "（", label)
 
 
 @register.filter
@@ -74,7 +89,7 @@ def is_code_pattern(value) -> bool:
 def rule_text(text: str):
     """A rule's description as paragraphs: its file wraps lines anywhere (a line break inside a
     Chinese sentence must not become a space); a line opening with an enumeration “（1）”,
-    “（一）” or “局限：” starts a new line."""
+    “（一）” or “局限：” starts a new line; a rule code such as JS-FEST-004 is kept on one line."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     out = []
     for line in lines:
@@ -82,4 +97,8 @@ def rule_text(text: str):
             out[-1] += line
         else:
             out.append(line)
-    return mark_safe("<br>".join(conditional_escape(line) for line in out))
+    html = "<br>".join(conditional_escape(line) for line in out)
+    return mark_safe(RULE_CODE.sub(r'<span class="nowrap">\g<0></span>', html))  # not broken at a hyphen
+
+
+RULE_CODE = re.compile(r"\bJS-[A-Z]+-[0-9]+\b")
