@@ -13,7 +13,7 @@ from jingshen.ledger.roles import AccountRole
 from jingshen.orgs.models import Level
 from jingshen.screening.models import ScreeningRun
 from jingshen.screening.rules import RULES_DIR, RuleError, load_rule, load_rules, user_texts
-from jingshen.screening.templatetags.rule_text import keywords, pattern, rule_text
+from jingshen.screening.templatetags.rule_text import citations, keywords, pattern, rule_text
 from tests.ledger.conftest import write
 from tests.screening.conftest import entry
 
@@ -120,6 +120,12 @@ def test_a_description_wrapped_in_the_file_reads_as_sentences():
 
 
 
+def test_a_flags_stored_basis_reads_one_citation_a_line():
+    fest = load_rules()["JS-FEST-001"]
+    assert citations(fest.basis_text()) == [str(b) for b in fest.basis] and len(fest.basis) == 2
+    assert citations("《甲》：乙；丙") == ["《甲》：乙；丙"] and citations("") == []
+
+
 class _Shown(HTMLParser):
     """The text a user reads in a page's main part: text and the attributes shown on screen or
     read aloud, leaving out scripts and the code boxes that show a pattern as it is."""
@@ -194,4 +200,5 @@ def test_the_run_and_flag_pages_show_users_none_of_it(books, client_for):
         assert_nothing_for_developers(page, f"flag {flag.rule}")
     flag = run.flags.get(rule="JS-CARD-001")
     assert "不得发放购物卡" in client.get(f"/screening/flags/{flag.pk}/").content.decode()
+    assert "[weak" not in flag.basis and "未核实" not in flag.basis  # nor in what a flag keeps and exports
 

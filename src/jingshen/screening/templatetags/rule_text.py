@@ -86,6 +86,12 @@ def is_code_pattern(value) -> bool:
 
 
 @register.filter
+def citations(basis: str) -> list[str]:
+    """A flag's stored basis (the rule's citations joined by “；”) as one citation a line."""
+    return re.split(r"；(?=《)", basis) if basis else []
+
+
+@register.filter
 def rule_text(text: str):
     """A rule's description as paragraphs: its file wraps lines anywhere (a line break inside a
     Chinese sentence must not become a space); a line opening with an enumeration “（1）”,
