@@ -38,7 +38,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # Engine-specific calendar functions give different answers in DuckDB and Spark (see
 # ENGINEERING-NOTES): rules join the calendar table instead.
 FORBIDDEN = re.compile(r"\b(dayofweek|isodow|dayname|strftime|weekday|dow)\s*\(", re.IGNORECASE)
-# What must not reach a user's screen (DESIGN §4: nothing for developers on the users' screens):
+# What must not reach a user's screen (issue 12, item 7: nothing for developers on the users' screens):
 # certainty markers and references to the domain notes, regular-expression syntax, English role
 # codes (the users' and the accounts'), identifiers and SQL. Development notes belong in the
 # ``notes`` / ``source_note`` fields, which are never shown.
