@@ -38,6 +38,23 @@ PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # Engine-specific calendar functions give different answers in DuckDB and Spark (see
 # ENGINEERING-NOTES): rules join the calendar table instead.
 FORBIDDEN = re.compile(r"\b(dayofweek|isodow|dayname|strftime|weekday|dow)\s*\(", re.IGNORECASE)
+# What must not reach a user's screen (issue 12, item 7: nothing for developers on the users' screens):
+# certainty markers and references to the domain notes, regular-expression syntax, English role
+# codes (the users' and the accounts'), identifiers and SQL. Development notes belong in the
+# ``notes`` / ``source_note`` fields, which are never shown.
+DEVELOPER_NOTES = re.compile(
+    r"README|§|domain|\[(?:confirmed|weak|unverified)|\b(?:confirmed|weak|unverified)\b|未核实|已核实|较弱|演示数据|演示账套"
+    r"|\\[a-zA-Z]|\(\?[a-zA-Z]|[^\s|]\|[^\s|]|\.\*|\^\(|\)\$"
+    r"|\b(?:admin|director|team_lead|auditor|auditee_contact|leader)\b"
+    r"|(?-i:\b[a-z]+(?:[-_.][a-z]+)+\b)"
+    r"|\b(?:SELECT|FROM|WHERE|JOIN|GROUP BY|ORDER BY|HAVING|UNION|COALESCE|NULL|regexp_\w+|levenshtein|DuckDB|Spark)\b",
+    re.IGNORECASE,
+)
+
+
+def developer_notes(text: str) -> list[str]:
+    """The pieces of ``text`` that are meant for developers, not for users (empty if none)."""
+    return [m.group(0) for m in DEVELOPER_NOTES.finditer(text or "")]
 
 
 class RuleError(ValueError):
@@ -55,9 +72,11 @@ class Param:
     label: str
     type: str  # number | integer | text
     default: object
-    source: str
+    source: str  # where the default comes from, as a user reads it (shown in the catalogue)
     min: object = None
     max: object = None
+    meaning: str = ""  # what the parameter does, in plain Chinese (shown under the label)
+    source_note: str = ""  # developers' notes on the default: certainty, references (never shown)
 
     def shown(self, value) -> str:
         """The value as an explanation shows it: amounts with thousands separators."""
@@ -96,7 +115,8 @@ class Basis:
     regulation: str
     version: str = ""
     article: str = ""
-    note: str = ""
+    note: str = ""  # what the provision says, as a user reads it
+    source_note: str = ""  # developers' notes on the citation (never shown)
 
     def __str__(self) -> str:
         text = f"《{self.regulation}》"
@@ -128,6 +148,8 @@ class Rule:
     family: str = ""
     # A keyword rule's query over ``texts``, read by ``sql`` as ``matched`` (module docstring).
     texts: str = ""
+    # Developers' notes: certainty of the sources, implementation remarks (never shown to users).
+    notes: str = ""
 
     @property
     def level_label(self) -> str:
@@ -195,7 +217,8 @@ def load_rule(path: Path) -> Rule:
         raise RuleError(f"{path.name}: {exc}") from None
     params = {
         name: Param(name=name, label=p["label"], type=p.get("type", "number"), default=p["default"], source=p["source"],
-                    min=p.get("min"), max=p.get("max"))
+                    min=p.get("min"), max=p.get("max"), meaning=p.get("meaning", "").strip(),
+                    source_note=p.get("source_note", "").strip())
         for name, p in data.get("params", {}).items()
     }
     rule = Rule(
@@ -213,6 +236,7 @@ def load_rule(path: Path) -> Rule:
         basis=tuple(Basis(**b) for b in data.get("basis", [])),
         family=data.get("family", ""),
         texts=data.get("texts", ""),
+        notes=data.get("notes", "").strip(),
     )
     _check(rule, path)
     return rule
@@ -242,8 +266,29 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append("text_lines is for a rule with texts")
     if not rule.basis and rule.category == "合规":
         problems.append("a compliance rule needs its legal basis")
+    for where, text in user_texts(rule):
+        if found := developer_notes(text):
+            problems.append(f"{where} shows users developer notes {found}: move them to notes/source_note")
     if problems:
         raise RuleError(f"{path.name}: " + "; ".join(problems))
+
+
+def user_texts(rule: Rule):
+    """(where, text) for every text of a rule that users see; parameter defaults excepted (a
+    text parameter's default is a pattern, shown as keywords or in a code box)."""
+    yield "name", rule.name
+    yield "description", rule.description
+    yield "explanation", PLACEHOLDER_FIELDS.sub("", rule.explanation)
+    for p in rule.params.values():
+        yield f"params.{p.name}.label", p.label
+        yield f"params.{p.name}.meaning", p.meaning
+        yield f"params.{p.name}.source", p.source
+    for i, b in enumerate(rule.basis):
+        yield f"basis[{i}]", str(b)
+
+
+# The {column} and {param.name} fields of an explanation, which are not shown as written.
+PLACEHOLDER_FIELDS = re.compile(r"\{[^{}]*\}")
 
 
 @cache
