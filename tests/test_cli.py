@@ -36,6 +36,18 @@ def test_help_and_unknown_command_are_chinese(tmp_path):
     assert result.returncode == 2 and "未知命令「frobnicate」" in result.stderr
 
 
+def test_bad_arguments_get_a_chinese_error_and_usage(tmp_path):
+    for args, message in (
+        (("users", "reset-password"), "错误：缺少必需的参数：username, --by"),
+        (("screen", "--year", "abc"), "错误：参数 --year 的值“abc”不是整数"),
+        (("screen", "--year", "2025", "--frobnicate"), "错误：无法识别的参数：--frobnicate"),
+        (("screen", "--year"), "错误：参数 --year 后面需要一个值"),
+    ):
+        result = run(tmp_path, *args)
+        assert result.returncode == 2 and message in result.stderr and "用法：jingshen" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_refused_file_exits_non_zero(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"")

@@ -3,6 +3,7 @@
 creates JINGSHEN_HOME and applies pending migrations first."""
 
 import os
+import re
 import sys
 
 COMMANDS = {
@@ -30,6 +31,28 @@ def _usage() -> str:
     lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()]
     lines += ["", "查看某个命令的参数：jingshen <命令> --help", "环境变量 JINGSHEN_HOME 指定数据目录，DATABASE_URL 指定数据库。"]
     return "\n".join(lines)
+
+
+# argparse's messages (Python 3.11 templates), as users read them
+ARGPARSE_MESSAGES = [
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"argument (\S+): invalid int value: '(.*)'", r"参数 \1 的值“\2”不是整数"),
+    (r"argument (\S+): invalid float value: '(.*)'", r"参数 \1 的值“\2”不是数字"),
+    (r"argument (\S+): invalid choice: '(.*)' \(choose from (.*)\)", r"参数 \1 的值“\2”无效，可选：\3"),
+    (r"argument (\S+): invalid \w+ value: '(.*)'", r"参数 \1 的值“\2”无效"),
+    (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+]
+
+
+def argparse_message(message: str) -> str:
+    """argparse's English error about the command line, in Chinese."""
+    message = message.removeprefix("Error: ")
+    for pattern, chinese in ARGPARSE_MESSAGES:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, chinese, message)
+    return f"命令参数有误（{message}）"
 
 
 def migrate_if_needed() -> None:
@@ -66,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         migrate_if_needed()
     command = load_command_class(commands[name], name)
     parser = command.create_parser("jingshen", shown)
-    options = vars(parser.parse_args(rest))
+    try:
+        options = vars(parser.parse_args(rest))
+    except CommandError as exc:  # Django's parser raises what argparse would print and exit with
+        print(f"错误：{argparse_message(str(exc))}\n{parser.format_usage().strip()}", file=sys.stderr)
+        return 2
     args = options.pop("args", ())
     try:
         command.execute(*args, **options)
