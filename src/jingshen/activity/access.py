@@ -5,7 +5,7 @@ their unit and its whole subtree). An entry without a unit (a user created with 
 a screening of all units, an operator's command) concerns the whole tree, so only those who
 may VIEW_LOG a root unit (one without a parent) read it."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from jingshen.activity.models import ActivityLog
@@ -17,11 +17,10 @@ def may_view_log(user) -> bool:
 
 
 def entries_for(user) -> QuerySet[ActivityLog]:
-    units = scope.orgs_for(user, scope.VIEW_LOG)
-    q = Q(org__in=units.values("pk"))
-    if units.filter(parent__isnull=True).exists():
-        q |= Q(org__isnull=True)
-    return ActivityLog.objects.filter(q)
+    entries = ActivityLog.objects.restrict(user, scope.VIEW_LOG)
+    if scope.orgs_for(user, scope.VIEW_LOG).filter(parent__isnull=True).exists():
+        entries = entries | ActivityLog.objects.filter(org__isnull=True)
+    return entries
 
 
 def get_entry_for_user(user, entry_id: int) -> ActivityLog:
