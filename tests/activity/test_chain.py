@@ -185,3 +185,32 @@ def test_appending_after_a_deleted_head_continues_the_chain():
     new = record("test.entry", "新的记录")
     assert new.seq == 6 and new.prev_hash == e[-1].hash
     assert verify()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_while_others_append_reports_no_false_alarm():
+    """Entries appended while `log verify` reads are neither insertions nor a cut-off tail."""
+    for i in range(300):
+        record("test.before", f"已有记录{i}")
+    stop, errors = threading.Event(), []
+
+    def writer():
+        try:
+            while not stop.is_set():
+                record("test.during", "校验期间写入")
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        reports = [verify_chain() for _ in range(5)]
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors, errors
+    assert all(r.intact for r in reports), [r.problems for r in reports]
+    assert ActivityLog.objects.filter(action="test.during").exists()
+    assert verify_chain().count == ActivityLog.objects.count()

@@ -108,11 +108,31 @@ def record_download(what: str, filename: str, *, actor=None, org=None, obj: mode
 # --- reading ------------------------------------------------------------------------------------
 
 
-def verify_chain() -> chain.Report:
-    """Check the whole log (``jingshen log verify``), reading it in sequence order in chunks."""
-    head = ChainHead.objects.filter(pk=HEAD_PK).values_list("seq", "hash").first()
-    rows = ActivityLog.objects.order_by("seq").values(*chain.FIELDS, "hash").iterator(chunk_size=2000)
-    return chain.verify(rows, head, GENESIS)
+def verify_chain(rounds: int = 10) -> chain.Report:
+    """Check the whole log (``jingshen log verify``), reading it in sequence order in chunks.
+
+    The head is read after the entries. An entry and the head move in one transaction, so every
+    entry the head names is visible once the head is; if the head names entries appended while
+    the log was read, those are read next, until the head names nothing unseen (at most
+    ``rounds`` times, then up to the last head read). An entry read that the head read after it
+    does not name was not appended through ``record()``: it was inserted."""
+    verifier = chain.Verifier(GENESIS)
+    columns = (*chain.FIELDS, "hash")
+    entries = ActivityLog.objects.order_by("seq").values(*columns)
+    last, head = 0, None
+    for _ in range(rounds):
+        for values in entries.filter(seq__gt=last).iterator(chunk_size=2000):
+            verifier.feed(values)
+            last = values["seq"]
+        head = ChainHead.objects.filter(pk=HEAD_PK).values_list("seq", "hash").first()
+        if head is None or head[0] <= last:
+            break
+    else:
+        for values in entries.filter(seq__gt=last, seq__lte=head[0]).iterator(chunk_size=2000):
+            verifier.feed(values)
+            last = values["seq"]
+    beyond = entries.filter(seq__gt=head[0]).first() if head is not None and last > head[0] else None
+    return verifier.finish(head, beyond)
 
 
 def as_dict(entry: ActivityLog) -> dict:
