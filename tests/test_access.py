@@ -9,6 +9,7 @@ from django.core.files import File
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from jingshen.accounts.models import RoleCode, User
+from jingshen.activity.services import record
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset, ImportJob
 from jingshen.orgs.models import Org
@@ -40,9 +41,9 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id", "username"}
+                "flag_id", "rule_id", "username", "entry_id"}
 # parameters naming a unit or an object of a unit
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -51,7 +52,7 @@ def values_for(code: str, tmp_path=None) -> dict:
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
-              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody"}
+              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -71,6 +72,7 @@ def values_for(code: str, tmp_path=None) -> dict:
                                          severity="中", weight=0.5, explanation="x", sql="SELECT * FROM lines",
                                          created_by=uploader)
         values["rule_id"] = str(rule.pk)
+        values["entry_id"] = str(record("test.entry", f"{org.name}的操作日志", org=org).pk)
     return values
 
 

@@ -21,6 +21,8 @@ COMMANDS = {
     "grants create": "创建交叉互审授权",
     "grants list": "列出交叉互审授权",
     "grants revoke": "撤销交叉互审授权",
+    "log list": "列出操作日志（--org、--since 筛选，可输出 JSON Lines）",
+    "log verify": "校验操作日志哈希链是否完整（发现篡改、删除、插入）",
 }
 NO_AUTO_MIGRATE = {"makemigrations", "migrate", "help", "check", "sqlmigrate", "showmigrations"}
 

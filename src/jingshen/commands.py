@@ -43,7 +43,11 @@ class JingshenCommand(BaseCommand):
     def execute(self, *args, **options):
         # Django's own messages (password policy, validation) in Chinese too; the messages are
         # lazy, so they must be rendered while the language is active.
-        with translation.override(settings.LANGUAGE_CODE):
+        from jingshen.activity.context import origin
+        from jingshen.activity.models import Source
+
+        # entries written by a command are marked 命令行 (activity.services.record)
+        with translation.override(settings.LANGUAGE_CODE), origin(Source.CLI):
             try:
                 return super().execute(*args, **options)
             except TableError as exc:

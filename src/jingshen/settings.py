@@ -6,6 +6,8 @@ JINGSHEN_DEBUG     "1" for Django debug pages (never in production)
 JINGSHEN_HTTPS     "1" when served over HTTPS: secure cookies and HSTS
 JINGSHEN_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1)
 JINGSHEN_SECRET_KEY     overrides the key generated in JINGSHEN_HOME/secret_key
+JINGSHEN_TRUSTED_PROXY  with JINGSHEN_HTTPS: the address of the reverse proxy whose X-Forwarded-For
+                        is believed (default 127.0.0.1)
 """
 
 import os
@@ -49,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # the client address and 网页/接口 for the activity log (activity.services.record)
+    "jingshen.activity.middleware.ActivityOriginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +101,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The test database is a file too, not Django's shared-cache in-memory database: there a
+    # second connection gets "database table is locked" at once instead of waiting for the
+    # write lock, so concurrent writers (threads, the live server) could not be tested as they run.
+    DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test-jingshen.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts and security -------------------------------------------------
@@ -141,12 +149,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Reverse proxies whose X-Forwarded-For names the client in the activity log; without
+# JINGSHEN_HTTPS nobody is trusted and the log keeps REMOTE_ADDR (activity/middleware.py).
+TRUSTED_PROXIES: list[str] = []
 if HTTPS:
     # Served behind a TLS-terminating proxy (nginx etc.) that sets X-Forwarded-Proto; `jingshen
     # serve` tells waitress to trust that header from JINGSHEN_TRUSTED_PROXY (default 127.0.0.1).
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS if h != "*"]
+    TRUSTED_PROXIES = [os.environ.get("JINGSHEN_TRUSTED_PROXY", "127.0.0.1").strip()]
 
 # --- language, time -----------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -1,4 +1,4 @@
-from jingshen.portal.menu import SECTIONS
+from jingshen.portal.menu import sections_for
 
 
 def menu(request):
@@ -8,4 +8,4 @@ def menu(request):
     if match is not None:
         current = match.kwargs.get("section") or getattr(match, "app_name", None) or "portal"
         current = {"orgs": "portal"}.get(current, current)
-    return {"menu_sections": SECTIONS, "menu_current": current}
+    return {"menu_sections": sections_for(request.user), "menu_current": current}

@@ -34,3 +34,12 @@ SECTIONS = [
     ),
 ]
 BY_KEY = {s.key: s for s in SECTIONS}
+
+# 操作日志: only for those who may read the log of some unit (系统管理员, 经审负责人)
+ACTIVITY_LOG = Section("activity", "操作日志", "activity:index", True, "")
+
+
+def sections_for(user) -> list[Section]:
+    from jingshen.orgs import scope
+
+    return [*SECTIONS, ACTIVITY_LOG] if scope.may(user, scope.VIEW_LOG) else SECTIONS

@@ -2,11 +2,13 @@
 
 from django_tasks import task
 
+from jingshen.activity.context import from_task
 from jingshen.screening.models import ScreeningRun
 from jingshen.screening.runner import execute_run
 
 
 @task()
+@from_task
 def run_screening_task(run_id: int) -> None:
     run = ScreeningRun.objects.get(pk=run_id)
     try:
