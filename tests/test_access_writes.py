@@ -13,7 +13,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern
 
-from jingshen.accounts.models import RoleCode
+from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
@@ -35,9 +35,12 @@ WRITES = {
     "screening:rule_params": (scope.CONFIGURE, "own"),
     "screening:custom_new": (scope.CONFIGURE, "own"),
     "screening:custom_rule": (scope.CONFIGURE, "target"),
+    "user_reset_password": (scope.MANAGE, "target"),
 }
-NOT_WRITES = {"login", "logout"}  # Django's own authentication views
-COUNTED = (ActivityLog, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride)
+# Django's own authentication views, and one's own password, which every user may change
+# (tests/accounts/test_passwords.py)
+NOT_WRITES = {"login", "logout", "password_change"}
+COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride)
 
 
 def handles_post(callback) -> bool:
@@ -78,7 +81,7 @@ def target_objects(personas, tree, tmp_path):
                                      level="line", severity="中", weight=0.5, explanation="{summary}",
                                      sql="SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM lines",
                                      created_by=contact)
-    return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk)}
+    return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username}
 
 
 def post_data(name: str, tree) -> dict:
@@ -92,6 +95,7 @@ def post_data(name: str, tree) -> dict:
         "screening:rule_params": {"rule": "JS-CASH-001", "param": "min_amount", "value": "1"},
         "screening:custom_new": {"name": "越权规则", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                  "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
+        "user_reset_password": {},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -109,7 +113,8 @@ def grantees(personas, tree) -> dict:
 
 
 def counts() -> dict:
-    return {m.__name__: m.objects.count() for m in COUNTED}
+    """Rows of every model a write could touch, and every password (a reset changes one)."""
+    return {m.__name__: m.objects.count() for m in COUNTED} | {"passwords": sorted(User.objects.values_list("password", flat=True))}
 
 
 @pytest.mark.django_db

