@@ -255,9 +255,14 @@ class DuckDBEngine:
 
     def query(self, sql: str) -> duckdb.DuckDBPyConnection:
         """Run a rule's query (``execute``), which must be exactly one SELECT statement as DuckDB
-        itself parses it: no second statement, no DDL, no settings (RuleError otherwise)."""
+        itself parses it: no second statement, no DDL, no settings (RuleError otherwise). What
+        the sandbox refuses (a file outside the run) is a RuleError too, in Chinese."""
         self._one_select(sql)
-        return self.execute(sql)
+        try:
+            return self.execute(sql)
+        except duckdb.PermissionException:
+            raise RuleError("规则试图读取筛查数据以外的文件、挂载数据库或更改设置，已被拒绝："
+                            "规则只能查询筛查表。") from None
 
     def _one_select(self, sql: str) -> None:
         statements = self.con.extract_statements(sql)
