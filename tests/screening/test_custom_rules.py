@@ -60,6 +60,7 @@ def test_dry_run_checks_the_columns_and_previews_the_explanation(data):
     assert result["missing"] == [] and len(result["rows"]) == 1
     assert result["preview"] == "可疑咨询费：支付管理咨询费，6,000.00 元"
     assert custom.dry_run(BY_TEXTS, data)["rows"] == result["rows"]  # the derived table is built for the dry run too
+    assert custom.dry_run(GOOD + " -- 咨询费", data)["rows"] == result["rows"]  # a trailing comment stays inside the wrapper
     result = custom.dry_run("SELECT org, amount FROM lines", data)
     assert "fiscal_year" in result["missing"]
     with pytest.raises(ValueError, match="试运行出错"):

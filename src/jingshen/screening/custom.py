@@ -183,7 +183,7 @@ def _run_limited(engine: DuckDBEngine, sql: str, limit: int):
     timer = threading.Timer(DRY_RUN_SECONDS, engine.interrupt)
     timer.start()
     try:
-        cursor = engine.query(f"SELECT * FROM ({sql}) LIMIT {int(limit)}")
+        cursor = engine.query(f"SELECT * FROM ({sql}\n) LIMIT {int(limit)}")  # a trailing -- comment stays inside
         return [c[0] for c in cursor.description], cursor.fetchall()
     except Exception as exc:  # noqa: BLE001 - DuckDB's message is the useful answer here
         message = "超过 20 秒，已中止：请缩小查询范围。" if "interrupt" in str(exc).lower() else str(exc).split("\n")[0]
