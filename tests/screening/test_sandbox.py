@@ -38,6 +38,8 @@ def two_units(tree, tmp_path):
     assert store.parquet_path(b).exists() and store.parquet_path(a).exists()
     return {
         "a": a, "b": b, "b_file": str(store.parquet_path(b)), "home": str(settings.HOME),
+        # B's file by way of A's folder (the sandbox allows A's files): DuckDB compares the path as written
+        "b_via_a": str(store.parquet_path(a).parent) + "/" + os.path.relpath(store.parquet_path(b), store.parquet_path(a).parent),
         "secret": str(settings.HOME / "secret_key"), "csv": str(tmp_path / "v.csv"), "tmp": str(tmp_path),
     }
 
@@ -46,6 +48,8 @@ def two_units(tree, tmp_path):
 # {csv} an uploaded CSV, {home} JINGSHEN_HOME, {tmp} a writable folder.
 SELECTS = [
     ("SELECT * FROM read_parquet('{b_file}')", "不能使用函数 read_parquet"),
+    ("SELECT * FROM read_parquet('{b_via_a}')", "不能使用函数 read_parquet"),
+    ("SELECT * FROM read_parquet('{home}/**/data.parquet')", "不能使用函数 read_parquet"),
     ("SELECT * FROM read_csv('{csv}')", "不能使用函数 read_csv"),
     ("SELECT * FROM read_csv_auto('{csv}')", "不能使用函数 read_csv_auto"),
     ("SELECT * FROM read_text('{secret}')", "不能使用函数 read_text"),
@@ -56,6 +60,7 @@ SELECTS = [
     ("SELECT getenv('HOME') AS h", "不能使用函数 getenv"),  # not even in DuckDB's Python client
     ("SELECT * FROM system.main.read_text('{secret}')", "不能使用函数 read_text"),
     ("SELECT * FROM '{b_file}'", "含有路径字符"),
+    ("SELECT * FROM '{b_via_a}'", "含有路径字符"),
     # the reported payload: a CTE named like the file, visible only inside the subquery
     ('SELECT * FROM (WITH "{b_file}" AS (SELECT 1) SELECT 1) a, "{b_file}" b', "含有路径字符"),
     ('SELECT * FROM lines WHERE org IN (SELECT org FROM "{b_file}")', "含有路径字符"),
