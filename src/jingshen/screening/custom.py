@@ -123,15 +123,15 @@ def _check_tables(query: exp.Expression) -> None:
     except Exception:  # noqa: BLE001 - sqlglot could not resolve the query's scopes: refuse rather than guess
         raise ValueError("无法识别该查询引用的表，请简化查询（例如把子查询写成 WITH 子句）。") from None
     resolved = set()
-    for scope in scopes:
-        for table in scope.tables:
+    for query_scope in scopes:  # sqlglot scopes, not orgs.scope
+        for table in query_scope.tables:
             resolved.add(id(table))
             if not isinstance(table.this, exp.Identifier):
                 name = _function_name(table.this) if isinstance(table.this, exp.Func) else table.this.sql(dialect="duckdb")[:40]
                 raise ValueError(f"不能在 FROM 中使用表函数 {name}：只能查询 {TABLES_TEXT}。")
             if table.args.get("db") or table.args.get("catalog"):
                 raise ValueError(f"不能查询「{table.sql(dialect='duckdb')}」：不能带库名，只能查询 {TABLES_TEXT}。")
-            if table.name in scope.cte_sources:
+            if table.name in query_scope.cte_sources:
                 continue  # a CTE visible here
             if table.name.lower() not in TABLES:
                 raise ValueError(f"不能查询表「{table.name}」：只能查询 {TABLES_TEXT} 和本查询中可见的 WITH 子句。")
