@@ -40,6 +40,19 @@ can hold hundreds of MB that later rules need for their own hash tables.
 
 DuckDB (the embedded default) reads the datasets' Parquet files directly. A Spark engine
 runs the same SQL transpiled by sqlglot (tests/screening checks that every rule transpiles).
+
+Sandbox. Every DuckDB engine is locked down once its tables and views exist and before any
+rule's SQL runs (``_lock``): the only files it may open are the run's own datasets' Parquet files
+(``allowed_paths``, which the views ``lines``, ``vouchers`` and ``dataset_texts`` read lazily), no
+other file or URL (``enable_external_access = false``: read_* functions, replacement scans of file
+names, ATTACH, COPY, INSTALL and extension loading all fail), no extension auto-loading or
+installing, no Python replacement scans (a variable of the calling code is not a table), the Arrow
+objects registered to build accounts/calendar/orgs are unregistered, and then the configuration is
+locked (``lock_configuration = true``: SET, RESET and PRAGMA settings fail, so nothing above can be
+undone). Spilling to ``temp_directory`` still works. Rule SQL goes through ``query``, which
+runs exactly one SELECT statement. This holds for the pack's rules too: a custom rule
+(custom.py) runs in the same engine as the pack, so the engine itself is the boundary; custom.py's
+syntactic check is only the first, friendly line.
 """
 
 import os
@@ -53,9 +66,27 @@ from jingshen.ledger import store
 from jingshen.ledger.charts import chart_table
 from jingshen.orgs.models import Org
 from jingshen.screening.calendar import calendar_table
-from jingshen.screening.rules import Rule, reads_table
+from jingshen.screening.rules import Rule, RuleError, reads_table
 
 MEMORY_LIMIT = "1536MB"
+# The Arrow objects _prepare registers and copies into tables; _lock unregisters them.
+ARROW_TABLES = ("accounts_arrow", "calendar_arrow", "orgs_arrow")
+# Applied by _lock after allowed_paths, in this order: lock_configuration must come last.
+SANDBOX = (
+    "SET enable_external_access = false",
+    "SET autoload_known_extensions = false",
+    "SET autoinstall_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET python_enable_replacements = false",
+    "SET allow_persistent_secrets = false",
+    "SET lock_configuration = true",
+)
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
 # Tables derived from the others in SQL (so any engine can build them), each built the first time
 # a statement reads it (FROM or JOIN it). ``dataset_texts`` (each dataset's texts.parquet, the
 # distinct pairs of that dataset) is for building ``texts`` only; rules do not read it.
@@ -145,10 +176,16 @@ class DuckDBEngine:
         self.pending: Counter[str] = Counter()  # statements still to run that read each derived table
         self.keyword_queries: list[str] = []  # the run's keyword rules' texts queries
         self.matched: dict[str, str] = {}  # a texts query -> the table holding its result
+        self.files: list[str] = []  # the datasets' Parquet files: the only files the engine may open
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}").fetchall()
-        self._prepare()
+        try:
+            self._prepare()
+            self._lock()
+        except BaseException:
+            self.con.close()
+            raise
 
     def _prepare(self) -> None:
         con = self.con
@@ -178,6 +215,17 @@ class DuckDBEngine:
         )
         con.execute("CREATE TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
 
+    def _lock(self) -> None:
+        """Sandbox the connection (module docstring): from here on it reads only the run's
+        dataset files and its own tables, and its settings cannot change."""
+        con = self.con
+        for name in ARROW_TABLES:  # copied into tables: the Python objects are no longer reachable
+            con.unregister(name)
+        allowed = ", ".join(_literal(f) for f in self.files)
+        con.execute(f"SET allowed_paths = [{allowed}]").fetchall()
+        for statement in SANDBOX:
+            con.execute(statement).fetchall()
+
     def _source(self, name: str, shape: str) -> str:
         """The datasets' ``name``.parquet files, or an empty table of that shape without datasets.
         A missing file (a dataset folder restored from before the screening files existed,
@@ -193,7 +241,8 @@ class DuckDBEngine:
             )
         if not files:
             return f"(SELECT {shape} WHERE false)"
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        self.files += files
+        listed = ", ".join(_literal(f) for f in files)
         return f"read_parquet([{listed}], hive_partitioning = false)"
 
     def plan(self, tasks: list[tuple[Rule, dict | None]]) -> None:
@@ -203,6 +252,22 @@ class DuckDBEngine:
         statements = [rule.render(values) for rule, values in tasks]
         self.keyword_queries = list(dict.fromkeys(rule.render_texts(values) for rule, values in tasks if rule.texts))
         self.pending = Counter(name for sql in statements + self.keyword_queries for name in reads(sql))
+
+    def query(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """Run a rule's query (``execute``), which must be exactly one SELECT statement as DuckDB
+        itself parses it: no second statement, no DDL, no settings (RuleError otherwise). What
+        the sandbox refuses (a file outside the run) is a RuleError too, in Chinese."""
+        self._one_select(sql)
+        try:
+            return self.execute(sql)
+        except duckdb.PermissionException:
+            raise RuleError("规则试图读取筛查数据以外的文件、挂载数据库或更改设置，已被拒绝："
+                            "规则只能查询筛查表。") from None
+
+    def _one_select(self, sql: str) -> None:
+        statements = self.con.extract_statements(sql)
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            raise RuleError("规则只能是一条 SELECT 查询，不能包含其他语句。")
 
     def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
         """Run a query over the screening tables, first building the derived ones it reads."""
@@ -215,8 +280,10 @@ class DuckDBEngine:
     def run_one(self, rule: Rule, values: dict | None = None) -> RuleResult:
         sql = rule.render(values)
         if rule.texts:
-            self._match(rule.render_texts(values))
-        cursor = self.execute(sql)
+            texts = rule.render_texts(values)
+            self._one_select(texts)
+            self._match(texts)
+        cursor = self.query(sql)
         columns = [c[0] for c in cursor.description]
         result = RuleResult(rule, columns, cursor.fetchall())
         self._done(sql)

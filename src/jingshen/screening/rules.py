@@ -9,7 +9,13 @@ Inside ``sql``, ``{{name}}`` is replaced by the value of parameter ``name`` as a
 The query reads the tables the engine provides (see engine.py) and returns one row per flag
 with at least: org, fiscal_year, period, voucher_type, voucher_no, line_no, amount (voucher
 fields NULL for unit-level rules). Any other column it returns can be used in ``explanation``
-as {column}; parameters as {param.name}.
+as {column}; declared parameters as {param.name}.
+
+An explanation is a template, never a format string: ``compile_template`` accepts only plain
+``{column}`` and ``{param.<declared name>}`` fields (``{{`` and ``}}`` for braces), with no
+attribute or index access, conversion (``!r``) or format spec, and the explainer renders it by
+joining literal text and the shown values (str.format would let ``{param.__class__...}`` reach
+Python objects). The loader (``_check``) refuses any other field, as custom.save does.
 
 A keyword rule also has ``texts``: a query over the ``texts`` table (each distinct 摘要 and
 往来单位) returning summary, counterparty and any columns of its own for the texts the rule looks
@@ -24,6 +30,7 @@ import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from string import Formatter
 
@@ -178,25 +185,73 @@ class Rule:
 
     def explainer(self, columns: list[str], values: dict | None = None):
         """A function filling the explanation from one result row (a tuple in ``columns``
-        order). The parameter values are formatted once and only the columns the template
-        uses are formatted per row: a run explains hundreds of thousands of rows."""
+        order). The template is compiled and the parameter values are shown once; per row, only
+        the columns the template uses are shown and joined with the literal text: a run explains
+        hundreds of thousands of rows. RuleError if the template names a column the rows lack."""
         merged = self.defaults() | (values or {})
-        params = _Params({k: self.params[k].shown(v) for k, v in merged.items()})
-        template = self.explanation
-        used = {name.split(".")[0].split("[")[0] for _, name, _, _ in Formatter().parse(template) if name}
-        wanted = [(name, columns.index(name)) for name in used if name in columns]
+        shown_params = {k: self.params[k].shown(v) for k, v in merged.items() if k in self.params}
+        skeleton: list[str | None] = []  # literal text, with None where a column's value goes
+        used: list[int] = []  # the row index of each None, in order
+        literal = ""
+        for text, kind, name in compile_template(self.explanation, self.params):
+            literal += text
+            if kind == "param":
+                literal += shown_params[name]
+            elif kind == "column":
+                if name not in columns:
+                    raise RuleError(f"说明模板引用了查询结果中没有的列：{name}")
+                skeleton += [literal, None]
+                used.append(columns.index(name))
+                literal = ""
+        skeleton.append(literal)
         shown_as = _SHOWN.get
+        join = "".join
+        if not used:
+            return lambda row: literal
+        pick = itemgetter(*used) if len(used) > 1 else (lambda row, i=used[0]: (row[i],))
 
         def explain(row: tuple) -> str:
-            shown = {name: shown_as(type(row[i]), str)(row[i]) for name, i in wanted}
-            return template.format(param=params, **shown)
+            parts = skeleton[:]
+            parts[1::2] = [shown_as(type(v), str)(v) for v in pick(row)]
+            return join(parts)
 
         return explain
 
 
-class _Params(dict):
-    def __getattr__(self, name):
-        return self[name]
+def compile_template(template: str, params=()) -> list[tuple[str, str, str]]:
+    """An explanation template as (literal text, kind, name) parts, kind "column", "param" or
+    "" (the last part's literal text only). Only ``{name}`` (an identifier: a result column)
+    and ``{param.name}`` of a declared parameter are fields; ``{{`` and ``}}`` are braces.
+    Anything else is refused with a Chinese message naming it (RuleError)."""
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError:  # a lone brace, a brace inside a field, an unfinished ! or :
+        raise RuleError("说明模板的花括号写法有误：引用列请写 {列名}，不能嵌套花括号；"
+                        "要显示花括号本身请写 {{ 或 }}。") from None
+    parts = []
+    rebuilt = []  # the template as parsed, to catch what parse() drops: an empty spec ({amount:})
+    for text, field, spec, conversion in parsed:
+        rebuilt.append(text.replace("{", "{{").replace("}", "}}"))
+        if field is None:
+            parts.append((text, "", ""))
+            continue
+        shown = "{" + field + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+        if conversion is not None or spec:
+            raise RuleError(f"说明模板中的「{shown}」不能带 ! 或 : 格式：请只写 {{列名}}。")
+        rebuilt.append("{" + field + "}")
+        if field.isidentifier():
+            parts.append((text, "column", field))
+        elif field.startswith("param.") and field[len("param."):] in params:
+            parts.append((text, "param", field[len("param."):]))
+        elif field.startswith("param.") and field[len("param."):].isidentifier():
+            raise RuleError(f"说明模板中的「{shown}」引用了未声明的参数。")
+        else:
+            raise RuleError(f"说明模板中的「{shown}」不能使用：只能写 {{列名}}（列名只含字母、数字和下划线），"
+                            "不能写空的 {}、序号、.、[ ]、! 或 :。")
+    if "".join(rebuilt) != template:
+        bad = re.search(r"\{[^{}]*[:!][^{}]*\}", template)
+        raise RuleError(f"说明模板中的「{bad.group() if bad else template}」不能带 ! 或 : 格式：请只写 {{列名}}。")
+    return parts
 
 
 # How a value of each type is shown in an explanation (anything else: str). Looked up by exact
@@ -269,6 +324,10 @@ def _check(rule: Rule, path: Path) -> None:
     for where, text in user_texts(rule):
         if found := developer_notes(text):
             problems.append(f"{where} shows users developer notes {found}: move them to notes/source_note")
+    try:
+        compile_template(rule.explanation, rule.params)
+    except RuleError as exc:
+        problems.append(f"explanation: {exc}")
     if problems:
         raise RuleError(f"{path.name}: " + "; ".join(problems))
 
