@@ -8,7 +8,7 @@ import pytest
 from jingshen.accounts.models import RoleCode
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset
-from jingshen.screening import custom
+from jingshen.screening import custom, services
 from jingshen.screening.models import CustomRule
 from jingshen.screening.services import run_screening
 from tests.conftest import make_user
@@ -69,7 +69,7 @@ def test_dry_run_checks_the_columns_and_previews_the_explanation(data):
 
 def test_saved_rule_runs_for_the_authors_subtree_only(data, personas, client_for):
     lead = make_user("A", "a_director2", RoleCode.DIRECTOR)
-    saved = custom.save(lead, None, name="管理咨询费", category="财务", level="line", severity="中", weight="0.6",
+    saved = services.save_custom_rule(lead, None, name="管理咨询费", category="财务", level="line", severity="中", weight="0.6",
                         description="", explanation="咨询费：{summary}", basis="", sql=GOOD, enabled=True)
     assert saved.code == "CU-A-001"
     run = run_screening(year=2025, org=personas["a_auditor"].org)
@@ -80,7 +80,7 @@ def test_saved_rule_runs_for_the_authors_subtree_only(data, personas, client_for
     run_b = run_screening(year=2025, org=personas["b_auditor"].org)
     assert not run_b.flags.filter(rule="CU-A-001").exists()
     with pytest.raises(Exception):
-        custom.save(personas["a_auditor"], None, name="x", category="财务", level="line", severity="中", weight="0.5",
+        services.save_custom_rule(personas["a_auditor"], None, name="x", category="财务", level="line", severity="中", weight="0.5",
                     description="", explanation="x", basis="", sql=GOOD, enabled=True)
 
 
@@ -123,7 +123,7 @@ def test_a_custom_rules_cte_may_bear_the_name_of_an_engine_table(data, personas)
     lead = make_user("A", "a_director4", RoleCode.DIRECTOR)
     sql = ("WITH text_lines AS (SELECT * FROM lines WHERE summary LIKE '%咨询%' AND debit > 0) "
            "SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM text_lines")
-    custom.save(lead, None, name="咨询费", category="财务", level="line", severity="中", weight="0.5",
+    services.save_custom_rule(lead, None, name="咨询费", category="财务", level="line", severity="中", weight="0.5",
                 description="", explanation="咨询费：{summary}", basis="", sql=sql, enabled=True)
     for codes in (["CU-A-001"], ["CU-A-001", "JS-CARD-001"]):  # alone, and with a keyword rule of the pack
         run = run_screening(year=2025, org=personas["a_auditor"].org, rule_codes=codes)

@@ -154,12 +154,12 @@ def test_every_rule_ticked_runs_the_custom_rules_of_the_chosen_scope_too(books, 
     """A province director screening unit A's subtree with every box ticked also runs A's own
     custom rule, which the province's list does not offer."""
     from jingshen.accounts.models import RoleCode
-    from jingshen.screening import custom
+    from jingshen.screening import services
     from tests.conftest import make_user
 
     sql = ("SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount FROM lines "
            "WHERE summary LIKE '%慰问%' AND debit > 0")
-    custom.save(make_user("A", "a_director_custom", RoleCode.DIRECTOR), None, name="慰问支出", category="财务",
+    services.save_custom_rule(make_user("A", "a_director_custom", RoleCode.DIRECTOR), None, name="慰问支出", category="财务",
                 level="line", severity="低", weight="0.2", description="", explanation="慰问", basis="", sql=sql,
                 enabled=True)
     client = client_for("prov_director")

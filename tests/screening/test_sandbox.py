@@ -13,7 +13,7 @@ from jingshen.accounts.models import RoleCode
 from jingshen.ledger import store
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset
-from jingshen.screening import custom
+from jingshen.screening import custom, services
 from jingshen.screening import engine as engine_module
 from jingshen.screening.engine import DuckDBEngine
 from jingshen.screening.models import CustomRule, ScreeningRun
@@ -198,13 +198,13 @@ def test_a_custom_rule_of_unit_a_never_shows_unit_bs_data(two_units, personas, m
     fields = dict(name="越权", category="财务", level="line", severity="中", weight="0.5", description="",
                   explanation="{summary}", basis="", sql=payload, enabled=True)
     with pytest.raises(ValueError, match="含有路径字符"):
-        custom.save(lead, None, **fields)
+        services.save_custom_rule(lead, None, **fields)
     with pytest.raises(ValueError, match="含有路径字符"):
         custom.dry_run(payload, two_units["a"], "{summary}")
 
     monkeypatch.setattr(custom, "check_sql", lambda sql: sql)  # the first line of defence fails
     with pytest.raises(ValueError, match="已被拒绝"):
-        custom.save(lead, None, **fields)
+        services.save_custom_rule(lead, None, **fields)
     with pytest.raises(ValueError, match="已被拒绝"):
         custom.dry_run(payload, two_units["a"], "{summary}")
     assert not CustomRule.objects.exists()
@@ -225,7 +225,7 @@ def test_a_custom_rule_of_unit_a_never_shows_unit_bs_data(two_units, personas, m
 def test_a_custom_rule_in_a_run_reads_only_the_runs_own_datasets(two_units, personas):
     """A run of unit A's subtree holds A's dataset only: a rule reading every line finds no B line."""
     lead = make_user("A", "a_director_sbx2", RoleCode.DIRECTOR)
-    custom.save(lead, None, name="全部分录", category="财务", level="line", severity="中", weight="0.5", description="",
+    services.save_custom_rule(lead, None, name="全部分录", category="财务", level="line", severity="中", weight="0.5", description="",
                 explanation="{summary}", basis="", sql=f"SELECT {CONTRACT}, summary FROM lines", enabled=True)
     run = run_screening(year=2025, org=personas["a_auditor"].org, rule_codes=["CU-A-001"])
     messages = sorted(run.flags.values_list("message", flat=True))

@@ -11,7 +11,7 @@ import pytest
 from jingshen.accounts.models import RoleCode
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset
-from jingshen.screening import custom
+from jingshen.screening import custom, services
 from jingshen.screening.engine import DuckDBEngine
 from jingshen.screening.rules import _SHOWN, Param, Rule, RuleError, compile_template, load_rule, load_rules
 from tests.conftest import make_user
@@ -151,13 +151,13 @@ def test_save_checks_the_template_against_the_columns_the_query_returns(data):
     fields = dict(name="咨询费", category="财务", level="line", severity="中", weight="0.5", description="", basis="",
                   enabled=True, sql=f"SELECT {CONTRACT}, summary FROM lines WHERE debit > 0")
     with pytest.raises(ValueError, match="说明模板引用了查询结果中没有的列：counterparty"):
-        custom.save(lead, None, explanation="{summary}，收款方 {counterparty}", **fields)
+        services.save_custom_rule(lead, None, explanation="{summary}，收款方 {counterparty}", **fields)
     with pytest.raises(ValueError, match="说明模板中的「{summary.__class__}」不能使用"):
-        custom.save(lead, None, explanation="{summary.__class__}", **fields)
+        services.save_custom_rule(lead, None, explanation="{summary.__class__}", **fields)
     with pytest.raises(ValueError, match="查询结果缺少列：line_no、amount"):
-        custom.save(lead, None, explanation="{summary}",
+        services.save_custom_rule(lead, None, explanation="{summary}",
                     **(fields | {"sql": "SELECT org, fiscal_year, period, voucher_type, voucher_no, summary FROM lines"}))
-    saved = custom.save(lead, None, explanation="{{咨询}} {summary}：{amount} 元", **fields)
+    saved = services.save_custom_rule(lead, None, explanation="{{咨询}} {summary}：{amount} 元", **fields)
     assert saved.code == "CU-A-001"
     result = custom.dry_run(saved.sql, Dataset.objects.get(org__code="A1X"), saved.explanation)
     assert result["preview"] == "{咨询} 支付管理咨询费：6,000.00 元"

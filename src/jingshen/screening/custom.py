@@ -24,14 +24,11 @@ import hashlib
 import threading
 
 import sqlglot
-from django.db import transaction
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import traverse_scope
 
-from jingshen.activity.services import record
-from jingshen.orgs import scope
 from jingshen.screening.engine import DuckDBEngine
 from jingshen.screening.models import CustomRule
 from jingshen.screening.rules import (
@@ -236,26 +233,6 @@ def dry_run(sql: str, dataset, explanation: str = "") -> dict:
         "missing": missing,
         "preview": preview,
     }
-
-
-def save(user, custom: CustomRule | None, **fields) -> CustomRule:
-    """Create or update a custom rule of the user's unit, or of ``custom``'s unit (the user must
-    be allowed to configure it: scope.CONFIGURE)."""
-    owner = custom.owner_org if custom is not None else user.org
-    if owner is None or not scope.can(user, scope.CONFIGURE, owner):
-        raise PermissionError("只有本单位的经审负责人或系统管理员可以编写自定义规则。")
-    fields["weight"] = validate_meta(**{k: fields[k] for k in ("name", "category", "level", "severity", "weight", "explanation")})
-    fields["sql"] = check_sql(fields["sql"])
-    check_columns(fields["sql"], fields["explanation"])
-    with transaction.atomic():
-        if custom is None:
-            count = CustomRule.objects.filter(owner_org=user.org).count()
-            custom = CustomRule(owner_org=user.org, created_by=user, code=f"CU-{user.org.code}-{count + 1:03d}")
-        for key, value in fields.items():
-            setattr(custom, key, value)
-        custom.save()
-        record("screening.custom_rule", f"保存自定义规则 {custom.code} {custom.name}", actor=user, org=user.org, obj=custom)
-    return custom
 
 
 def rules_for_org(org) -> list[Rule]:

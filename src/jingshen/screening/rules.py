@@ -15,7 +15,7 @@ An explanation is a template, never a format string: ``compile_template`` accept
 ``{column}`` and ``{param.<declared name>}`` fields (``{{`` and ``}}`` for braces), with no
 attribute or index access, conversion (``!r``) or format spec, and the explainer renders it by
 joining literal text and the shown values (str.format would let ``{param.__class__...}`` reach
-Python objects). The loader (``_check``) refuses any other field, as custom.save does.
+Python objects). The loader (``_check``) refuses any other field, as services.save_custom_rule does for custom rules.
 
 A keyword rule also has ``texts``: a query over the ``texts`` table (each distinct 摘要 and
 往来单位) returning summary, counterparty and any columns of its own for the texts the rule looks

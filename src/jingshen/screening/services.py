@@ -12,10 +12,9 @@ from jingshen.activity.services import record
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
 from jingshen.orgs.models import Org
-from jingshen.screening import tasks
-from jingshen.screening.custom import rules_for_org
+from jingshen.screening import custom as custom_rules, tasks
 from jingshen.screening.engine import ENGINES
-from jingshen.screening.models import Flag, ParamOverride, ScreeningRun
+from jingshen.screening.models import CustomRule, Flag, ParamOverride, ScreeningRun
 from jingshen.screening.params import overrides_for, presets
 from jingshen.screening.rules import load_rules
 from jingshen.screening.runner import execute_run
@@ -53,7 +52,7 @@ def start_run(
     user = actor if getattr(actor, "is_authenticated", False) else None
     if user is not None and (org is None or not scope.can(user, scope.SCREEN, org)):
         raise PermissionError("您不能筛查该单位的数据。")
-    rules = load_rules() | {r.code: r for r in rules_for_org(org)}
+    rules = load_rules() | {r.code: r for r in custom_rules.rules_for_org(org)}
     codes = rule_codes or sorted(rules)
     unknown = [c for c in codes if c not in rules]
     if unknown:
@@ -193,3 +192,29 @@ def apply_preset(user, key: str) -> int:
             code, param = name.split(".", 1)
             set_param(user, code, param, preset[name], note=preset["title"])
     return len(names)
+
+
+CUSTOM_FIELDS = ("name", "category", "level", "severity", "weight", "description", "explanation", "basis", "sql", "enabled")
+
+
+def save_custom_rule(user, custom: CustomRule | None, **fields) -> CustomRule:
+    """Create a custom rule of the user's unit, or update ``custom`` (the user must be allowed to
+    configure its unit: scope.CONFIGURE). The SQL and the template are checked first, and the
+    SQL is run on empty tables in the sandbox to see its columns."""
+    owner = custom.owner_org if custom is not None else user.org
+    if owner is None or not scope.can(user, scope.CONFIGURE, owner):
+        raise PermissionError("只有本单位的经审负责人或系统管理员可以编写自定义规则。")
+    fields["weight"] = custom_rules.validate_meta(**{k: fields[k] for k in ("name", "category", "level", "severity", "weight", "explanation")})
+    fields["sql"] = custom_rules.check_sql(fields["sql"])
+    custom_rules.check_columns(fields["sql"], fields["explanation"])
+    with transaction.atomic():
+        before = {k: getattr(custom, k) for k in CUSTOM_FIELDS if k in fields} if custom is not None else None
+        if custom is None:
+            count = CustomRule.objects.filter(owner_org=owner).count()
+            custom = CustomRule(owner_org=owner, created_by=user, code=f"CU-{owner.code}-{count + 1:03d}")
+        for key, value in fields.items():
+            setattr(custom, key, value)
+        custom.save()
+        record("screening.custom_rule", f"保存自定义规则 {custom.code} {custom.name}", actor=user, org=owner, obj=custom,
+               before=before, after={k: getattr(custom, k) for k in CUSTOM_FIELDS if k in fields})
+    return custom

@@ -266,7 +266,7 @@ def custom_rule(request, rule_id=None):
                     raise ValueError("请选择一个用于试运行的数据集。")
                 result = custom.dry_run(form["sql"], dataset, form["explanation"])
             else:
-                saved = custom.save(user, rule, **form)
+                saved = services.save_custom_rule(user, rule, **form)
                 messages.success(request, f"已保存自定义规则 {saved.code}，之后{user.org.name}及下级单位的筛查都会运行它。")
                 return redirect("screening:custom_rule", rule_id=saved.pk)
         except (PermissionError, ValueError) as exc:
