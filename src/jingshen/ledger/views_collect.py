@@ -81,13 +81,16 @@ def dataset(request, dataset_id):
     where = "WHERE issue = ?" if issue else ""
     params = [issue] if issue else []
     source = f"read_parquet('{path}', hive_partitioning = false) {where}"
-    total = duckdb.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0] if path.exists() else 0
-    page = Paginator(range(total), 100).get_page(request.GET.get("page"))
-    rows = duckdb.execute(  # one page of the report, paged in DuckDB (it may hold many rejected rows)
-        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM {source} "
-        f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT 100 OFFSET ?",
-        [*params, (page.number - 1) * 100],
-    ).fetchall() if total else []
+    # A connection of its own: DuckDB's module-level default connection is shared by every
+    # server thread and answers "connection is busy" to the second one.
+    with duckdb.connect() as con:
+        total = con.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0] if path.exists() else 0
+        page = Paginator(range(total), 100).get_page(request.GET.get("page"))
+        rows = con.execute(  # one page of the report, paged in DuckDB (it may hold many rejected rows)
+            f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM {source} "
+            f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT 100 OFFSET ?",
+            [*params, (page.number - 1) * 100],
+        ).fetchall() if total else []
     versions = collect.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
     context = {
         "ds": ds,
