@@ -5,20 +5,17 @@ the user's view scope), parse the query string, call ``jingshen.ledger.books`` a
 page — or, with ``?format=xlsx``, the same table as a workbook.
 """
 
-import tempfile
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from django import forms
-from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
+from jingshen import xlsx_export
 from jingshen.ledger import books
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
+from jingshen.xlsx_export import too_large
 
 # --- helpers ------------------------------------------------------------------------------------------
 
@@ -43,32 +40,6 @@ def _page(request) -> int:
 
 def wants_xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
-
-
-def xlsx_response(sheet: books.Sheet, filename: str, fallback: str) -> FileResponse:
-    """The workbook as a download; the Chinese file name per RFC 5987 (filename*), with an
-    ASCII fallback for old clients."""
-    tmp = tempfile.TemporaryFile()
-    books.write_xlsx(sheet, tmp)
-    tmp.seek(0)
-    response = FileResponse(tmp, content_type=XLSX, as_attachment=True, filename=fallback)
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
-def too_large(request, total: int):
-    messages.error(
-        request,
-        f"共 {total:,} 行，超过单次导出上限 {books.EXPORT_MAX_ROWS:,} 行，请缩小期间或筛选范围后再导出。",
-    )
-    return back_to_page(request)
-
-
-def back_to_page(request):
-    """The page itself instead of its export (same filters), where the messages show."""
-    query = request.GET.copy()
-    query.pop("format", None)
-    return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
 
 
 def _file_stem(dataset) -> str:
@@ -114,7 +85,7 @@ def index(request):
     year = _int(request.GET.get("year"), 0, 0, 2100) or None
     groups = books.dataset_groups(request.user, query, year)
     if wants_xlsx(request):
-        return xlsx_response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
+        return xlsx_export.response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
     page = Paginator(groups, books.PAGE_SIZE).get_page(request.GET.get("page"))
     years = sorted({g.fiscal_year for g in groups}, reverse=True)
     return render(
@@ -135,7 +106,7 @@ def balances(request, dataset_id):
     sheet = books.balances(dataset, level, first, last)
     if wants_xlsx(request):
         name = f"{_file_stem(dataset)}-科目余额表-{first}至{last}期.xlsx"
-        return xlsx_response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
+        return xlsx_export.response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
     levels = [str(n) for n in range(1, sheet.max_level + 1)]
     return render(
         request, "ledger/books/balances.html",
@@ -151,10 +122,10 @@ def ledger(request, dataset_id, account_code):
         head, rows = books.ledger_export_rows(dataset, account_code, first, last)
         if head is None:
             raise Http404("科目不存在。")
-        if head.paging.total > books.EXPORT_MAX_ROWS:
+        if head.paging.total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, head.paging.total)
         name = f"{_file_stem(dataset)}-明细账-{account_code}-{first}至{last}期.xlsx"
-        return xlsx_response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
+        return xlsx_export.response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
     result = books.account_ledger(dataset, account_code, first, last, _page(request))
     if result is None:
         raise Http404("科目不存在。")
@@ -169,7 +140,7 @@ def voucher(request, dataset_id, period, voucher_type, voucher_no):
         raise Http404("凭证不存在。")
     if wants_xlsx(request):
         name = f"{_file_stem(dataset)}-凭证-{period}期-{result.voucher_type}{result.voucher_no}号.xlsx"
-        return xlsx_response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
+        return xlsx_export.response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
     return render(request, "ledger/books/voucher.html", _context(dataset, v=result, back=_back_link(request, dataset)))
 
 
@@ -229,9 +200,9 @@ def journal(request, dataset_id):
     flt = form.journal_filter()
     if wants_xlsx(request):
         head, rows = books.journal_export_rows(dataset, flt)
-        if head.paging.total > books.EXPORT_MAX_ROWS:
+        if head.paging.total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, head.paging.total)
         sheet = books.journal_sheet(dataset, head, rows, form.description())
-        return xlsx_response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
+        return xlsx_export.response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
     result = books.journal(dataset, flt, _page(request))
     return render(request, "ledger/books/journal.html", _context(dataset, form=form, journal=result))

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset, DatasetKind
-from jingshen.ledger.views_books import back_to_page, too_large, wants_xlsx, xlsx_response
+from jingshen import xlsx_export
+from jingshen.ledger.views_books import wants_xlsx
+from jingshen.xlsx_export import Column, Sheet, back_to_page, too_large
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
 from jingshen.screening.models import CustomRule, ScreeningRun
@@ -89,9 +91,9 @@ def run(request, run_id):
         if not understood:  # never export a list that is not what the user asked for: the page says why
             return back_to_page(request)
         total = flags.count()
-        if total > books.EXPORT_MAX_ROWS:
+        if total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, total)
-        return xlsx_response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
+        return xlsx_export.response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
     page = Paginator(flags, 50).get_page(f.get("page"))
     method = _method(run)
     context = {
@@ -155,7 +157,7 @@ def _filter_flags(request, flags, report: bool = True):
     return flags, applied, understood
 
 
-def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> books.Sheet:
+def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> Sheet:
     """The filtered flag list as a worksheet, in the page's order."""
     scope_name = f"{run.scope_org.name}及下级单位" if run.scope_org else "全部单位"
     chosen = "；".join(f"{label}：{value}" for label, value in applied)
@@ -164,15 +166,15 @@ def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> books.Sheet:
          f.voucher_no, f.line_no, f.amount, f.message, f.basis)
         for f in flags.iterator(chunk_size=2000)
     )
-    return books.Sheet(
+    return Sheet(
         title="疑点清单",
         heading=[f"{run.fiscal_year} 年疑点清单：{scope_name}（筛查 #{run.pk}）", f"筛选条件：{chosen or '无'}"],
         columns=[
-            books.Column("风险分", "int", 8), books.Column("风险等级", width=8), books.Column("规则编号", width=14),
-            books.Column("规则名称", width=24), books.Column("类别", width=6), books.Column("单位编码", width=12),
-            books.Column("单位名称", width=24), books.Column("会计期间", "int", 8), books.Column("凭证字", width=7),
-            books.Column("凭证号", "int", 8), books.Column("分录号", "int", 7), books.Column("金额", "money", 14),
-            books.Column("疑点说明", width=60), books.Column("依据", width=40),
+            Column("风险分", "int", 8), Column("风险等级", width=8), Column("规则编号", width=14),
+            Column("规则名称", width=24), Column("类别", width=6), Column("单位编码", width=12),
+            Column("单位名称", width=24), Column("会计期间", "int", 8), Column("凭证字", width=7),
+            Column("凭证号", "int", 8), Column("分录号", "int", 7), Column("金额", "money", 14),
+            Column("疑点说明", width=60), Column("依据", width=40),
         ],
         rows=rows,
     )
