@@ -18,6 +18,7 @@ from jingshen.ledger.importers.vouchers import QUALITY_LABELS
 from jingshen.ledger.models import JobStatus
 from jingshen.ledger.roles import AccountRole
 from jingshen.ledger.templates_xlsx import TEMPLATES, template_workbook
+from jingshen import querystring
 from jingshen.orgs import scope
 from jingshen.tabular import normalize_header
 
@@ -74,9 +75,15 @@ def template(request, kind):
     return response
 
 
+class DatasetQuery(querystring.QueryForm):
+    issue = querystring.choice("问题类型", QUALITY_LABELS_ALL.items())
+    page = querystring.page()
+
+
+@querystring.query(DatasetQuery)
 def dataset(request, dataset_id):
     ds = collect.get_dataset_for_user(request.user, dataset_id)
-    issue = request.GET.get("issue", "")
+    issue = request.query.value("issue")
     path = store.parquet_path(ds, "quality")
     where = "WHERE issue = ?" if issue else ""
     params = [issue] if issue else []
@@ -85,7 +92,7 @@ def dataset(request, dataset_id):
     # server thread and answers "connection is busy" to the second one.
     with duckdb.connect() as con:
         total = con.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0] if path.exists() else 0
-        page = Paginator(range(total), 100).get_page(request.GET.get("page"))
+        page = Paginator(range(total), 100).get_page(request.query.value("page"))
         rows = con.execute(  # one page of the report, paged in DuckDB (it may hold many rejected rows)
             f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM {source} "
             f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT 100 OFFSET ?",

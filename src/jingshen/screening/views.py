@@ -1,8 +1,6 @@
 """疑点筛查 pages: start a run, follow it, rank units, filter flags, read a flag with its
 voucher, and the rule catalogue. Views check access, call services, render."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -12,9 +10,8 @@ from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset, DatasetKind
-from jingshen import xlsx_export
-from jingshen.ledger.views_books import wants_xlsx
-from jingshen.xlsx_export import Column, Sheet, back_to_page, too_large
+from jingshen import querystring, xlsx_export
+from jingshen.xlsx_export import Column, Sheet, too_large
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
 from jingshen.screening.models import CustomRule, ScreeningRun
@@ -72,6 +69,20 @@ def _rule_groups(user) -> list[tuple[str, list]]:
     return groups
 
 
+class FlagQuery(querystring.ExportForm):
+    """The flag list's filters."""
+
+    rule = querystring.text("规则", max_length=40)
+    category = querystring.choice("类别", [(c, c) for c in CATEGORIES])
+    severity = querystring.choice("风险等级", [(s, s) for s in SEVERITIES])
+    org = querystring.text("单位编码", max_length=40)
+    period = querystring.period()
+    amount_min = querystring.AmountField("金额不低于")
+    amount_max = querystring.AmountField("金额不高于")
+    page = querystring.page()
+
+
+@querystring.query(FlagQuery)
 def run(request, run_id):
     user = request.user
     run = access.get_run_for_user(user, run_id)
@@ -83,25 +94,22 @@ def run(request, run_id):
     visible = set(scope.visible_orgs(user).values_list("pk", flat=True))
     ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
-    f = request.GET
-    exporting = wants_xlsx(request)
-    flags, applied, understood = _filter_flags(request, flags, report=not exporting)
+    exporting = request.query.wants_xlsx()
+    flags, applied = _filter_flags(request.query, flags)
     flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
     if exporting:
-        if not understood:  # never export a list that is not what the user asked for: the page says why
-            return back_to_page(request)
         total = flags.count()
         if total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, total)
         return xlsx_export.response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
-    page = Paginator(flags, 50).get_page(f.get("page"))
+    page = Paginator(flags, 50).get_page(request.query.value("page"))
     method = _method(run)
     context = {
         "run": run,
         "ranking": ranking[:30],
         "chart": [{"name": u["org_name"], "score": u["score"]} for u in ranking[:20]],
         "page": page,
-        "filters": f,
+        "filters": request.query.data,  # shown again in the filter form (escaped)
         "rules": sorted((m["code"], m["name"]) for m in method),
         "categories": CATEGORIES,
         "severities": SEVERITIES,
@@ -131,30 +139,17 @@ def _method(run) -> list[dict]:
     return method
 
 
-def _filter_flags(request, flags, report: bool = True):
-    """The flag list's filters: the filtered flags, the filters applied as (label, value), and
-    whether every filter given was understood (a bad amount is left out, and reported if
-    ``report``)."""
-    f = request.GET
-    applied, understood = [], True
-    for key, label, lookup in (("rule", "规则", "rule"), ("category", "类别", "category"),
-                               ("severity", "风险等级", "severity"), ("org", "单位编码", "org__code")):
-        if f.get(key):
-            flags = flags.filter(**{lookup: f[key]})
-            applied.append((label, f[key]))
-    if f.get("period", "").isdigit():
-        flags = flags.filter(period=int(f["period"]))
-        applied.append(("期间", f["period"]))
-    for key, label, lookup in (("amount_min", "金额不低于", "amount__gte"), ("amount_max", "金额不高于", "amount__lte")):
-        if f.get(key):
-            try:
-                flags = flags.filter(**{lookup: Decimal(f[key].replace(",", ""))})
-                applied.append((label, f[key]))
-            except InvalidOperation:
-                if report:
-                    messages.error(request, f"金额“{f[key]}”无法识别。")
-                understood = False
-    return flags, applied, understood
+def _filter_flags(query: FlagQuery, flags):
+    """The flag list's filters: the filtered flags and the filters applied as (label, value).
+    A filter with a bad value is left out (and the page says so: ``querystring.query``)."""
+    applied = []
+    for key, lookup in (("rule", "rule"), ("category", "category"), ("severity", "severity"), ("org", "org__code"),
+                        ("period", "period"), ("amount_min", "amount__gte"), ("amount_max", "amount__lte")):
+        if query.given(key):
+            value = query.value(key)
+            flags = flags.filter(**{lookup: value})
+            applied.append((query.fields[key].label, f"{value:,}" if key.startswith("amount") else str(value)))
+    return flags, applied
 
 
 def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> Sheet:
