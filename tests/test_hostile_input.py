@@ -8,6 +8,7 @@ form it declares with ``@querystring.query`` (``view.query_form``), or for the A
 a source check makes sure no view reads ``request.GET`` by name behind its form's back."""
 
 import ast
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +30,16 @@ HOSTILE = [
 # Already percent-encoded: bytes that are not UTF-8, truncated sequences, NUL, stray percent signs.
 RAW = ["%FF%FE", "%C0%AF", "%E4%B8", "%00", "%", "%%", "a%2", "%u0041", "%F0%9F%98", "%ED%A0%80"]
 UNDECLARED = "zz_unknown"  # a parameter no view reads: must be ignored
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def policy(header: str | None) -> dict[str, str]:
+    """A CSP header as {directive: sources} (django-csp does not keep the directives' order)."""
+    return dict(part.strip().partition(" ")[::2] for part in (header or "").split(";") if part.strip())
+
+
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=|javascript:|<style", re.IGNORECASE)
 
 
 def declared_params(callback) -> set[str]:
@@ -77,6 +88,8 @@ def walk(client, personas, tmp_path):
 
 def check(response, url: str) -> None:
     assert response.status_code < 500, f"{url} answered {response.status_code}"
+    if response.get("Content-Type", "").startswith("text/html"):
+        assert policy(response.get("Content-Security-Policy")) == policy(CSP), f"{url}: {response.get('Content-Security-Policy')}"
     if response.get("Content-Type", "").startswith(("text/html", "application/json")) and not response.streaming:
         body = response.content.decode("utf-8", "replace")
         assert SCRIPT not in body, f"{url} echoed HTML unescaped"
@@ -109,6 +122,32 @@ def test_every_url_survives_hostile_query_parameters(walk):
             target = f"{url}?{param}=%FF%FE"
             check(client.get(target), target)
     assert with_params >= 7  # 查账 (5 pages), the dataset page, the flag list, the API list at least
+
+
+@pytest.mark.django_db
+def test_every_page_has_the_strict_csp_and_no_inline_script_or_style(walk):
+    client, urls = walk
+    pages = 0
+    for url, name, _ in urls:
+        response = client.get(url)
+        if not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        pages += 1
+        assert policy(response.get("Content-Security-Policy")) == policy(CSP), url
+        if name.startswith("api"):  # DRF's browsable API is DRF's own page
+            continue
+        html = response.content.decode()
+        assert not INLINE.search(html), f"{url}: {INLINE.search(html).group(0)!r} (move it to a static file)"
+    assert pages >= 15
+    anonymous = client.__class__().get("/accounts/login/")
+    assert policy(anonymous.get("Content-Security-Policy")) == policy(CSP) and not INLINE.search(anonymous.content.decode())
+
+
+def test_templates_hold_no_inline_script_or_style():
+    templates = Path(jingshen.__file__).parent / "templates"
+    found = [f"{path.relative_to(templates)}: {m.group(0)!r}" for path in templates.rglob("*.html")
+             for m in [INLINE.search(path.read_text(encoding="utf-8"))] if m]
+    assert not found, found
 
 
 @pytest.mark.django_db
