@@ -145,6 +145,17 @@ def query(form_class: type[QueryForm]):
     return decorate
 
 
+def posts(form_class: type[forms.Form]):
+    """Declare the form a view binds to ``request.POST`` (the view binds and validates it
+    itself, as it may need arguments), so that tests know the fields it reads."""
+
+    def decorate(view):
+        view.post_form = form_class
+        return view
+
+    return decorate
+
+
 # --- API ----------------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jingshen.ledger import collect, store
 from jingshen.ledger.charts import account_roles_for, confirm_roles
-from jingshen.ledger.forms import UploadForm
+from jingshen.ledger.forms import MappingForm, UploadForm
 from jingshen.ledger.importers.source import preview
 from jingshen.ledger.importers.vouchers import QUALITY_LABELS
 from jingshen.ledger.models import JobStatus
@@ -25,6 +25,7 @@ from jingshen.tabular import normalize_header
 QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期末", "voucher_mismatch": "余额表与凭证不一致"}
 
 
+@querystring.posts(UploadForm)
 def index(request):
     user = request.user
     importable = scope.orgs_for(user, scope.IMPORT).order_by("code")
@@ -129,6 +130,7 @@ def chart_confirm(request, code):
     return redirect("collect:chart", code=org.code)
 
 
+@querystring.posts(MappingForm)
 def job_mapping(request, job_id):
     """Map the columns of a refused file to fields once, save them as a conversion template,
     and import the file again with it."""
@@ -141,10 +143,14 @@ def job_mapping(request, job_id):
     header = [c.strip() for c in rows[header_index]] if rows else []
     fields = collect.IMPORT_FIELDS[job.kind]
     auto = {}
+    form = MappingForm(request.POST or None, import_fields=fields)
     if request.method == "POST":
-        choices = {f.name: request.POST.get(f"field-{f.name}", "") for f in fields}
+        valid = form.is_valid()
+        choices = form.choices()
         try:
-            mapping = collect.save_mapping(user, name=request.POST.get("name", ""), kind=job.kind, mapping=choices)
+            if not valid:
+                raise ValueError(form.problems())
+            mapping = collect.save_mapping(user, name=form.cleaned_data["name"], kind=job.kind, mapping=choices)
         except ValueError as exc:
             messages.error(request, str(exc))
             auto = choices
@@ -160,6 +166,6 @@ def job_mapping(request, job_id):
         "header_row": header_index + 1,
         "header": [h for h in header if h],
         "fields": [(f, auto.get(f.name, "")) for f in fields],
-        "name": request.POST.get("name", ""),
+        "name": form.cleaned_data.get("name", "") if form.is_bound else "",
     }
     return render(request, "ledger/collect/mapping.html", context)

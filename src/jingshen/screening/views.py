@@ -14,11 +14,13 @@ from jingshen import querystring, xlsx_export
 from jingshen.xlsx_export import Column, Sheet, too_large
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params
+from jingshen.screening.forms import CustomRuleForm, RuleParamForm, StartRunForm
 from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
 from jingshen.screening.services import start_run
 
 
+@querystring.posts(StartRunForm)
 def index(request):
     user = request.user
     visible = scope.visible_orgs(user)
@@ -29,17 +31,24 @@ def index(request):
     if request.method == "POST":
         if not access.may_screen(user):
             raise Http404("您的角色不能发起疑点筛查。")
-        org = scope.get_org_for_user(user, request.POST.get("org") or user.org.code)
-        codes = request.POST.getlist("rules") or None  # none sent: the whole pack
-        if codes is None and request.POST.get("choosing_rules"):
+        offered = {r.code for _, group in _rule_groups(user) for r in group}
+        form = StartRunForm(request.POST)
+        if not form.is_valid():
+            for name, errors in form.errors.items():
+                messages.error(request, f"{form.fields[name].label}：{''.join(errors)}")
+            return redirect("screening:index")
+        data = form.cleaned_data
+        org = scope.get_org_for_user(user, data["org"] or user.org.code)
+        codes = data["rules"] or None  # none sent: the whole pack
+        if codes is None and data["choosing_rules"]:
             messages.error(request, "请至少选择一条规则。")
             return redirect("screening:index")
-        if codes and set(codes) >= {r.code for _, group in _rule_groups(user) for r in group}:
+        if codes and set(codes) >= offered:
             # every rule offered is ticked: the whole pack, with the custom rules of the chosen
             # scope (those of units below the user's own are not in the list)
             codes = None
         try:
-            run = start_run(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
+            run = start_run(year=data["year"], org=org, rule_codes=codes, actor=user)
         except ValueError as exc:
             messages.error(request, str(exc))
             return redirect("screening:index")
@@ -208,24 +217,28 @@ def rules(request):
 
 
 @require_POST
+@querystring.posts(RuleParamForm)
 def rule_params(request):
     """Set, clear, or apply a provincial preset of rule parameters for the user's own unit."""
     user = request.user
+    form = RuleParamForm(request.POST)
     try:
-        if request.POST.get("preset"):
-            count = params.apply_preset(user, request.POST["preset"])
+        if not form.is_valid():
+            raise ValueError("；".join(f"{form.fields[n].label}：{''.join(e)}" for n, e in form.errors.items()))
+        data = form.cleaned_data
+        if data["preset"]:
+            count = params.apply_preset(user, data["preset"])
             messages.success(request, f"已按预设设置 {count} 个参数，适用于{user.org.name}及下级单位。")
-        elif request.POST.get("clear"):
-            params.clear_override(user, request.POST.get("rule", ""), request.POST.get("param", ""))
+        elif data["clear"]:
+            params.clear_override(user, data["rule"], data["param"])
             messages.success(request, "已恢复默认值。")
         else:
-            params.set_override(user, request.POST.get("rule", ""), request.POST.get("param", ""),
-                                request.POST.get("value", ""), note=request.POST.get("note", ""))
+            params.set_override(user, data["rule"], data["param"], data["value"], note=data["note"])
             messages.success(request, f"已保存，适用于{user.org.name}及下级单位，下次筛查起生效。")
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("screening:rules")  # the message is at the top of the page: land there
-    return redirect(f"{reverse('screening:rules')}#{request.POST.get('rule', '')}")
+    return redirect(f"{reverse('screening:rules')}#{data['rule']}")
 
 
 def custom_rules(request):
@@ -238,6 +251,7 @@ def custom_rules(request):
     return render(request, "screening/custom_list.html", context)
 
 
+@querystring.posts(CustomRuleForm)
 def custom_rule(request, rule_id=None):
     """Write or edit a custom rule: check it, try it on one dataset, save it."""
     user = request.user
@@ -256,14 +270,19 @@ def custom_rule(request, rule_id=None):
                 "FROM lines l\nJOIN accounts a ON a.org = l.org AND a.code = l.account_code\n"
                 "WHERE a.category = 'expense' AND l.debit > 0 AND l.summary LIKE '%咨询%'"),
     }
-    result, chosen = None, request.POST.get("dataset", "")
+    result, chosen = None, ""
     if request.method == "POST":
         if not editable:
             raise Http404("不能修改其他单位的自定义规则。")
-        form = {f: request.POST.get(f, "") for f in fields}
-        form["enabled"] = request.POST.get("enabled") == "on"
+        posted = CustomRuleForm(request.POST)
+        valid = posted.is_valid()
+        form = {f: posted.cleaned_data.get(f, "") for f in fields}
+        form["enabled"] = posted.cleaned_data.get("enabled", False)
+        chosen = str(posted.cleaned_data.get("dataset") or "")
         try:
-            if request.POST.get("action") == "try":
+            if not valid:
+                raise ValueError(posted.problems())
+            if posted.cleaned_data["action"] == "try":
                 dataset = next((d for d in datasets if str(d.pk) == chosen), None)
                 if dataset is None:
                     raise ValueError("请选择一个用于试运行的数据集。")
