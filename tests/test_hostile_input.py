@@ -83,6 +83,7 @@ def walk(client, personas, tmp_path):
             continue
         url = fill(route, values)
         urls.append((url, name, resolve(url).func))
+    client.values = values  # the URL parameters' in-scope values, for tests that vary them
     return client, urls
 
 
@@ -163,6 +164,20 @@ def test_exports_with_hostile_parameters_never_crash(walk):
                 target = f"{url}?format=xlsx&{param}={value if raw else encoded(value)}"
                 response = client.get(target)
                 check(response, target)
+
+
+@pytest.mark.django_db
+def test_huge_and_odd_url_parameters_are_404_not_500(walk):
+    """URL parameters are matched by their converters (``int`` is digits only), but a 20-digit
+    id, period or voucher number must still be a 404 (or a page), never an overflow."""
+    client, _ = walk
+    for route, name, params in all_patterns():
+        if name in POST_ONLY or name == "logout" or not params:
+            continue
+        for param in params:
+            for odd in ("99999999999999999999", "9223372036854775808", "0", "%FF%FE", encoded(SCRIPT), "x" * 300):
+                url = fill(route, {**client.values, param: odd})
+                check(client.get(url), url)
 
 
 @pytest.mark.django_db
