@@ -39,7 +39,9 @@ def policy(header: str | None) -> dict[str, str]:
     return dict(part.strip().partition(" ")[::2] for part in (header or "").split(";") if part.strip())
 
 
-INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=|javascript:|<style", re.IGNORECASE)
+# Inline script (data for scripts in <script type="application/json"> is not run, and allowed),
+# style attributes and elements, event handler attributes, javascript: URLs.
+INLINE = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|\sstyle=|\son[a-z]+=|javascript:|<style", re.IGNORECASE)
 
 
 def declared_params(callback) -> set[str]:
