@@ -57,3 +57,24 @@ class MappingForm(forms.Form):
 
     def problems(self) -> str:
         return "；".join(f"{self.fields[n].label}：{''.join(e)}" for n, e in self.errors.items())
+
+
+class AccountRolesForm(forms.Form):
+    """The chart page's role choices: ``role-<account code>`` → an account role or '' (none),
+    for the unit's accounts. Only the accounts submitted are in ``choices()``; a submitted
+    account the unit does not have is an error."""
+
+    def __init__(self, data, *, codes, roles):
+        super().__init__(data)
+        self.submitted = [key.removeprefix("role-") for key in data if key.startswith("role-")]
+        for code in codes:
+            self.fields[f"role-{code}"] = forms.ChoiceField(label=code, required=False, choices=[("", "无"), *roles])
+
+    def clean(self):
+        data = super().clean()
+        if any(f"role-{code}" not in self.fields for code in self.submitted):
+            raise forms.ValidationError("提交的科目或角色无效，请刷新页面后重试。")
+        return data
+
+    def choices(self) -> dict[str, str]:
+        return {code: self.cleaned_data.get(f"role-{code}", "") for code in self.submitted}

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from jingshen.ledger import collect, store
-from jingshen.ledger.charts import account_roles_for, confirm_roles
-from jingshen.ledger.forms import MappingForm, UploadForm
+from jingshen.ledger.charts import account_roles_for, confirm_roles, effective_accounts
+from jingshen.ledger.forms import AccountRolesForm, MappingForm, UploadForm
 from jingshen.ledger.importers.source import preview
 from jingshen.ledger.importers.vouchers import QUALITY_LABELS
 from jingshen.ledger.models import JobStatus
@@ -118,11 +118,14 @@ def chart(request, code):
 
 
 @require_POST
+@querystring.posts(AccountRolesForm)
 def chart_confirm(request, code):
     org = scope.get_org_for_user(request.user, code, scope.IMPORT)
-    choices = {key.removeprefix("role-"): value for key, value in request.POST.items() if key.startswith("role-")}
+    form = AccountRolesForm(request.POST, codes=effective_accounts(org), roles=AccountRole.choices)
     try:
-        changed = confirm_roles(org, choices, actor=request.user)
+        if not form.is_valid():
+            raise ValueError("提交的科目或角色无效，请刷新页面后重试。")
+        changed = confirm_roles(org, form.choices(), actor=request.user)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:
@@ -143,7 +146,7 @@ def job_mapping(request, job_id):
     header = [c.strip() for c in rows[header_index]] if rows else []
     fields = collect.IMPORT_FIELDS[job.kind]
     auto = {}
-    form = MappingForm(request.POST or None, import_fields=fields)
+    form = MappingForm(request.POST, import_fields=fields)
     if request.method == "POST":
         valid = form.is_valid()
         choices = form.choices()
@@ -166,6 +169,6 @@ def job_mapping(request, job_id):
         "header_row": header_index + 1,
         "header": [h for h in header if h],
         "fields": [(f, auto.get(f.name, "")) for f in fields],
-        "name": form.cleaned_data.get("name", "") if form.is_bound else "",
+        "name": form.cleaned_data.get("name", "") if request.method == "POST" else "",
     }
     return render(request, "ledger/collect/mapping.html", context)
