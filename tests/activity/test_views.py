@@ -71,7 +71,9 @@ def test_newest_first_and_paginated(client_for, tree):
     assert "第 1 / 3 页" in first
     last = shown(client, "?action=test.bulk&page=3")
     assert "批量记录019" in last and "批量记录000" in last and "批量记录020" not in last
-    assert "第 3 / 3 页" in shown(client, "?action=test.bulk&page=99999999999999999999")
+    assert "第 3 / 3 页" in shown(client, "?action=test.bulk&page=4")  # past the end: the last page
+    absurd = shown(client, "?action=test.bulk&page=99999999999999999999")  # refused like every page number
+    assert "第 1 / 3 页" in absurd and "页码“99999999999999999999”无效" in absurd
 
 
 def test_filters_by_user_action_and_dates(client_for, entries):

@@ -9,6 +9,7 @@ import duckdb
 import openpyxl
 import pytest
 from django.http import Http404
+from jingshen import xlsx_export
 from jingshen.cli import main
 from jingshen.ledger import books, store
 from jingshen.ledger.importers.vouchers import import_vouchers
@@ -294,7 +295,7 @@ def test_balances_ledger_voucher_and_list_export(dataset, client_for):
 
 
 def test_export_refuses_more_rows_than_the_limit(dataset, client_for, monkeypatch):
-    monkeypatch.setattr(books, "EXPORT_MAX_ROWS", 3)
+    monkeypatch.setattr(xlsx_export, "EXPORT_MAX_ROWS", 3)
     response = client_for("a_auditor").get(f"/books/{dataset.pk}/journal/?account=5&format=xlsx", follow=True)
     assert "超过单次导出上限 3 行" in response.content.decode()
     assert response.redirect_chain[-1][0] == f"/books/{dataset.pk}/journal/?account=5"
@@ -302,9 +303,9 @@ def test_export_refuses_more_rows_than_the_limit(dataset, client_for, monkeypatc
 
 def test_safe_text():
     for text in ("=1+2", "+86", "-5", "@cmd", "\tx", "\rx"):
-        assert books.safe_text(text) == "'" + text
-    assert books.safe_text("工会经费") == "工会经费" and books.safe_text("") == ""
-    assert books.safe_text("a\x00b\x0bc") == "abc" and books.safe_text("\x01=1") == "'=1"
+        assert xlsx_export.safe_text(text) == "'" + text
+    assert xlsx_export.safe_text("工会经费") == "工会经费" and xlsx_export.safe_text("") == ""
+    assert xlsx_export.safe_text("a\x00b\x0bc") == "abc" and xlsx_export.safe_text("\x01=1") == "'=1"
 
 
 # --- the dataset list and access ----------------------------------------------------------------------

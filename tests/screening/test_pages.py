@@ -192,4 +192,4 @@ def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):
     assert client_for("contact").get(f"/screening/runs/{run.pk}/?format=xlsx").status_code == 404  # no flags for auditees
     response = client_for("b_auditor").get(f"/screening/runs/{run.pk}/?format=xlsx&amount_min=abc", follow=True)
     assert response.redirect_chain[-1][0] == f"/screening/runs/{run.pk}/?amount_min=abc"  # the page, not a file
-    assert response.content.decode().count("金额“abc”无法识别。") == 1
+    assert response.content.decode().count("金额不低于“abc”无效：输入一个数字。已忽略该条件。") == 1

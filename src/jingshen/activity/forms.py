@@ -6,23 +6,31 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from jingshen import querystring
+
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
+BAD_DATE = "日期无法识别，应为 YYYY-MM-DD 格式，如 2026-01-31。"
 
 
-class LogFilterForm(forms.Form):
+class LogFilterForm(querystring.QueryForm):
+    inline_errors = frozenset({"user", "action", "date_from", "date_to"})  # shown beside their field
+
     user = forms.CharField(label="操作人", required=False, max_length=150,
-                           widget=forms.TextInput(attrs={"placeholder": "用户名", "size": 14}))
-    action = forms.ChoiceField(label="操作", required=False)
-    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+                           widget=forms.TextInput(attrs={"placeholder": "用户名", "size": 14}),
+                           error_messages={"max_length": "用户名不超过 150 个字符。"})
+    # a code of those present, offered as a list (``offer``); any other matches nothing
+    action = forms.RegexField(label="操作", required=False, max_length=64, regex=r"^[a-z_]+(\.[a-z_]+)*$",
+                              widget=forms.Select, error_messages={"max_length": "没有这种操作。", "invalid": "没有这种操作。"})
+    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                error_messages={"invalid": BAD_DATE})
+    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              error_messages={"invalid": BAD_DATE})
+    page = querystring.page()
+    page.widget = forms.HiddenInput()  # not part of the filter form: the pager's links carry it
 
-    def __init__(self, data, actions: list[str]):
-        super().__init__(data)
-        self.fields["action"].choices = [("", "全部"), *((a, a) for a in actions)]
-        self.fields["user"].error_messages["max_length"] = "用户名不超过 150 个字符。"
-        self.fields["action"].error_messages["invalid_choice"] = "没有这种操作。"
-        for name in ("date_from", "date_to"):
-            self.fields[name].error_messages["invalid"] = "日期无法识别，应为 YYYY-MM-DD 格式，如 2026-01-31。"
+    def offer(self, actions: list[str]) -> None:
+        """The action codes the select lists: those present in the entries the user may read."""
+        self.fields["action"].widget.choices = [("", "全部"), *((a, a) for a in actions)]
 
     def _clean_date(self, name):
         value = self.cleaned_data.get(name)
@@ -47,7 +55,7 @@ class LogFilterForm(forms.Form):
 
     def filter(self, entries):
         """The entries filtered by the fields that are valid."""
-        data = self.cleaned_data if self.is_bound else {}
+        data = self.cleaned_data
         if data.get("user"):
             entries = entries.filter(actor__username=data["user"])
         if data.get("action"):
@@ -60,8 +68,7 @@ class LogFilterForm(forms.Form):
 
     @property
     def active(self) -> bool:
-        data = self.cleaned_data if self.is_bound else {}
-        return any(data.get(name) for name in self.fields)
+        return any(self.cleaned_data.get(name) for name in self.inline_errors)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from jingshen import querystring
 from jingshen.activity import access
 from jingshen.activity.forms import LogFilterForm
 
@@ -18,16 +19,15 @@ def _require(user) -> None:
         raise Http404("页面不存在。")  # as for any page the user may not see
 
 
+@querystring.query(LogFilterForm)
 def index(request):
     user = request.user
     _require(user)
     entries = access.entries_for(user)
-    actions = sorted(entries.order_by().values_list("action", flat=True).distinct())
-    form = LogFilterForm(request.GET if set(LogFilterForm.base_fields) & set(request.GET) else None, actions)
-    if form.is_bound:
-        form.is_valid()
+    form = request.query
+    form.offer(sorted(entries.order_by().values_list("action", flat=True).distinct()))
     shown = form.filter(entries).select_related("actor", "org").order_by("-seq")
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(shown, PAGE_SIZE).get_page(form.value("page"))
     return render(request, "activity/index.html", {"form": form, "page": page, "menu_current": "activity"})
 
 

@@ -29,12 +29,13 @@ from pathlib import Path
 import duckdb
 from django.db.models import Q
 
+from jingshen import xlsx_export
 from jingshen.ledger import access, store
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.models import Dataset, DatasetKind
+from jingshen.xlsx_export import Column, Sheet
 
 PAGE_SIZE = 100
-EXPORT_MAX_ROWS = 100_000  # openpyxl writes ~10 k rows/s: larger exports belong in a background task
 VOUCHER_MAX_LINES = 5_000
 PERIODS = range(1, 13)
 ZERO = Decimal("0.00")
@@ -122,6 +123,34 @@ def _file(dataset: Dataset, name: str) -> str:
 
 def _in_list(values: list) -> str:
     return "(" + ", ".join("?" for _ in values) + ")" if values else "(NULL)"
+
+
+# --- a dataset's quality report (数据采集) ----------------------------------------------------------
+
+
+def _quality(dataset: Dataset, issue: str) -> tuple[str, list]:
+    source = "read_parquet(?, hive_partitioning = false)"
+    return (f"{source} WHERE issue = ?", [_file(dataset, "quality"), issue]) if issue else (source, [_file(dataset, "quality")])
+
+
+def quality_count(dataset: Dataset, issue: str = "") -> int:
+    """How many problems the dataset's quality report holds (of one ``issue``, or all)."""
+    if not store.parquet_path(dataset, "quality").exists():
+        return 0
+    source, params = _quality(dataset, issue)
+    with _connect() as con:
+        return con.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0]
+
+
+def quality_rows(dataset: Dataset, issue: str = "", offset: int = 0) -> list[tuple]:
+    """One page of the quality report, paged in DuckDB (it may hold many rejected rows)."""
+    source, params = _quality(dataset, issue)
+    with _connect() as con:
+        return con.execute(
+            f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM {source} "
+            f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT {PAGE_SIZE} OFFSET ?",
+            [*params, offset],
+        ).fetchall()
 
 
 # --- accounts --------------------------------------------------------------------------------------
@@ -541,7 +570,7 @@ def _ledger_rows(con, dataset, node, codes, opening_dc, per_period, in_range, of
 
 
 def ledger_export_rows(dataset: Dataset, code: str, period_from: int, period_to: int) -> tuple[Ledger, Iterator[LedgerRow]]:
-    """The whole ledger (up to EXPORT_MAX_ROWS lines) as a stream, for export."""
+    """The whole ledger (up to xlsx_export.EXPORT_MAX_ROWS lines) as a stream, for export."""
     ledger = account_ledger(dataset, code, period_from, period_to, 1, per_page=1)
     if ledger is None:
         return None, iter(())
@@ -551,7 +580,7 @@ def ledger_export_rows(dataset: Dataset, code: str, period_from: int, period_to:
             node, codes, opening_dc, per_period, _ = _ledger_frame(con, dataset, code, period_from, period_to)
             in_range = [(p, per_period[p][0]) for p in sorted(per_period) if period_from <= p <= period_to]
             yield _ledger_balance_row("opening", node, opening_dc)
-            yield from _ledger_rows(con, dataset, node, codes, opening_dc, per_period, in_range, 0, EXPORT_MAX_ROWS)
+            yield from _ledger_rows(con, dataset, node, codes, opening_dc, per_period, in_range, 0, xlsx_export.EXPORT_MAX_ROWS)
 
     return ledger, rows()
 
@@ -788,93 +817,9 @@ def journal_export_rows(dataset: Dataset, flt: JournalFilter) -> tuple[Journal, 
     def rows():
         with _connect() as con:
             counts = _journal_counts(con, dataset, flt)
-            yield from _journal_rows(con, dataset, flt, counts, 0, EXPORT_MAX_ROWS)
+            yield from _journal_rows(con, dataset, flt, counts, 0, xlsx_export.EXPORT_MAX_ROWS)
 
     return head, rows()
-
-
-# --- XLSX export ----------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Neutralise spreadsheet formula injection: text that Excel would read as a formula gets
-    a leading single quote, so it is shown as text. Control characters that XLSX cannot hold
-    (found in some finance exports) are dropped."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-@dataclass
-class Column:
-    header: str
-    kind: str = "text"  # text, money, int, date
-    width: int = 12
-
-
-@dataclass
-class Sheet:
-    title: str  # worksheet name (≤ 31 characters)
-    heading: list[str]  # lines above the table
-    columns: list[Column]
-    rows: Iterable[tuple]
-    footer: list[tuple] = field(default_factory=list)  # e.g. the totals row
-
-
-def write_xlsx(sheet: Sheet, target) -> int:
-    """Write ``sheet`` to ``target`` (path or binary file) with openpyxl's streaming writer.
-    Amounts stay numbers (Decimal) formatted #,##0.00; text is neutralised. Returns rows written."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet.title[:31])
-    for i, col in enumerate(sheet.columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    ws.freeze_panes = f"A{len(sheet.heading) + 2}"
-    bold = Font(bold=True)
-    for n, text in enumerate(sheet.heading):
-        cell = WriteOnlyCell(ws, value=safe_text(text))
-        if n == 0:
-            cell.font = Font(bold=True, size=14)
-        ws.append([cell])
-    header = []
-    for col in sheet.columns:
-        cell = WriteOnlyCell(ws, value=col.header)
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="F2F4F7")
-        cell.alignment = Alignment(horizontal="right" if col.kind in ("money", "int") else "left")
-        header.append(cell)
-    ws.append(header)
-
-    money = [i for i, col in enumerate(sheet.columns) if col.kind == "money"]
-
-    def cells(values, font=None):
-        # Plain values are cheapest for openpyxl; only amounts (number format) and the
-        # totals row (bold) need styled cells. Dates get yyyy-mm-dd from openpyxl itself.
-        out = [safe_text(v) if isinstance(v, str) else v for v in values]
-        for i in range(len(out)) if font else money:
-            cell = WriteOnlyCell(ws, value=out[i])
-            if i in money:
-                cell.number_format = "#,##0.00;[Red]-#,##0.00"
-            if font:
-                cell.font = font
-            out[i] = cell
-        return out
-
-    written = 0
-    for values in sheet.rows:
-        ws.append(cells(values))
-        written += 1
-    for values in sheet.footer:
-        ws.append(cells(values, bold))
-    wb.save(target)
-    return written
 
 
 def _period_label(period_from: int, period_to: int) -> str:

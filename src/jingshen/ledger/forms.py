@@ -39,3 +39,42 @@ class UploadForm(forms.Form):
         if data.get("mapping") and data["mapping"].kind != data.get("kind"):
             self.add_error("mapping", "转换模板的数据类型与所选数据类型不一致。")
         return data
+
+
+class MappingForm(forms.Form):
+    """A conversion template from the mapping page: a name and, for each field of the import,
+    the header of the file's column (``field-<name>``), bounded like the model's columns."""
+
+    name = forms.CharField(label="模板名称", required=False, max_length=100)
+
+    def __init__(self, *args, import_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in import_fields:
+            self.fields[f"field-{f.name}"] = forms.CharField(label=f.name, required=False, max_length=200)
+
+    def choices(self) -> dict[str, str]:
+        return {key.removeprefix("field-"): value for key, value in self.cleaned_data.items() if key.startswith("field-")}
+
+    def problems(self) -> str:
+        return "；".join(f"{self.fields[n].label}：{''.join(e)}" for n, e in self.errors.items())
+
+
+class AccountRolesForm(forms.Form):
+    """The chart page's role choices: ``role-<account code>`` → an account role or '' (none),
+    for the unit's accounts. Only the accounts submitted are in ``choices()``; a submitted
+    account the unit does not have is an error."""
+
+    def __init__(self, data, *, codes, roles):
+        super().__init__(data)
+        self.submitted = [key.removeprefix("role-") for key in data if key.startswith("role-")]
+        for code in codes:
+            self.fields[f"role-{code}"] = forms.ChoiceField(label=code, required=False, choices=[("", "无"), *roles])
+
+    def clean(self):
+        data = super().clean()
+        if any(f"role-{code}" not in self.fields for code in self.submitted):
+            raise forms.ValidationError("提交的科目或角色无效，请刷新页面后重试。")
+        return data
+
+    def choices(self) -> dict[str, str]:
+        return {code: self.cleaned_data.get(f"role-{code}", "") for code in self.submitted}

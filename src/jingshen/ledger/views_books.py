@@ -5,70 +5,37 @@ the user's view scope), parse the query string, call ``jingshen.ledger.books`` a
 page — or, with ``?format=xlsx``, the same table as a workbook.
 """
 
-import tempfile
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from django import forms
-from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 
+from jingshen import querystring, xlsx_export
 from jingshen.ledger import books
+from jingshen.xlsx_export import too_large
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-# --- helpers ------------------------------------------------------------------------------------------
+# --- query strings ---------------------------------------------------------------------------------------
 
 
-def _int(value, default: int, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return min(high, max(low, number))
+class IndexQuery(querystring.ExportForm):
+    q = querystring.text("单位")
+    year = querystring.year("年度")
+    page = querystring.page()
 
 
-def _periods(request) -> tuple[int, int]:
-    first = _int(request.GET.get("from"), 1, 1, 12)
-    last = _int(request.GET.get("to"), 12, 1, 12)
-    return (first, last) if first <= last else (last, first)
+class BalancesQuery(querystring.PeriodRangeForm):
+    level = querystring.choice("科目级次", [("all", "全部"), *((str(n), f"{n} 级") for n in range(1, 10))], "all")
 
 
-def _page(request) -> int:
-    return _int(request.GET.get("page"), 1, 1, 10**9)
+class LedgerQuery(querystring.PeriodRangeForm):
+    page = querystring.page()
 
 
-def wants_xlsx(request) -> bool:
-    return request.GET.get("format") == "xlsx"
-
-
-def xlsx_response(sheet: books.Sheet, filename: str, fallback: str) -> FileResponse:
-    """The workbook as a download; the Chinese file name per RFC 5987 (filename*), with an
-    ASCII fallback for old clients."""
-    tmp = tempfile.TemporaryFile()
-    books.write_xlsx(sheet, tmp)
-    tmp.seek(0)
-    response = FileResponse(tmp, content_type=XLSX, as_attachment=True, filename=fallback)
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
-def too_large(request, total: int):
-    messages.error(
-        request,
-        f"共 {total:,} 行，超过单次导出上限 {books.EXPORT_MAX_ROWS:,} 行，请缩小期间或筛选范围后再导出。",
-    )
-    return back_to_page(request)
-
-
-def back_to_page(request):
-    """The page itself instead of its export (same filters), where the messages show."""
-    query = request.GET.copy()
-    query.pop("format", None)
-    return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+class VoucherQuery(querystring.ExportForm):
+    back = querystring.text("返回页面", max_length=2000)
 
 
 def _file_stem(dataset) -> str:
@@ -88,7 +55,7 @@ def _context(dataset, **extra) -> dict:
 def _back_link(request, dataset) -> dict | None:
     """Where the voucher was opened from (明细账 or 序时账), for the breadcrumb. Only a path of
     this same dataset's pages is accepted."""
-    back = request.GET.get("back", "")
+    back = request.query.value("back") or ""
     base = reverse("books:balances", args=[dataset.pk]).removesuffix("balances/")
     parts = urlsplit(back)
     if not back.startswith(base) or parts.scheme or parts.netloc:
@@ -108,14 +75,15 @@ def _back_link(request, dataset) -> dict | None:
 # --- pages ------------------------------------------------------------------------------------------
 
 
+@querystring.query(IndexQuery)
 def index(request):
     """查账首页: the voucher datasets the user may see, latest version per unit-year."""
-    query = request.GET.get("q", "").strip()[:100]
-    year = _int(request.GET.get("year"), 0, 0, 2100) or None
+    query = (request.query.value("q") or "").strip()
+    year = request.query.value("year")
     groups = books.dataset_groups(request.user, query, year)
-    if wants_xlsx(request):
-        return xlsx_response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
-    page = Paginator(groups, books.PAGE_SIZE).get_page(request.GET.get("page"))
+    if request.query.wants_xlsx():
+        return xlsx_export.response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
+    page = Paginator(groups, books.PAGE_SIZE).get_page(request.query.value("page"))
     years = sorted({g.fiscal_year for g in groups}, reverse=True)
     return render(
         request, "ledger/books/index.html",
@@ -123,19 +91,15 @@ def index(request):
     )
 
 
-LEVELS = {"all", *map(str, range(1, 10))}
-
-
+@querystring.query(BalancesQuery)
 def balances(request, dataset_id):
     """科目余额表 over a period range, by account level."""
     dataset = books.get_dataset_for_user(request.user, dataset_id)
-    first, last = _periods(request)
-    level = request.GET.get("level", "all")
-    level = level if level in LEVELS else "all"
-    sheet = books.balances(dataset, level, first, last)
-    if wants_xlsx(request):
+    first, last = request.query.periods()
+    sheet = books.balances(dataset, request.query.value("level"), first, last)
+    if request.query.wants_xlsx():
         name = f"{_file_stem(dataset)}-科目余额表-{first}至{last}期.xlsx"
-        return xlsx_response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
+        return xlsx_export.response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
     levels = [str(n) for n in range(1, sheet.max_level + 1)]
     return render(
         request, "ledger/books/balances.html",
@@ -143,49 +107,54 @@ def balances(request, dataset_id):
     )
 
 
+@querystring.query(LedgerQuery)
 def ledger(request, dataset_id, account_code):
     """明细账 of one account and its sub-accounts, with running balance."""
     dataset = books.get_dataset_for_user(request.user, dataset_id)
-    first, last = _periods(request)
-    if wants_xlsx(request):
+    first, last = request.query.periods()
+    if request.query.wants_xlsx():
         head, rows = books.ledger_export_rows(dataset, account_code, first, last)
         if head is None:
             raise Http404("科目不存在。")
-        if head.paging.total > books.EXPORT_MAX_ROWS:
+        if head.paging.total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, head.paging.total)
         name = f"{_file_stem(dataset)}-明细账-{account_code}-{first}至{last}期.xlsx"
-        return xlsx_response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
-    result = books.account_ledger(dataset, account_code, first, last, _page(request))
+        return xlsx_export.response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
+    result = books.account_ledger(dataset, account_code, first, last, request.query.value("page"))
     if result is None:
         raise Http404("科目不存在。")
     return render(request, "ledger/books/ledger.html", _context(dataset, ledger=result, periods=books.PERIODS))
 
 
+@querystring.query(VoucherQuery)
 def voucher(request, dataset_id, period, voucher_type, voucher_no):
     """One voucher: header, lines, totals, whether it balances."""
     dataset = books.get_dataset_for_user(request.user, dataset_id)
     result = books.voucher(dataset, period, voucher_type, voucher_no)
     if result is None:
         raise Http404("凭证不存在。")
-    if wants_xlsx(request):
+    if request.query.wants_xlsx():
         name = f"{_file_stem(dataset)}-凭证-{period}期-{result.voucher_type}{result.voucher_no}号.xlsx"
-        return xlsx_response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
+        return xlsx_export.response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
     return render(request, "ledger/books/voucher.html", _context(dataset, v=result, back=_back_link(request, dataset)))
 
 
-class JournalForm(forms.Form):
+class JournalForm(querystring.ExportForm):
+    """序时账's filters (shown with their errors beside them) and its page."""
+
+    inline_errors = frozenset({"date_from", "date_to", "account", "amount_min", "amount_max", "counterparty", "words"})
+
     date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     account = forms.CharField(label="科目编码", required=False, max_length=40,
                               widget=forms.TextInput(attrs={"placeholder": "如 102，含下级", "size": 14}))
-    amount_min = forms.DecimalField(label="金额不低于", required=False, max_digits=18, decimal_places=2, min_value=0,
-                                    widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}))
-    amount_max = forms.DecimalField(label="金额不高于", required=False, max_digits=18, decimal_places=2, min_value=0,
-                                    widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}))
+    amount_min = querystring.AmountField("金额不低于", min_value=0)
+    amount_max = querystring.AmountField("金额不高于", min_value=0)
     counterparty = forms.CharField(label="往来单位包含", required=False, max_length=100,
                                    widget=forms.TextInput(attrs={"size": 14}))
     words = forms.CharField(label="摘要包含", required=False, max_length=100,
                             widget=forms.TextInput(attrs={"placeholder": "多个词用空格分隔", "size": 16}))
+    page = querystring.page()
 
     def clean(self):
         data = super().clean()
@@ -198,7 +167,7 @@ class JournalForm(forms.Form):
 
     def journal_filter(self) -> books.JournalFilter:
         """The filter from the fields that are valid (an invalid field is shown and ignored)."""
-        data = self.cleaned_data if self.is_bound else {}
+        data = self.cleaned_data
         return books.JournalFilter(
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
@@ -210,28 +179,28 @@ class JournalForm(forms.Form):
         )
 
     def description(self) -> str:
-        data = self.cleaned_data if self.is_bound else {}
+        data = self.cleaned_data
         parts = []
         for name, f in self.fields.items():
+            if name not in self.inline_errors:
+                continue
             value = data.get(name)
             if value not in (None, ""):
                 parts.append(f"{f.label} {value}")
         return "；".join(parts)
 
 
+@querystring.query(JournalForm)
 def journal(request, dataset_id):
     """序时账: every line in date order with filters, paged."""
     dataset = books.get_dataset_for_user(request.user, dataset_id)
-    fields = set(JournalForm.base_fields)
-    form = JournalForm(request.GET if fields & set(request.GET) else None)
-    if form.is_bound:
-        form.is_valid()
+    form = request.query
     flt = form.journal_filter()
-    if wants_xlsx(request):
+    if form.wants_xlsx():
         head, rows = books.journal_export_rows(dataset, flt)
-        if head.paging.total > books.EXPORT_MAX_ROWS:
+        if head.paging.total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, head.paging.total)
         sheet = books.journal_sheet(dataset, head, rows, form.description())
-        return xlsx_response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
-    result = books.journal(dataset, flt, _page(request))
+        return xlsx_export.response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
+    result = books.journal(dataset, flt, form.value("page"))
     return render(request, "ledger/books/journal.html", _context(dataset, form=form, journal=result))

@@ -3,35 +3,35 @@ quality reports, standard templates, account-role confirmation."""
 
 from urllib.parse import quote
 
-import duckdb
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from jingshen.ledger import access, services, store
-from jingshen.ledger.charts import account_roles_for
-from jingshen.ledger.forms import UploadForm
+from jingshen.ledger import access, books, services
+from jingshen.ledger.charts import account_roles_for, effective_accounts
+from jingshen.ledger.forms import AccountRolesForm, MappingForm, UploadForm
 from jingshen.ledger.importers.vouchers import QUALITY_LABELS
 from jingshen.ledger.models import JobStatus
 from jingshen.ledger.roles import AccountRole
 from jingshen.ledger.templates_xlsx import TEMPLATES, template_workbook
+from jingshen import querystring
 from jingshen.orgs import scope
 
 QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期末", "voucher_mismatch": "余额表与凭证不一致"}
 
 
+@querystring.posts(UploadForm)
 def index(request):
     user = request.user
     importable = scope.orgs_for(user, scope.IMPORT).order_by("code")
     mappings = access.mappings_for(user)
     form = UploadForm(orgs=importable, mappings=mappings)
     if request.method == "POST":
-        chosen = request.POST.get("org", "")
-        if not importable.exists() or chosen and not importable.filter(code=chosen[:64]).exists():
-            raise Http404("单位不存在或不在您的权限范围内。")  # a unit the user may not import for, like no unit
         form = UploadForm(request.POST, request.FILES, orgs=importable, mappings=mappings)
+        if not importable.exists() or form.has_error("org", "invalid_choice"):
+            raise Http404("单位不存在或不在您的权限范围内。")  # a unit the user may not import for, like no unit
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -75,20 +75,18 @@ def template(request, kind):
     return response
 
 
+class DatasetQuery(querystring.QueryForm):
+    issue = querystring.choice("问题类型", QUALITY_LABELS_ALL.items())
+    page = querystring.page()
+
+
+@querystring.query(DatasetQuery)
 def dataset(request, dataset_id):
     ds = access.get_dataset_for_user(request.user, dataset_id)
-    issue = request.GET.get("issue", "")
-    path = store.parquet_path(ds, "quality")
-    where = "WHERE issue = ?" if issue else ""
-    params = [issue] if issue else []
-    source = f"read_parquet('{path}', hive_partitioning = false) {where}"
-    total = duckdb.execute(f"SELECT count(*) FROM {source}", params).fetchall()[0][0] if path.exists() else 0
-    page = Paginator(range(total), 100).get_page(request.GET.get("page"))
-    rows = duckdb.execute(  # one page of the report, paged in DuckDB (it may hold many rejected rows)
-        f"SELECT issue, period, voucher_type, voucher_no, source_row, message FROM {source} "
-        f"ORDER BY issue, period NULLS LAST, voucher_type, voucher_no, source_row LIMIT 100 OFFSET ?",
-        [*params, (page.number - 1) * 100],
-    ).fetchall() if total else []
+    issue = request.query.value("issue")
+    total = books.quality_count(ds, issue)
+    page = Paginator(range(total), books.PAGE_SIZE).get_page(request.query.value("page"))
+    rows = books.quality_rows(ds, issue, (page.number - 1) * books.PAGE_SIZE) if total else []
     versions = access.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
     context = {
         "ds": ds,
@@ -108,11 +106,14 @@ def chart(request, code):
 
 
 @require_POST
+@querystring.posts(AccountRolesForm)
 def chart_confirm(request, code):
     org = scope.get_org_for_user(request.user, code, scope.IMPORT)
-    choices = {key.removeprefix("role-"): value for key, value in request.POST.items() if key.startswith("role-")}
+    form = AccountRolesForm(request.POST, codes=effective_accounts(org), roles=AccountRole.choices)
     try:
-        changed = services.confirm_roles(request.user, org, choices)
+        if not form.is_valid():
+            raise ValueError("提交的科目或角色无效，请刷新页面后重试。")
+        changed = services.confirm_roles(request.user, org, form.choices())
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
     else:
@@ -120,6 +121,7 @@ def chart_confirm(request, code):
     return redirect("collect:chart", code=org.code)
 
 
+@querystring.posts(MappingForm)
 def job_mapping(request, job_id):
     """Map the columns of a refused file to fields once, save them as a conversion template,
     and import the file again with it."""
@@ -128,10 +130,14 @@ def job_mapping(request, job_id):
     guess = services.guess_mapping(job)
     fields = services.IMPORT_FIELDS[job.kind]
     auto = guess["auto"]
+    form = MappingForm(request.POST, import_fields=fields)
     if request.method == "POST":
-        choices = {f.name: request.POST.get(f"field-{f.name}", "") for f in fields}
+        valid = form.is_valid()
+        choices = form.choices()
         try:
-            new = services.map_and_retry(user, job, name=request.POST.get("name", ""), mapping=choices)
+            if not valid:
+                raise ValueError(form.problems())
+            new = services.map_and_retry(user, job, name=form.cleaned_data["name"], mapping=choices)
         except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
             auto = choices
@@ -143,6 +149,6 @@ def job_mapping(request, job_id):
         "header_row": guess["header_row"],
         "header": guess["header"],
         "fields": [(f, auto.get(f.name, "")) for f in fields],
-        "name": request.POST.get("name", "")[:100],
+        "name": form.cleaned_data.get("name", "") if request.method == "POST" else "",
     }
     return render(request, "ledger/collect/mapping.html", context)

@@ -1,8 +1,6 @@
 """疑点筛查 pages: start a run, follow it, rank units, filter flags, read a flag with its
 voucher, and the rule catalogue. Views check access, call services, render."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -11,13 +9,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
-from jingshen.ledger.views_books import back_to_page, too_large, wants_xlsx, xlsx_response
+from jingshen import querystring, xlsx_export
+from jingshen.xlsx_export import Column, Sheet, too_large
 from jingshen.orgs import scope
 from jingshen.screening import access, custom, params, services
+from jingshen.screening.forms import CustomRuleForm, RuleParamForm, StartRunForm
 from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
 
 
+@querystring.posts(StartRunForm)
 def index(request):
     user = request.user
     screenable = scope.orgs_for(user, scope.SCREEN)
@@ -25,17 +26,24 @@ def index(request):
     if request.method == "POST":
         if not access.may_screen(user):
             raise Http404("您的角色不能发起疑点筛查。")
-        org = scope.get_org_for_user(user, request.POST.get("org") or user.org.code, scope.SCREEN)
-        codes = request.POST.getlist("rules") or None  # none sent: the whole pack
-        if codes is None and request.POST.get("choosing_rules"):
+        offered = {r.code for _, group in _rule_groups(user) for r in group}
+        form = StartRunForm(request.POST)
+        if not form.is_valid():
+            for name, errors in form.errors.items():
+                messages.error(request, f"{form.fields[name].label}：{''.join(errors)}")
+            return redirect("screening:index")
+        data = form.cleaned_data
+        org = scope.get_org_for_user(user, data["org"] or user.org.code, scope.SCREEN)
+        codes = data["rules"] or None  # none sent: the whole pack
+        if codes is None and data["choosing_rules"]:
             messages.error(request, "请至少选择一条规则。")
             return redirect("screening:index")
-        if codes and set(codes) >= {r.code for _, group in _rule_groups(user) for r in group}:
+        if codes and set(codes) >= offered:
             # every rule offered is ticked: the whole pack, with the custom rules of the chosen
             # scope (those of units below the user's own are not in the list)
             codes = None
         try:
-            run = services.start_in_background(year=int(request.POST.get("year", "0")), org=org, rule_codes=codes, actor=user)
+            run = services.start_in_background(year=data["year"], org=org, rule_codes=codes, actor=user)
         except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
             return redirect("screening:index")
@@ -62,6 +70,20 @@ def _rule_groups(user) -> list[tuple[str, list]]:
     return groups
 
 
+class FlagQuery(querystring.ExportForm):
+    """The flag list's filters."""
+
+    rule = querystring.text("规则", max_length=40)
+    category = querystring.choice("类别", [(c, c) for c in CATEGORIES])
+    severity = querystring.choice("风险等级", [(s, s) for s in SEVERITIES])
+    org = querystring.text("单位编码", max_length=40)
+    period = querystring.period()
+    amount_min = querystring.AmountField("金额不低于")
+    amount_max = querystring.AmountField("金额不高于")
+    page = querystring.page()
+
+
+@querystring.query(FlagQuery)
 def run(request, run_id):
     user = request.user
     run = access.get_run_for_user(user, run_id)
@@ -73,25 +95,22 @@ def run(request, run_id):
     visible = set(scope.orgs_for(user, scope.VIEW_FLAGS).values_list("pk", flat=True))
     ranking = [u for u in run.ranking if u["org_id"] in visible]
     flags = access.flags_for(user, run).select_related("org")
-    f = request.GET
-    exporting = wants_xlsx(request)
-    flags, applied, understood = _filter_flags(request, flags, report=not exporting)
+    exporting = request.query.wants_xlsx()
+    flags, applied = _filter_flags(request.query, flags)
     flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
     if exporting:
-        if not understood:  # never export a list that is not what the user asked for: the page says why
-            return back_to_page(request)
         total = flags.count()
-        if total > books.EXPORT_MAX_ROWS:
+        if total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, total)
-        return xlsx_response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
-    page = Paginator(flags, 50).get_page(f.get("page"))
+        return xlsx_export.response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
+    page = Paginator(flags, 50).get_page(request.query.value("page"))
     method = _method(run)
     context = {
         "run": run,
         "ranking": ranking[:30],
         "chart": [{"name": u["org_name"], "score": u["score"]} for u in ranking[:20]],
         "page": page,
-        "filters": f,
+        "filters": request.query.data,  # shown again in the filter form (escaped)
         "rules": sorted((m["code"], m["name"]) for m in method),
         "categories": CATEGORIES,
         "severities": SEVERITIES,
@@ -121,33 +140,20 @@ def _method(run) -> list[dict]:
     return method
 
 
-def _filter_flags(request, flags, report: bool = True):
-    """The flag list's filters: the filtered flags, the filters applied as (label, value), and
-    whether every filter given was understood (a bad amount is left out, and reported if
-    ``report``)."""
-    f = request.GET
-    applied, understood = [], True
-    for key, label, lookup in (("rule", "规则", "rule"), ("category", "类别", "category"),
-                               ("severity", "风险等级", "severity"), ("org", "单位编码", "org__code")):
-        if f.get(key):
-            flags = flags.filter(**{lookup: f[key]})
-            applied.append((label, f[key]))
-    if f.get("period", "").isdigit():
-        flags = flags.filter(period=int(f["period"]))
-        applied.append(("期间", f["period"]))
-    for key, label, lookup in (("amount_min", "金额不低于", "amount__gte"), ("amount_max", "金额不高于", "amount__lte")):
-        if f.get(key):
-            try:
-                flags = flags.filter(**{lookup: Decimal(f[key].replace(",", ""))})
-                applied.append((label, f[key]))
-            except InvalidOperation:
-                if report:
-                    messages.error(request, f"金额“{f[key]}”无法识别。")
-                understood = False
-    return flags, applied, understood
+def _filter_flags(query: FlagQuery, flags):
+    """The flag list's filters: the filtered flags and the filters applied as (label, value).
+    A filter with a bad value is left out (and the page says so: ``querystring.query``)."""
+    applied = []
+    for key, lookup in (("rule", "rule"), ("category", "category"), ("severity", "severity"), ("org", "org__code"),
+                        ("period", "period"), ("amount_min", "amount__gte"), ("amount_max", "amount__lte")):
+        if query.given(key):
+            value = query.value(key)
+            flags = flags.filter(**{lookup: value})
+            applied.append((query.fields[key].label, f"{value:,}" if key.startswith("amount") else str(value)))
+    return flags, applied
 
 
-def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> books.Sheet:
+def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> Sheet:
     """The filtered flag list as a worksheet, in the page's order."""
     scope_name = f"{run.scope_org.name}及下级单位" if run.scope_org else "全部单位"
     chosen = "；".join(f"{label}：{value}" for label, value in applied)
@@ -156,15 +162,15 @@ def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> books.Sheet:
          f.voucher_no, f.line_no, f.amount, f.message, f.basis)
         for f in flags.iterator(chunk_size=2000)
     )
-    return books.Sheet(
+    return Sheet(
         title="疑点清单",
         heading=[f"{run.fiscal_year} 年疑点清单：{scope_name}（筛查 #{run.pk}）", f"筛选条件：{chosen or '无'}"],
         columns=[
-            books.Column("风险分", "int", 8), books.Column("风险等级", width=8), books.Column("规则编号", width=14),
-            books.Column("规则名称", width=24), books.Column("类别", width=6), books.Column("单位编码", width=12),
-            books.Column("单位名称", width=24), books.Column("会计期间", "int", 8), books.Column("凭证字", width=7),
-            books.Column("凭证号", "int", 8), books.Column("分录号", "int", 7), books.Column("金额", "money", 14),
-            books.Column("疑点说明", width=60), books.Column("依据", width=40),
+            Column("风险分", "int", 8), Column("风险等级", width=8), Column("规则编号", width=14),
+            Column("规则名称", width=24), Column("类别", width=6), Column("单位编码", width=12),
+            Column("单位名称", width=24), Column("会计期间", "int", 8), Column("凭证字", width=7),
+            Column("凭证号", "int", 8), Column("分录号", "int", 7), Column("金额", "money", 14),
+            Column("疑点说明", width=60), Column("依据", width=40),
         ],
         rows=rows,
     )
@@ -203,26 +209,30 @@ def rules(request):
 
 
 @require_POST
+@querystring.posts(RuleParamForm)
 def rule_params(request):
     """Set, clear, or apply a provincial preset of rule parameters for the user's own unit."""
     user = request.user
     if not access.may_configure(user):
         raise Http404("只有经审负责人或系统管理员可以设置规则参数。")
+    form = RuleParamForm(request.POST)
     try:
-        if request.POST.get("preset"):
-            count = services.apply_preset(user, request.POST["preset"])
+        if not form.is_valid():
+            raise ValueError("；".join(f"{form.fields[n].label}：{''.join(e)}" for n, e in form.errors.items()))
+        data = form.cleaned_data
+        if data["preset"]:
+            count = services.apply_preset(user, data["preset"])
             messages.success(request, f"已按预设设置 {count} 个参数，适用于{user.org.name}及下级单位。")
-        elif request.POST.get("clear"):
-            services.clear_param(user, request.POST.get("rule", ""), request.POST.get("param", ""))
+        elif data["clear"]:
+            services.clear_param(user, data["rule"], data["param"])
             messages.success(request, "已恢复默认值。")
         else:
-            services.set_param(user, request.POST.get("rule", ""), request.POST.get("param", ""),
-                                request.POST.get("value", ""), note=request.POST.get("note", ""))
+            services.set_param(user, data["rule"], data["param"], data["value"], note=data["note"])
             messages.success(request, f"已保存，适用于{user.org.name}及下级单位，下次筛查起生效。")
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
         return redirect("screening:rules")  # the message is at the top of the page: land there
-    return redirect(f"{reverse('screening:rules')}#{request.POST.get('rule', '')}")
+    return redirect(f"{reverse('screening:rules')}#{data['rule']}")
 
 
 def custom_rules(request):
@@ -235,6 +245,7 @@ def custom_rules(request):
     return render(request, "screening/custom_list.html", context)
 
 
+@querystring.posts(CustomRuleForm)
 def custom_rule(request, rule_id=None):
     """Write or edit a custom rule: check it, try it on one dataset, save it."""
     user = request.user
@@ -253,14 +264,19 @@ def custom_rule(request, rule_id=None):
                 "FROM lines l\nJOIN accounts a ON a.org = l.org AND a.code = l.account_code\n"
                 "WHERE a.category = 'expense' AND l.debit > 0 AND l.summary LIKE '%咨询%'"),
     }
-    result, chosen = None, request.POST.get("dataset", "")
+    result, chosen = None, ""
     if request.method == "POST":
         if not editable:
             raise Http404("不能修改其他单位的自定义规则。")
-        form = {f: request.POST.get(f, "") for f in fields}
-        form["enabled"] = request.POST.get("enabled") == "on"
+        posted = CustomRuleForm(request.POST)
+        valid = posted.is_valid()
+        form = {f: posted.cleaned_data.get(f, "") for f in fields}
+        form["enabled"] = posted.cleaned_data.get("enabled", False)
+        chosen = str(posted.cleaned_data.get("dataset") or "")
         try:
-            if request.POST.get("action") == "try":
+            if not valid:
+                raise ValueError(posted.problems())
+            if posted.cleaned_data["action"] == "try":
                 dataset = next((d for d in datasets if str(d.pk) == chosen), None)
                 if dataset is None:
                     raise ValueError("请选择一个用于试运行的数据集。")

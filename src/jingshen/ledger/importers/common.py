@@ -246,9 +246,10 @@ def publish_all(staged: list[Staged], *, kind: str, display: str, source_hash: s
 def _shrinking(latest: Dataset, new: Staged) -> list[str]:
     """A warning when a new version holds fewer periods or far fewer lines than the one it
     replaces: each version is the unit's whole year, so a one-month file would hide the rest."""
-    old = {p for (p,) in duckdb.sql(
-        f"SELECT DISTINCT period FROM read_parquet('{store.parquet_path(latest, 'summary')}', hive_partitioning = false)"
-    ).fetchall()}
+    with duckdb.connect() as con:  # never the module-level default connection: imports run beside the server
+        old = {p for (p,) in con.execute(
+            f"SELECT DISTINCT period FROM read_parquet('{store.parquet_path(latest, 'summary')}', hive_partitioning = false)"
+        ).fetchall()}
     missing = sorted(old - new.periods)
     if missing or new.rows < latest.rows // 2:
         what = f"缺少第 {'、'.join(map(str, missing))} 期" if missing else f"只有 {new.rows:,} 行（上一版 {latest.rows:,} 行）"
