@@ -2,7 +2,8 @@
 余额表, 明细账, 凭证, 序时账 and dataset list; 疑点筛查's flag list).
 
 A page builds a ``Sheet`` (heading lines, typed columns, a stream of row tuples, an optional
-footer) and answers ``response(sheet, filename, fallback)``. The writer streams rows into
+footer) and answers ``response(request, sheet, filename, fallback, org=, obj=)``, which also
+records the download in the activity log (who took which table, with which filters). The writer streams rows into
 openpyxl's write-only workbook, keeps amounts as numbers (``Decimal``, ``#,##0.00``) and
 neutralises text that a spreadsheet would run as a formula. ``EXPORT_MAX_ROWS`` bounds one
 export; ``too_large`` sends the user back to the page with the reason."""
@@ -17,6 +18,8 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect
+
+from jingshen.activity.services import record_download
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_MAX_ROWS = 100_000  # openpyxl writes ~10 k rows/s: larger exports belong in a background task
@@ -105,9 +108,11 @@ def write_xlsx(sheet: Sheet, target) -> int:
 # --- HTTP ---------------------------------------------------------------------------------------------
 
 
-def response(sheet: Sheet, filename: str, fallback: str) -> FileResponse:
-    """The workbook as a download; the Chinese file name per RFC 5987 (filename*), with an
-    ASCII fallback for old clients."""
+def response(request, sheet: Sheet, filename: str, fallback: str, *, org=None, obj=None) -> FileResponse:
+    """The workbook as a download, recorded in the activity log with the page's filters; the
+    Chinese file name per RFC 5987 (filename*), with an ASCII fallback for old clients."""
+    filters = {key: value[:200] for key, value in request.GET.items() if key != "format"}
+    record_download(sheet.title, filename, actor=request.user, org=org, obj=obj, filters=filters)
     tmp = tempfile.TemporaryFile()
     write_xlsx(sheet, tmp)
     tmp.seek(0)

@@ -292,6 +292,13 @@ def test_balances_ledger_voucher_and_list_export(dataset, client_for):
     assert any(r[1] == "'" + EVIL for r in voucher_rows) and voucher_rows[-1][4:6] == (800, 800)
     listing = list(workbook(client.get("/books/?format=xlsx")).iter_rows(values_only=True))
     assert any(r[0] == "A1X" and r[3] == 1 and r[4] == 12 for r in listing)
+    # every export is in the activity log: who took which table of which unit, with which filters
+    from jingshen.activity.models import ActivityLog
+
+    taken = list(ActivityLog.objects.filter(action="download").order_by("seq"))
+    assert [e.summary.split("「")[0] for e in taken] == ["下载科目余额表", "下载明细账", "下载凭证", "下载凭证数据集"]
+    assert {e.actor.username for e in taken} == {"a_auditor"} and taken[0].org == dataset.org
+    assert taken[0].details["filters"] == {"level": "all"} and taken[0].object_id == str(dataset.pk)
 
 
 def test_export_refuses_more_rows_than_the_limit(dataset, client_for, monkeypatch):

@@ -111,6 +111,7 @@ def test_templates_download_with_explanations(client_for, kind, first, notes_row
     assert book["数据"]["A1"].value == first
     notes = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True) if row[0]}
     assert notes[notes_row[0]] == notes_row[1]
+    assert ActivityLog.objects.get(action="download").summary.startswith("下载标准模板「")
 
 
 def test_template_files_import_as_they_are(tree, client_for, tmp_path):

@@ -189,6 +189,10 @@ def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):
     assert len(data) == expected.count() > 0
     assert {r[5] for r in data} == {"B1X"} and {r[1] for r in data} == {"高"}
     assert any(r[11] == 9000 and "超市卡" in r[12] for r in data)
+    from jingshen.activity.models import ActivityLog
+
+    taken = ActivityLog.objects.get(action="download")
+    assert taken.summary == f"下载疑点清单「疑点清单-筛查{run.pk}.xlsx」" and taken.details["filters"] == {"severity": "高"}
     assert client_for("contact").get(f"/screening/runs/{run.pk}/?format=xlsx").status_code == 404  # no flags for auditees
     response = client_for("b_auditor").get(f"/screening/runs/{run.pk}/?format=xlsx&amount_min=abc", follow=True)
     assert response.redirect_chain[-1][0] == f"/screening/runs/{run.pk}/?amount_min=abc"  # the page, not a file

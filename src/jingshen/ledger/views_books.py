@@ -82,7 +82,7 @@ def index(request):
     year = request.query.value("year")
     groups = books.dataset_groups(request.user, query, year)
     if request.query.wants_xlsx():
-        return xlsx_export.response(books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
+        return xlsx_export.response(request, books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
     page = Paginator(groups, books.PAGE_SIZE).get_page(request.query.value("page"))
     years = sorted({g.fiscal_year for g in groups}, reverse=True)
     return render(
@@ -99,7 +99,8 @@ def balances(request, dataset_id):
     sheet = books.balances(dataset, request.query.value("level"), first, last)
     if request.query.wants_xlsx():
         name = f"{_file_stem(dataset)}-科目余额表-{first}至{last}期.xlsx"
-        return xlsx_export.response(books.balances_sheet(dataset, sheet), name, f"balances-{dataset.pk}.xlsx")
+        return xlsx_export.response(request, books.balances_sheet(dataset, sheet), name,
+                                    f"balances-{dataset.pk}.xlsx", org=dataset.org, obj=dataset)
     levels = [str(n) for n in range(1, sheet.max_level + 1)]
     return render(
         request, "ledger/books/balances.html",
@@ -119,7 +120,8 @@ def ledger(request, dataset_id, account_code):
         if head.paging.total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, head.paging.total)
         name = f"{_file_stem(dataset)}-明细账-{account_code}-{first}至{last}期.xlsx"
-        return xlsx_export.response(books.ledger_sheet(dataset, head, rows), name, f"ledger-{dataset.pk}.xlsx")
+        return xlsx_export.response(request, books.ledger_sheet(dataset, head, rows), name,
+                                    f"ledger-{dataset.pk}.xlsx", org=dataset.org, obj=dataset)
     result = books.account_ledger(dataset, account_code, first, last, request.query.value("page"))
     if result is None:
         raise Http404("科目不存在。")
@@ -135,7 +137,8 @@ def voucher(request, dataset_id, period, voucher_type, voucher_no):
         raise Http404("凭证不存在。")
     if request.query.wants_xlsx():
         name = f"{_file_stem(dataset)}-凭证-{period}期-{result.voucher_type}{result.voucher_no}号.xlsx"
-        return xlsx_export.response(books.voucher_sheet(dataset, result), name, f"voucher-{dataset.pk}.xlsx")
+        return xlsx_export.response(request, books.voucher_sheet(dataset, result), name,
+                                    f"voucher-{dataset.pk}.xlsx", org=dataset.org, obj=dataset)
     return render(request, "ledger/books/voucher.html", _context(dataset, v=result, back=_back_link(request, dataset)))
 
 
@@ -201,6 +204,7 @@ def journal(request, dataset_id):
         if head.paging.total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, head.paging.total)
         sheet = books.journal_sheet(dataset, head, rows, form.description())
-        return xlsx_export.response(sheet, f"{_file_stem(dataset)}-序时账.xlsx", f"journal-{dataset.pk}.xlsx")
+        return xlsx_export.response(request, sheet, f"{_file_stem(dataset)}-序时账.xlsx",
+                                    f"journal-{dataset.pk}.xlsx", org=dataset.org, obj=dataset)
     result = books.journal(dataset, flt, form.value("page"))
     return render(request, "ledger/books/journal.html", _context(dataset, form=form, journal=result))

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from jingshen.activity.services import record_download
 from jingshen.ledger import access, books, services
 from jingshen.ledger.charts import account_roles_for, effective_accounts
 from jingshen.ledger.forms import AccountRolesForm, MappingForm, UploadForm
@@ -70,6 +71,7 @@ def template(request, kind):
     if kind not in TEMPLATES:
         raise Http404("没有这种模板。")
     name, content = template_workbook(kind)
+    record_download("标准模板", name, actor=request.user)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response

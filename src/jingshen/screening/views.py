@@ -102,7 +102,8 @@ def run(request, run_id):
         total = flags.count()
         if total > xlsx_export.EXPORT_MAX_ROWS:
             return too_large(request, total)
-        return xlsx_export.response(flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx")
+        return xlsx_export.response(request, flags_sheet(run, flags, applied), f"疑点清单-筛查{run.pk}.xlsx", f"flags-{run.pk}.xlsx",
+                                    org=run.scope_org, obj=run)
     page = Paginator(flags, 50).get_page(request.query.value("page"))
     method = _method(run)
     context = {
