@@ -48,6 +48,10 @@ def test_refused_file_shows_every_error_with_row_and_column(client_for, tmp_path
     assert "<td class=\"num\">4</td><td>借方金额</td><td class=\"code\">12元</td><td>金额无法识别。</td>" in html
     assert "2025-02-30" in html
     assert not Dataset.objects.exists()
+    # the upload and its refusal are both in the activity log, by the uploader
+    logged = ActivityLog.objects.filter(object_id=str(job.pk), object_type="ledger.importjob").order_by("seq")
+    assert [e.action for e in logged] == ["ledger.upload", "ledger.job_failed"]
+    assert logged[1].actor.username == "a_auditor" and logged[1].details["errors"] == 2
 
 
 def test_skip_bad_rows_checkbox(client_for, tmp_path):

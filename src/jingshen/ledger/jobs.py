@@ -4,8 +4,10 @@ recorded on the job."""
 
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
+from jingshen.activity.services import record
 from jingshen.ledger.charts import import_chart
 from jingshen.ledger.importers.balances import import_balances
 from jingshen.ledger.importers.vouchers import import_vouchers
@@ -77,5 +79,9 @@ def run_job(job: ImportJob) -> None:
     job.progress = 1.0
     job.stage = job.get_status_display()
     job.finished_at = timezone.now()
-    job.save()
-    job.datasets.set(datasets)
+    with transaction.atomic():
+        job.save()
+        job.datasets.set(datasets)
+        outcome = "完成" if job.status == JobStatus.DONE else "失败"
+        record(f"ledger.job_{job.status}", f"导入任务 #{job.pk}「{job.original_name}」{outcome}：{job.summary[:200]}",
+               actor=user, org=job.org, obj=job, errors=job.error_total, datasets=[d.pk for d in datasets])
