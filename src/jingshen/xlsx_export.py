@@ -111,7 +111,8 @@ def write_xlsx(sheet: Sheet, target) -> int:
 def response(request, sheet: Sheet, filename: str, fallback: str, *, org=None, obj=None) -> FileResponse:
     """The workbook as a download, recorded in the activity log with the page's filters; the
     Chinese file name per RFC 5987 (filename*), with an ASCII fallback for old clients."""
-    filters = {key: value[:200] for key, value in request.GET.items() if key != "format"}
+    query = getattr(request, "query", None)  # the page's declared filters (querystring.query)
+    filters = {k: v for k, v in query.cleaned_data.items() if v not in (None, "") and k != "format"} if query else {}
     record_download(sheet.title, filename, actor=request.user, org=org, obj=obj, filters=filters)
     tmp = tempfile.TemporaryFile()
     write_xlsx(sheet, tmp)
