@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from jingshen.activity.context import origin
 from jingshen.activity.models import Source
 from jingshen.activity.services import record
-from tests.e2e.test_browser import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@ no CSP violation and no script error, the ranking chart draws and the rule toggl
 
 import pytest
 
-from tests.e2e.test_browser import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

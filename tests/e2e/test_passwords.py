@@ -9,16 +9,9 @@ from playwright.sync_api import expect
 from jingshen.accounts.models import RoleCode, User
 from jingshen.accounts.services import create_user_with_generated_password
 from tests.conftest import PASSWORD, make_user
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username, password):
-    page.goto(live_server.url + "/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_first_login_forces_a_password_change(page, live_server, tree, artifacts):

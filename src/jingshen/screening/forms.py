@@ -35,7 +35,7 @@ class RuleParamForm(forms.Form):
 
 class CustomRuleForm(forms.Form):
     """The custom rule editor. Values are checked for size here; their meaning (category,
-    weight, SQL) by ``custom.save`` and ``custom.dry_run``."""
+    weight, SQL) by ``services.save_custom_rule`` and ``custom.dry_run``."""
 
     name = querystring.text("规则名称", max_length=100)
     category = querystring.text("类别", max_length=8)
