@@ -218,14 +218,22 @@ def test_voucher_number_gaps(screen):
     for no, day in ((1, "01-06"), (2, "01-07"), (3, "01-08"), (4, "02-06"), (5, "02-07"), (7, "02-10"), (8, "03-02")):
         rows += entry(no, f"2025-{day}", "50102", "102", "100.00", org="B1X")
     flags = screen(rows, "JS-GAP-001")
-    assert [(f.org.code, f.period, f.voucher_type, f.voucher_no) for f in flags] == [
-        ("A1X", 1, "记", 5), ("A1X", 1, "记", 9), ("A1X", 3, "记", 2), ("B1X", 2, "记", 7)]
+    # unit-level flags: no voucher fields, the period only where numbering restarts each month,
+    # the missing numbers as fields
+    assert [(f.org.code, f.period, f.voucher_type, f.voucher_no, f.line_no, f.amount) for f in flags] == [
+        ("A1X", 1, "", None, None, None), ("A1X", 1, "", None, None, None), ("A1X", 3, "", None, None, None),
+        ("B1X", None, "", None, None, None)]
+    assert [f.details for f in flags] == [
+        {"series": "记", "missing_from": 4, "missing_to": 4, "missing": 1},
+        {"series": "记", "missing_from": 7, "missing_to": 8, "missing": 2},
+        {"series": "记", "missing_from": 1, "missing_to": 1, "missing": 1},
+        {"series": "记", "missing_from": 6, "missing_to": 6, "missing": 1}]
     messages = [f.message for f in flags]
     assert messages[0] == "记字凭证（1月，按月编号）缺 4 号，共 1 个号（在 3 号与 5 号之间）。"
     assert messages[1] == "记字凭证（1月，按月编号）缺 7–8 号，共 2 个号（在 6 号与 9 号之间）。"
     assert messages[2] == "记字凭证（3月，按月编号）缺 1 号，共 1 个号（本月从 2 号开始）。"
     assert messages[3] == "记字凭证（全年连续编号）缺 6 号，共 1 个号（在 5 号与 7 号之间）。"
-    assert [f.voucher_no for f in screen(rows, "JS-GAP-001", min_missing=2)] == [9]
+    assert [f.details["missing_from"] for f in screen(rows, "JS-GAP-001", min_missing=2)] == [7]
 
 
 # --- JS-AR-001 其他应收款长期挂账 --------------------------------------------------------------

@@ -11,13 +11,14 @@ from tests.ledger.conftest import write
 from tests.screening.conftest import entry
 
 KEYS = {"rule", "rule_name", "category", "severity", "score", "org", "fiscal_year", "period", "voucher_type",
-        "voucher_no", "line_no", "amount", "message", "basis"}
+        "voucher_no", "line_no", "amount", "message", "basis", "unit_level", "details"}
 
 
 @pytest.fixture
 def books(tree, tmp_path):
     rows = entry(1, "2025-01-20", "50104", "102", "18000.00", "购物卡") + entry(2, "2025-06-07", "50102", "101", "1300.00", "周末现金")
     rows += entry(1, "2025-01-20", "50104", "101", "2000.00", "慰问金", org="B1X")
+    rows += entry(3, "2025-01-22", "50102", "102", "300.00", "场地费", org="B1X")  # 记-2 is missing
     import_vouchers(write(tmp_path / "v.csv", rows))
 
 
@@ -32,6 +33,10 @@ def test_output_is_json_lines_with_the_contract_keys(books, tmp_path, capsys):
     assert card["amount"] == "18000.00" and card["severity"] == "高"
     weekend = next(f for f in flags if f["rule"] == "JS-TIME-001")
     assert weekend["line_no"] is None and weekend["voucher_no"] == 2
+    assert not card["unit_level"] and not weekend["unit_level"] and card["details"] is None
+    gap = next(f for f in flags if f["rule"] == "JS-GAP-001")  # a unit-level flag
+    assert gap["unit_level"] and gap["org"] == "B1X" and gap["voucher_type"] is None and gap["voucher_no"] is None
+    assert gap["details"] == {"series": "记", "missing_from": 2, "missing_to": 2, "missing": 1}
 
 
 def test_same_rules_same_data_same_flags(books):

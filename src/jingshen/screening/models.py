@@ -59,6 +59,9 @@ class Flag(models.Model):
     amount = models.DecimalField("金额", max_digits=18, decimal_places=2, null=True)
     message = models.TextField("说明")
     basis = models.TextField("依据", blank=True)
+    # the values of the result columns a rule names in ``details`` (e.g. the missing voucher
+    # numbers of a gap), for the CLI's JSON output and later checks; null for most rules
+    details = models.JSONField("明细", null=True, blank=True)
 
     objects = UnitQuerySet.as_manager()
 

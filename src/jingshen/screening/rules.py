@@ -155,6 +155,9 @@ class Rule:
     family: str = ""
     # A keyword rule's query over ``texts``, read by ``sql`` as ``matched`` (module docstring).
     texts: str = ""
+    # result columns stored with each flag as its ``details`` (a unit-level rule's facts that
+    # have no contract column, e.g. the first and last missing number of a voucher gap)
+    details: tuple[str, ...] = ()
     # Developers' notes: certainty of the sources, implementation remarks (never shown to users).
     notes: str = ""
 
@@ -291,6 +294,7 @@ def load_rule(path: Path) -> Rule:
         basis=tuple(Basis(**b) for b in data.get("basis", [])),
         family=data.get("family", ""),
         texts=data.get("texts", ""),
+        details=tuple(data.get("details", ())),
         notes=data.get("notes", "").strip(),
     )
     _check(rule, path)
@@ -319,6 +323,8 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append("a rule with texts reads its result as matched, joined to text_lines")
     if not rule.texts and "text_lines" in keyword_tables:
         problems.append("text_lines is for a rule with texts")
+    if not all(isinstance(name, str) and name.isidentifier() for name in rule.details):
+        problems.append("details must be a list of result column names")
     if not rule.basis and rule.category == "合规":
         problems.append("a compliance rule needs its legal basis")
     for where, text in user_texts(rule):

@@ -2,6 +2,7 @@
 (or directly by ``services.run_screening`` for the CLI): every recorded rule over the recorded
 datasets, the flags stored in bulk, the ranking, the outcome logged."""
 
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -23,7 +24,7 @@ CENT = Decimal("0.01")
 # A flag as _collect_flags builds it and _insert_flags stores it.
 FLAG_COLUMNS = (
     "run_id", "dataset_id", "rule", "rule_name", "category", "severity", "score", "org_id", "fiscal_year", "period",
-    "voucher_type", "voucher_no", "line_no", "amount", "message", "basis",
+    "voucher_type", "voucher_no", "line_no", "amount", "message", "basis", "details",
 )
 SCORED_FIELDS = itemgetter(*(FLAG_COLUMNS.index(c) for c in SCORED))  # what scoring reads of a flag
 
@@ -113,6 +114,7 @@ def _flags_of(run, rule, values: dict, members: set[str] | None, result, by_org:
     fixed = (rule.code, rule.name, rule.category, rule.severity, round(rule.weight * 100, 2))
     basis = rule.basis_text()
     at = {c: result.columns.index(c) for c in REQUIRED_COLUMNS}  # the rule contract's columns
+    detail_at = [(name, result.columns.index(name)) for name in rule.details if name in result.columns]
     found = []
     for row in result.rows:
         org = row[at["org"]]
@@ -120,10 +122,11 @@ def _flags_of(run, rule, values: dict, members: set[str] | None, result, by_org:
             continue
         dataset = by_org[org]
         amount = row[at["amount"]]
+        details = json.dumps({name: row[i] for name, i in detail_at}, ensure_ascii=False, default=str) if detail_at else None
         found.append((
             run.pk, dataset.pk, *fixed, dataset.org_id, row[at["fiscal_year"]], row[at["period"]],
             row[at["voucher_type"]] or "", row[at["voucher_no"]], row[at["line_no"]],
-            Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis,
+            Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis, details,
         ))
     found.sort(key=_flag_order)
     return found

@@ -129,6 +129,8 @@ def flag_json(flag: Flag) -> dict:
         "amount": str(flag.amount) if flag.amount is not None else None,
         "message": flag.message,
         "basis": flag.basis,
+        "unit_level": flag.voucher_no is None,  # about the unit (or a period), not one voucher
+        "details": flag.details,
     }
 
 
