@@ -15,30 +15,8 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from string import Formatter
 
 RULE_CODES = ("JS-DUP-001", "JS-CASH-001", "JS-CARD-001", "JS-BEN-001")
-
-
-def str_format_explainer(rule, columns, values=None):
-    """The explainer before templates were compiled: str.format over the pack's template."""
-    from jingshen.screening.rules import _SHOWN
-
-    class Params(dict):
-        def __getattr__(self, name):
-            return self[name]
-
-    merged = rule.defaults() | (values or {})
-    params = Params({k: rule.params[k].shown(v) for k, v in merged.items()})
-    used = {name.split(".")[0].split("[")[0] for _, name, _, _ in Formatter().parse(rule.explanation) if name}
-    wanted = [(name, columns.index(name)) for name in used if name in columns]
-    shown_as = _SHOWN.get
-
-    def explain(row):
-        shown = {name: shown_as(type(row[i]), str)(row[i]) for name, i in wanted}
-        return rule.explanation.format(param=params, **shown)
-
-    return explain
 
 
 def value(column: str, i: int):
@@ -60,11 +38,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["JINGSHEN_HOME"] = tempfile.mkdtemp(prefix="explain-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingshen.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    root = Path(__file__).resolve().parent.parent
+    sys.path[:0] = [str(root / "src"), str(root)]
     import django
 
     django.setup()
     from jingshen.screening.rules import compile_template, load_rules
+    from tests.screening.test_templates import str_format_explainer  # the reference the tests compare with
 
     rules = load_rules()
     for code in RULE_CODES:
