@@ -184,11 +184,12 @@ def test_the_filtered_flag_list_exports_to_xlsx(books, client_for):
     rows = list(ws.iter_rows(values_only=True))
     assert rows[1][0] == "筛选条件：风险等级：高"
     header, data = rows[2], rows[3:]
-    assert header[:3] == ("风险分", "风险等级", "规则编号") and "疑点说明" in header
+    assert header[:4] == ("凭证风险分", "规则风险分", "风险等级", "规则编号") and "疑点说明" in header
     expected = run.flags.filter(org__code="B1X", severity="高")  # the city user's branch only
     assert len(data) == expected.count() > 0
-    assert {r[5] for r in data} == {"B1X"} and {r[1] for r in data} == {"高"}
-    assert any(r[11] == 9000 and "超市卡" in r[12] for r in data)
+    assert {r[6] for r in data} == {"B1X"} and {r[2] for r in data} == {"高"}
+    assert any(r[12] == 9000 and "超市卡" in r[13] for r in data)
+    assert all((r[0] is None) == (r[10] is None) for r in data)  # a voucher's score on every voucher flag
     from jingshen.activity.models import ActivityLog
 
     taken = ActivityLog.objects.get(action="download")

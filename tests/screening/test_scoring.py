@@ -60,3 +60,46 @@ def test_a_banquet_with_liquor_is_one_piece_of_evidence(tree, tmp_path):
     (unit,) = unit_ranking(run)
     assert unit.top_vouchers[0][0] == 80.0  # not 96: both rules saw the same banquet
     assert {e["code"]: e["family"] for e in run.rules} == {"JS-HOSP-001": "吃喝招待", "JS-HOSP-002": "吃喝招待"}
+
+
+def test_rarity_and_materiality_factors():
+    from jingshen.screening.scoring import materiality, rarity
+
+    assert rarity(0.01) == rarity(0.02) == 1.0
+    assert rarity(0.3) == rarity(0.6) == pytest.approx(0.5)
+    assert 0.5 < rarity(0.1) < rarity(0.05) < 1.0
+    assert materiality(5000, 100_000) == 1.0  # 5 % of the year's spending
+    assert materiality(0, 100_000) == pytest.approx(0.7)
+    assert materiality(500, 100_000) == pytest.approx(0.85)  # half the 1 % materiality
+    assert materiality(None, 100_000) == pytest.approx(0.85)
+    assert materiality(10, 0) == 1.0  # no spending to weigh against
+
+
+def test_the_top_of_the_ranking_is_rare_material_and_corroborated(tree, tmp_path):
+    """In one unit of 200 vouchers: a weekend posting seen on 40 of them weighs less than a
+    rare one; a small voucher less than a material one; two independent rules more than one."""
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.screening.scoring import Ranker
+
+    rows = []
+    for i in range(200):
+        day = "2025-06-07" if i < 40 else f"2025-06-{(i % 5) + 9:02d}"  # a Saturday for the first 40 (20 %)
+        rows += entry(i + 1, day, "50102", "102", "1000.00", f"职工活动费{i}")
+    rows += entry(300, "2025-07-05", "50104", "101", "20000.00", "发放购物卡", org="B1X")  # material, cards and cash
+    rows += entry(301, "2025-07-07", "50104", "102", "200.00", "发放购物卡", org="B1X")  # cards only, small
+    for i in range(100):
+        rows += entry(i + 1, "2025-08-11", "50102", "102", "1000.00", f"职工活动费{i}", org="B1X")
+    rows += entry(302, "2025-08-09", "50102", "102", "1000.00", "周末加班活动", org="B1X")  # a rare Saturday
+    import_vouchers(write(tmp_path / "v.csv", rows))
+    run = run_screening(year=2025, rule_codes=["JS-TIME-001", "JS-CARD-001", "JS-CASH-001"])
+    score = {(f.org.code, f.voucher_no): f.voucher_score for f in run.flags.exclude(voucher_no=None)}
+    assert score[("B1X", 300)] > score[("B1X", 301)]  # two rules and a material amount
+    assert score[("B1X", 302)] > score[("A1X", 1)]  # the same rule, rare in B1X, common in A1X
+    assert score[("B1X", 302)] == pytest.approx(20 * 0.7 + 20 * 0.3 * min(1.0, 1000 / (0.01 * 121200)), abs=0.1)
+    assert run.unit_facts[str(tree["B1X"].pk)] == {"vouchers": 103, "spending": 121200.0}
+    # the stored voucher scores are the ones scoring computes from the stored flags
+    ranker = Ranker(run)
+    ranker.add(run.flags.values_list("org_id", "rule", "severity", "score", "period", "voucher_type", "voucher_no", "amount"))
+    recomputed = ranker.voucher_scores()
+    for f in run.flags.exclude(voucher_no=None):
+        assert f.voucher_score == pytest.approx(round(100 * recomputed[(f.org_id, f.period, f.voucher_type, f.voucher_no)], 1))

@@ -11,7 +11,7 @@ from tests.ledger.conftest import write
 from tests.screening.conftest import entry
 
 KEYS = {"rule", "rule_name", "category", "severity", "score", "org", "fiscal_year", "period", "voucher_type",
-        "voucher_no", "line_no", "amount", "message", "basis", "unit_level", "details"}
+        "voucher_no", "line_no", "amount", "message", "basis", "unit_level", "details", "record", "voucher_score", "systemic"}
 
 
 @pytest.fixture
@@ -26,17 +26,21 @@ def test_output_is_json_lines_with_the_contract_keys(books, tmp_path, capsys):
     out = tmp_path / "疑点.jsonl"
     assert main(["screen", "--year", "2025", "--output", str(out)]) == 0
     assert "筛查完成：2 个单位" in capsys.readouterr().out
-    flags = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert flags and all(set(f) == KEYS for f in flags)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    flags, summary = records[:-1], records[-1]
+    assert flags and all(set(f) == KEYS for f in flags) and all(f["record"] == "flag" for f in flags)
+    assert summary["record"] == "run" and summary["units"] == 2 and summary["flags"] == len(flags)
     card = next(f for f in flags if f["rule"] == "JS-CARD-001")
     assert card["org"] == "A1X" and card["voucher_type"] == "记" and card["voucher_no"] == 1 and card["line_no"] == 1
     assert card["amount"] == "18000.00" and card["severity"] == "高"
     weekend = next(f for f in flags if f["rule"] == "JS-TIME-001")
     assert weekend["line_no"] is None and weekend["voucher_no"] == 2
     assert not card["unit_level"] and not weekend["unit_level"] and card["details"] is None
+    assert card["voucher_score"] >= weekend["voucher_score"] > 0 and not card["systemic"]
     gap = next(f for f in flags if f["rule"] == "JS-GAP-001")  # a unit-level flag
     assert gap["unit_level"] and gap["org"] == "B1X" and gap["voucher_type"] is None and gap["voucher_no"] is None
     assert gap["details"] == {"series": "记", "missing_from": 2, "missing_to": 2, "missing": 1}
+    assert gap["voucher_score"] is None
 
 
 def test_same_rules_same_data_same_flags(books):
@@ -52,7 +56,7 @@ def test_org_and_rules_options(books, tree, capsys):
     assert main(["screen", "--year", "2025", "--org", "B", "--rules", "JS-CASH-001"]) == 0
     run = ScreeningRun.objects.latest("id")
     assert set(run.flags.values_list("org__code", flat=True)) == {"B1X"}
-    assert [r["code"] for r in run.rules] == ["JS-CASH-001"] and run.rules[0]["params"] == {"threshold": 1000}
+    assert [r["code"] for r in run.rules] == ["JS-CASH-001"] and run.rules[0]["params"] == {"threshold": 1000, "systemic_share": 0.3}
 
 
 @pytest.mark.parametrize("args,message", [

@@ -405,9 +405,12 @@ _FESTIVALS = [
 ]
 
 # Care for members (50104): how often per member and year, and the amounts the unit's rules allow.
+# Amounts within the default caps of JS-GIFT-002 (the 2018 Anhui standard: 600 yuan for a wedding or
+# a birth, 1,000 for illness, a relative's death or retirement): the demo's ordinary books comply,
+# only the injected problems should be found.
 _CARE = [
-    (0.012, "职工结婚慰问", (500, 600, 800, 1000)),
-    (0.012, "职工生育慰问", (500, 600, 800)),
+    (0.012, "职工结婚慰问", (300, 400, 500, 600)),
+    (0.012, "职工生育慰问", (400, 500, 600)),
     (0.030, "职工住院慰问", (300, 500, 800, 1000)),
     (0.015, "职工直系亲属去世慰问", (500, 800, 1000)),
     (0.015, "退休职工慰问", (500, 800, 1000)),

@@ -14,11 +14,12 @@ from jingshen.ledger import access, books, services
 from jingshen.ledger.charts import account_roles_for, effective_accounts
 from jingshen.ledger.forms import AccountRolesForm, MappingForm, UploadForm
 from jingshen.ledger.importers.vouchers import QUALITY_LABELS
-from jingshen.ledger.models import JobStatus
+from jingshen.ledger.models import DatasetKind, JobStatus
 from jingshen.ledger.roles import AccountRole
 from jingshen.ledger.templates_xlsx import TEMPLATES, template_workbook
 from jingshen import querystring
 from jingshen.orgs import scope
+from jingshen.screening import applicability
 
 QUALITY_LABELS_ALL = QUALITY_LABELS | {"roll_forward": "期初+发生额≠期末", "voucher_mismatch": "余额表与凭证不一致"}
 
@@ -90,7 +91,10 @@ def dataset(request, dataset_id):
     page = Paginator(range(total), books.PAGE_SIZE).get_page(request.query.value("page"))
     rows = books.quality_rows(ds, issue, (page.number - 1) * books.PAGE_SIZE) if total else []
     versions = access.datasets_for(request.user).filter(org=ds.org, fiscal_year=ds.fiscal_year, kind=ds.kind)
+    screened, not_applicable = applicability.for_dataset(ds) if ds.kind == DatasetKind.VOUCHERS else (None, [])
     context = {
+        "screened": screened,
+        "not_applicable": not_applicable,
         "ds": ds,
         "page": page,
         "rows": rows,

@@ -24,6 +24,10 @@ class ScreeningRun(models.Model):
     lines_screened = models.PositiveBigIntegerField("筛查分录数", default=0)
     message = models.TextField("说明", blank=True)
     ranking = models.JSONField("单位风险排名", default=list, blank=True)  # stored once when the run ends
+    # {rule code: {unit code: why the rule did not apply to it}} (applicability.py)
+    not_applicable = models.JSONField("未适用的规则", default=dict, blank=True)
+    # {org id: {"vouchers": n, "spending": yuan}}: what scoring weighs rarity and materiality by
+    unit_facts = models.JSONField("单位概况", default=dict, blank=True)
     progress = models.FloatField("进度", default=0)
     stage = models.CharField("阶段", max_length=100, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -62,6 +66,8 @@ class Flag(models.Model):
     # the values of the result columns a rule names in ``details`` (e.g. the missing voucher
     # numbers of a gap), for the CLI's JSON output and later checks; null for most rules
     details = models.JSONField("明细", null=True, blank=True)
+    # the score of the flag's voucher (all its rules combined, scoring.py); null for unit-level flags
+    voucher_score = models.FloatField("凭证风险分", null=True)
 
     objects = UnitQuerySet.as_manager()
 

@@ -17,6 +17,19 @@ attribute or index access, conversion (``!r``) or format spec, and the explainer
 joining literal text and the shown values (str.format would let ``{param.__class__...}`` reach
 Python objects). The loader (``_check``) refuses any other field, as services.save_custom_rule does for custom rules.
 
+What a rule needs of the data (``[requires]``): ``columns`` of the lines that must not be empty
+in every line of a dataset (``reviewer``, ``attachments``, ``counterparty``, ``invoice_no``,
+``settlement``, ``preparer``) and account ``roles`` the unit's chart must have. A statistical
+rule states its minimum sample (``[sample]``: a query giving each unit's sample size ``n``, the
+parameter holding the minimum, and what is counted, in Chinese). A rule does not apply to a
+unit lacking any of these; the run records which rules did not apply where, and why
+(applicability.py): "not applicable" is neither risk nor "clean".
+
+A voucher- or line-level rule whose condition holds for a large share of a unit's vouchers
+(parameter ``systemic_share``, default ``systemic_share`` of the file or 30 %) reports one
+unit-level finding instead of a flag per voucher (runner.py); ``systemic_explanation`` (optional)
+words it, with the fields of SYSTEMIC_FIELDS.
+
 A keyword rule also has ``texts``: a query over the ``texts`` table (each distinct 摘要 and
 往来单位) returning summary, counterparty and any columns of its own for the texts the rule looks
 for. Its ``sql`` then reads that result as ``matched`` and the lines with those texts as
@@ -36,11 +49,25 @@ from string import Formatter
 
 import duckdb
 
+from jingshen.ledger.roles import AccountRole
+
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CATEGORIES = ("合规", "财务", "预算", "资产", "跨级", "统计")
 LEVELS = {"line": "分录", "voucher": "凭证", "unit": "单位"}
 SEVERITIES = ("高", "中", "低")
 REQUIRED_COLUMNS = ("org", "fiscal_year", "period", "voucher_type", "voucher_no", "line_no", "amount")
+# The columns of the lines a rule may require (``[requires] columns``), as users know them.
+DATA_COLUMNS = {
+    "reviewer": "审核人", "preparer": "制单人", "attachments": "附件数", "counterparty": "往来单位",
+    "invoice_no": "票据号", "settlement": "结算方式",
+}
+# The fields a systemic finding's explanation may use (runner.systemic_flag fills them).
+SYSTEMIC_FIELDS = ("vouchers", "hits", "share", "amount", "examples", "rule_name")
+SYSTEMIC_SHARE = 0.3  # default share of a unit's vouchers above which a rule's hits are one finding
+SYSTEMIC_EXPLANATION = (
+    "本年 {vouchers} 张凭证中 {hits} 张（{share}）触发“{rule_name}”，涉及金额 {amount} 元，例如 {examples}："
+    "属普遍存在的问题，作为内部控制缺陷提示一次，不逐张列入疑点清单。"
+)
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 # Engine-specific calendar functions give different answers in DuckDB and Spark (see
 # ENGINEERING-NOTES): rules join the calendar table instead.
@@ -137,6 +164,16 @@ class Basis:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """A statistical rule's minimum sample: ``sql`` gives each unit's sample size (columns org,
+    n); a unit with n below the value of parameter ``min`` is 样本不足 for the rule."""
+
+    sql: str
+    min: str  # the parameter holding the minimum
+    what: str  # what is counted, as users read it: "不少于 {param.min_amount} 元的借方金额"
+
+
+@dataclass(frozen=True)
 class Rule:
     code: str
     name: str
@@ -158,12 +195,23 @@ class Rule:
     # result columns stored with each flag as its ``details`` (a unit-level rule's facts that
     # have no contract column, e.g. the first and last missing number of a voucher gap)
     details: tuple[str, ...] = ()
+    # what the rule needs of a dataset and its chart (module docstring)
+    requires_columns: tuple[str, ...] = ()
+    requires_roles: tuple[str, ...] = ()
+    sample: Sample | None = None
+    # the wording of a systemic finding (module docstring); "" for SYSTEMIC_EXPLANATION
+    systemic_explanation: str = ""
     # Developers' notes: certainty of the sources, implementation remarks (never shown to users).
     notes: str = ""
 
     @property
     def level_label(self) -> str:
         return LEVELS[self.level]
+
+    @property
+    def systemic(self) -> bool:
+        """Whether the rule's hits on many of a unit's vouchers become one finding."""
+        return "systemic_share" in self.params
 
     def defaults(self) -> dict:
         return {name: p.default for name, p in self.params.items()}
@@ -279,6 +327,16 @@ def load_rule(path: Path) -> Rule:
                     source_note=p.get("source_note", "").strip())
         for name, p in data.get("params", {}).items()
     }
+    level = data["level"]
+    if level != "unit" and data.get("systemic_share", SYSTEMIC_SHARE) and "systemic_share" not in params:
+        params["systemic_share"] = Param(
+            name="systemic_share", label="普遍性问题比例", type="number", default=data.get("systemic_share", SYSTEMIC_SHARE),
+            source="默认值", min=0.05, max=1,
+            meaning="本规则命中的凭证占一个单位全年凭证的比例达到该值时，视为普遍存在的内部控制问题，"
+                    "只对该单位提示一次，不再逐张列入疑点清单和凭证评分。",
+        )
+    requires = data.get("requires", {})
+    sample = data.get("sample")
     rule = Rule(
         code=data["code"],
         name=data["name"],
@@ -295,6 +353,10 @@ def load_rule(path: Path) -> Rule:
         family=data.get("family", ""),
         texts=data.get("texts", ""),
         details=tuple(data.get("details", ())),
+        requires_columns=tuple(requires.get("columns", ())),
+        requires_roles=tuple(requires.get("roles", ())),
+        sample=Sample(sql=sample["sql"], min=sample["min"], what=sample["what"].strip()) if sample else None,
+        systemic_explanation=data.get("systemic_explanation", "").strip(),
         notes=data.get("notes", "").strip(),
     )
     _check(rule, path)
@@ -313,7 +375,7 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append(f"severity {rule.severity!r} not in {SEVERITIES}")
     if not 0 < rule.weight <= 1:
         problems.append("weight must be in (0, 1]")
-    used = set(PLACEHOLDER.findall(rule.sql + rule.texts))
+    used = set(PLACEHOLDER.findall(rule.sql + rule.texts + (rule.sample.sql if rule.sample else "")))
     if used - set(rule.params):
         problems.append(f"undeclared parameters {sorted(used - set(rule.params))}")
     if FORBIDDEN.search(rule.sql + rule.texts):
@@ -325,6 +387,14 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append("text_lines is for a rule with texts")
     if not all(isinstance(name, str) and name.isidentifier() for name in rule.details):
         problems.append("details must be a list of result column names")
+    if set(rule.requires_columns) - set(DATA_COLUMNS):
+        problems.append(f"requires.columns must be among {sorted(DATA_COLUMNS)}")
+    if set(rule.requires_roles) - set(AccountRole.values):
+        problems.append(f"requires.roles: unknown roles {sorted(set(rule.requires_roles) - set(AccountRole.values))}")
+    if rule.sample and rule.sample.min not in rule.params:
+        problems.append("sample.min must name a parameter")
+    if rule.systemic_explanation and rule.level == "unit":
+        problems.append("systemic_explanation is for voucher- and line-level rules")
     if not rule.basis and rule.category == "合规":
         problems.append("a compliance rule needs its legal basis")
     for where, text in user_texts(rule):
@@ -334,6 +404,15 @@ def _check(rule: Rule, path: Path) -> None:
         compile_template(rule.explanation, rule.params)
     except RuleError as exc:
         problems.append(f"explanation: {exc}")
+    for name, template, columns in (("systemic_explanation", rule.systemic_explanation, SYSTEMIC_FIELDS),
+                                    ("sample.what", rule.sample.what if rule.sample else "", ())):
+        try:
+            unknown = {f for _, kind, f in compile_template(template, rule.params) if kind == "column"} - set(columns)
+        except RuleError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        if unknown:
+            problems.append(f"{name}: unknown fields {sorted(unknown)}")
     if problems:
         raise RuleError(f"{path.name}: " + "; ".join(problems))
 
@@ -350,6 +429,9 @@ def user_texts(rule: Rule):
         yield f"params.{p.name}.source", p.source
     for i, b in enumerate(rule.basis):
         yield f"basis[{i}]", str(b)
+    yield "systemic_explanation", PLACEHOLDER_FIELDS.sub("", rule.systemic_explanation)
+    if rule.sample:
+        yield "sample.what", PLACEHOLDER_FIELDS.sub("", rule.sample.what)
 
 
 # The {column} and {param.name} fields of an explanation, which are not shown as written.

@@ -4,6 +4,7 @@ datasets, the flags stored in bulk, the ranking, the outcome logged."""
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
@@ -13,19 +14,24 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from jingshen.activity.services import record
+from jingshen.screening import applicability
 from jingshen.screening.custom import as_rule
 from jingshen.screening.engine import ENGINES, reads
 from jingshen.screening.models import CustomRule, Flag, ScreeningRun
 from jingshen.screening.scoring import SCORED, Ranker, ranking_rows
-from jingshen.screening.rules import REQUIRED_COLUMNS, load_rules
+from jingshen.screening.rules import REQUIRED_COLUMNS, SYSTEMIC_EXPLANATION, compile_template, load_rules
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 # A flag as _collect_flags builds it and _insert_flags stores it.
 FLAG_COLUMNS = (
     "run_id", "dataset_id", "rule", "rule_name", "category", "severity", "score", "org_id", "fiscal_year", "period",
-    "voucher_type", "voucher_no", "line_no", "amount", "message", "basis", "details",
+    "voucher_type", "voucher_no", "line_no", "amount", "message", "basis", "details", "voucher_score",
 )
+# A rule's hits become one systemic finding only from this many vouchers up: a share of a
+# handful of vouchers says nothing about a unit's controls.
+SYSTEMIC_MIN_VOUCHERS = 10
+SYSTEMIC_EXAMPLES = 3
 SCORED_FIELDS = itemgetter(*(FLAG_COLUMNS.index(c) for c in SCORED))  # what scoring reads of a flag
 
 
@@ -38,9 +44,8 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         ScreeningRun.objects.filter(pk=run.pk).update(progress=fraction, stage=stage[:100])
         progress(fraction, stage)
 
-    ranker = Ranker(run)
     try:
-        flags = _collect_flags(run, datasets, report, ranker)
+        flags, ranker = _collect_flags(run, datasets, report)
     except BaseException as exc:  # also an interrupted command: the run must not stay 运行中
         log.exception("screening run %s failed", run.pk)
         reason = "被中断" if isinstance(exc, KeyboardInterrupt) else f"筛查失败：{exc}"
@@ -51,13 +56,16 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
             record("screening.fail", f"疑点筛查 #{run.pk} 未完成：{reason}", actor=run.started_by, org=run.scope_org, obj=run)
         raise
     report(0.95, "保存疑点")
+    scores = ranker.voucher_scores()
+    at = itemgetter(*(FLAG_COLUMNS.index(c) for c in ("org_id", "period", "voucher_type", "voucher_no")))
+    flags = [(*f[:-1], round(100 * scores[at(f)], 1)) if f[VOUCHER_NO] is not None else f for f in flags]
     with transaction.atomic():
         _insert_flags(flags)
         run.flag_count = len(flags)
         run.status = ScreeningRun.Status.DONE
         run.finished_at = timezone.now()
         run.progress, run.stage = 1.0, "完成"
-        run.ranking = ranking_rows(ranker)
+        run.ranking = ranking_rows(ranker, scores)
         run.save()
         record(
             "screening.run",
@@ -70,9 +78,16 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
     return run
 
 
-def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
+VOUCHER_NO = FLAG_COLUMNS.index("voucher_no")
+
+
+def _collect_flags(run, datasets, report) -> tuple[list[tuple], Ranker]:
     """Run each rule once per group of units sharing its parameter values and turn the rows
-    into flags (tuples of FLAG_COLUMNS), in a stable order (re-runs give identical flags).
+    into flags (tuples of FLAG_COLUMNS, voucher_score still None), in a stable order (re-runs
+    give identical flags), and rank them.
+
+    First the units' facts (applicability.py): a rule runs only for the units it applies to,
+    and not at all when it applies to none; the reasons are recorded on the run.
 
     The engine runs the next rule's SQL in a worker thread while this thread turns the previous
     rule's rows into flags and adds them to the ranking: the engine releases the GIL while it
@@ -87,7 +102,27 @@ def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
     # rules reading the same derived table run one after another, so that it is dropped early
     tasks.sort(key=lambda task: reads(task[0].sql))
     runner = ENGINES[run.engine](datasets)
-    runner.plan([(rule, values) for rule, values, _ in tasks])
+    try:
+        report(0, "检查数据")
+        facts = applicability.unit_facts(runner)
+        not_applicable: dict[str, dict[str, str]] = defaultdict(dict)
+        applicable = []
+        for rule, values, members in tasks:
+            orgs = members if members is not None else set(by_org)
+            samples = applicability.sample_sizes(runner, rule, values) if rule.sample else None
+            skip = applicability.reasons(rule, values, orgs, facts, samples)
+            not_applicable[rule.code].update(skip)
+            if len(skip) < len(orgs):
+                applicable.append((rule, values, orgs - set(skip) if skip or members is not None else None))
+        tasks = applicable
+        run.not_applicable = {code: reasons for code, reasons in not_applicable.items() if reasons}
+        run.unit_facts = {str(by_org[org].org_id): f.as_json() for org, f in facts.items() if org in by_org}
+        ranker = Ranker(run)
+        runner.plan([(rule, values) for rule, values, _ in tasks])
+    except BaseException:
+        runner.close()
+        raise
+    unit_vouchers = {by_org[org].org_id: f.vouchers for org, f in facts.items() if org in by_org}
     flags: list[tuple] = []
     pending = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-engine") as worker:
@@ -98,6 +133,8 @@ def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
                 result = pending.result()
                 pending = worker.submit(runner.run_one, *tasks[i + 1][:2]) if i + 1 < len(tasks) else None
                 found = _flags_of(run, rule, values, members, result, by_org)
+                if rule.systemic:
+                    found = _systemic(run, rule, values, found, unit_vouchers)
                 ranker.add(map(SCORED_FIELDS, found))
                 flags += found
         finally:
@@ -105,7 +142,7 @@ def _collect_flags(run, datasets, report, ranker: Ranker) -> list[tuple]:
                 runner.interrupt()  # failed or interrupted: stop the rule still running
                 wait([pending])
             runner.close()
-    return flags
+    return flags, ranker
 
 
 def _flags_of(run, rule, values: dict, members: set[str] | None, result, by_org: dict) -> list[tuple]:
@@ -126,10 +163,59 @@ def _flags_of(run, rule, values: dict, members: set[str] | None, result, by_org:
         found.append((
             run.pk, dataset.pk, *fixed, dataset.org_id, row[at["fiscal_year"]], row[at["period"]],
             row[at["voucher_type"]] or "", row[at["voucher_no"]], row[at["line_no"]],
-            Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis, details,
+            Decimal(amount).quantize(CENT) if amount is not None else None, explain(row), basis, details, None,
         ))
     found.sort(key=_flag_order)
     return found
+
+
+def _systemic(run, rule, values: dict, found: list[tuple], unit_vouchers: dict[int, int]) -> list[tuple]:
+    """A rule's flags with, for each unit where they cover at least ``systemic_share`` of its
+    vouchers (and SYSTEMIC_MIN_VOUCHERS), one unit-level finding in their place: the condition
+    is how the unit works (an internal-control weakness), not a voucher to pursue. The hits it
+    stands for are listed in its details (period, voucher type and number, line, amount)."""
+    share = float(values.get("systemic_share", rule.params["systemic_share"].default))
+    by_org: dict[int, list[tuple]] = defaultdict(list)
+    for flag in found:
+        if flag[VOUCHER_NO] is not None:
+            by_org[flag[7]].append(flag)
+    common = set()
+    for org_id, flags in by_org.items():
+        hit = {(f[9], f[10], f[11]) for f in flags}
+        total = unit_vouchers.get(org_id, 0)
+        if len(hit) >= SYSTEMIC_MIN_VOUCHERS and total and len(hit) >= share * total:
+            common.add(org_id)
+    if not common:
+        return found
+    kept = [f for f in found if f[7] not in common or f[VOUCHER_NO] is None]
+    template = compile_template(rule.systemic_explanation or SYSTEMIC_EXPLANATION, rule.params)
+    for org_id in sorted(common):
+        kept.append(_systemic_flag(rule, values, by_org[org_id], unit_vouchers[org_id], template))
+    kept.sort(key=_flag_order)
+    return kept
+
+
+def _systemic_flag(rule, values: dict, flags: list[tuple], total: int, template) -> tuple:
+    """One unit's systemic finding for ``rule`` from its flags there."""
+    per_voucher: dict[tuple, Decimal] = defaultdict(Decimal)
+    for f in flags:
+        per_voucher[f[9], f[10], f[11]] += abs(f[13] or 0)
+    amount = sum(per_voucher.values(), Decimal("0.00"))
+    largest = sorted(per_voucher.items(), key=lambda item: (-item[1], item[0]))[:SYSTEMIC_EXAMPLES]
+    fields = {
+        "vouchers": f"{total:,}", "hits": f"{len(per_voucher):,}", "share": f"{len(per_voucher) / total:.0%}",
+        "amount": f"{amount:,.2f}", "rule_name": rule.name,
+        "examples": "、".join(f"{p}月{t}字第{n}号（{a:,.2f} 元）" for (p, t, n), a in largest),
+    }
+    merged = rule.defaults() | values
+    shown = {"column": fields.get, "param": lambda name: rule.params[name].shown(merged[name]), "": lambda name: ""}
+    message = "".join(text + shown[kind](name) for text, kind, name in template)
+    details = {
+        "systemic": True, "vouchers": total, "hits": len(per_voucher), "share": round(len(per_voucher) / total, 4),
+        "amount": str(amount), "flags": [[f[9], f[10], f[11], f[12], str(f[13]) if f[13] is not None else None] for f in flags],
+    }
+    first = flags[0]
+    return (*first[:9], None, "", None, None, amount, message, first[15], json.dumps(details, ensure_ascii=False), None)
 
 
 def _flag_order(flag: tuple):

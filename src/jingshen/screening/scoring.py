@@ -1,7 +1,10 @@
 """Risk scores, in the spirit of MindBridge's control points: each rule is a control point
-with a weight w in (0, 1]; scores combine the points that fired (see docs/scoring.md)."""
+with a weight w in (0, 1]; a voucher's score combines the points that fired on it, each
+discounted when its condition is common in the unit (rarity), and scaled by how material the
+voucher's amount is for the unit (see docs/scoring.md)."""
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,6 +12,15 @@ from jingshen.orgs.models import Org
 from jingshen.screening.models import Flag, ScreeningRun
 
 TOP_VOUCHERS = 10
+# Rarity: a rule's hits on up to RARE of a unit's vouchers count in full; the weight falls
+# log-linearly to RARITY_FLOOR of itself at COMMON (where a rule's hits become one systemic
+# finding by default, rules.SYSTEMIC_SHARE).
+# A unit of fewer than RARITY_SAMPLE vouchers counts as that many: what a handful of vouchers
+# share says little about what is common in the unit.
+RARE, COMMON, RARITY_FLOOR, RARITY_SAMPLE = 0.02, 0.3, 0.5, 100
+# Materiality: a voucher of at least MATERIAL of the unit's annual spending counts in full; a
+# smaller one scales down linearly to IMMATERIAL_FACTOR; one without an amount counts as half way.
+MATERIAL, IMMATERIAL_FACTOR = 0.01, 0.7
 
 
 def noisy_or(weights) -> float:
@@ -27,6 +39,21 @@ def combined(rules, weights: dict[str, float], families: dict[str, str]) -> floa
         family = families.get(r) or r
         strongest[family] = max(strongest.get(family, 0.0), weights[r])
     return noisy_or(strongest.values())
+
+
+def rarity(share: float) -> float:
+    """The factor on a rule's weight when its hits cover ``share`` of a unit's vouchers."""
+    if share <= RARE:
+        return 1.0
+    position = min(1.0, math.log(share / RARE) / math.log(COMMON / RARE))
+    return 1.0 - (1.0 - RARITY_FLOOR) * position
+
+
+def materiality(amount, spending: float) -> float:
+    """The factor on a voucher's score for its amount against the unit's annual spending."""
+    if amount is None or spending <= 0:
+        return (1.0 + IMMATERIAL_FACTOR) / 2 if amount is None else 1.0
+    return IMMATERIAL_FACTOR + (1.0 - IMMATERIAL_FACTOR) * min(1.0, float(abs(amount)) / (MATERIAL * spending))
 
 
 @dataclass
@@ -50,7 +77,9 @@ class Ranker:
     """Accumulates a run's flags (tuples of the ``SCORED`` fields) as its rules finish, so a run
     ranks its units while the engine runs the next rule; ``units`` gives the ranking."""
 
-    def __init__(self, run: ScreeningRun):
+    def __init__(self, run: ScreeningRun, facts: dict | None = None):
+        # each unit's vouchers and spending, by org id (``ScreeningRun.unit_facts``)
+        self.facts = {int(k): v for k, v in (run.unit_facts if facts is None else facts).items()}
         self.weights: dict[str, float] = {}  # the weight each rule had in this run, from its flag scores
         self.families = {entry["code"]: entry.get("family", "") for entry in run.rules}
         self.by_org: dict[int, UnitRisk] = {}
@@ -76,13 +105,29 @@ class Ranker:
             if amount is not None:
                 voucher_amount[key] = max(voucher_amount.get(key, Decimal(0)), abs(amount))
 
-    def units(self) -> list[UnitRisk]:
+    def voucher_scores(self) -> dict[tuple, float]:
+        """Each flagged voucher's score (0–1), by (org id, period, voucher type, voucher number)."""
+        weights, families, facts = self.weights, self.families, self.facts
+        hits = Counter((key[0], rule) for key, rules in self.voucher_rules.items() for rule in rules)
+        factor = {}
+        for (org_id, rule), n in hits.items():
+            vouchers = facts.get(org_id, {}).get("vouchers") or 0
+            factor[org_id, rule] = rarity(n / max(vouchers, RARITY_SAMPLE))
+        scores = {}
+        for key, rules in self.voucher_rules.items():
+            org_id = key[0]
+            discounted = {r: weights[r] * factor[org_id, r] for r in rules}
+            spending = facts.get(org_id, {}).get("spending") or 0
+            scores[key] = combined(rules, discounted, families) * materiality(self.voucher_amount.get(key), spending)
+        return scores
+
+    def units(self, voucher_scores: dict[tuple, float] | None = None) -> list[UnitRisk]:
         """Units ranked by risk score (0–100), highest first."""
         weights, families, units = self.weights, self.families, self.by_org
         orgs = Org.objects.in_bulk(list(units))
         per_unit_vouchers: dict[int, list] = defaultdict(list)
-        for key, rules in self.voucher_rules.items():
-            per_unit_vouchers[key[0]].append((combined(rules, weights, families), *key[1:]))
+        for key, score in (voucher_scores or self.voucher_scores()).items():
+            per_unit_vouchers[key[0]].append((score, *key[1:]))
         for org_id, u in units.items():
             u.org = orgs[org_id]
             scored = sorted(per_unit_vouchers.get(org_id, []), reverse=True)
@@ -102,12 +147,12 @@ def unit_ranking(run: ScreeningRun) -> list[UnitRisk]:
     return ranker.units()
 
 
-def ranking_rows(ranker: Ranker) -> list[dict]:
+def ranking_rows(ranker: Ranker, voucher_scores: dict[tuple, float] | None = None) -> list[dict]:
     """The ranking as stored on the run, computed once when it ends (pages read it, they do
     not recompute it from every flag)."""
     return [
         {"org_id": u.org.pk, "org_code": u.org.code, "org_name": u.org.name, "score": u.score, "flags": u.flags,
          "high": u.high, "vouchers": u.vouchers, "amount": str(u.amount)}
-        for u in ranker.units()
+        for u in ranker.units(voucher_scores)
     ]
 

@@ -112,25 +112,42 @@ def run_screening(*, progress: Callable[[float, str], None] = lambda fraction, s
     return execute_run(start_run(**request), progress)
 
 
-def flag_json(flag: Flag) -> dict:
-    """One flag as the CLI's JSON Lines output."""
+# What the CLI's JSON Lines output says of each flag: its fields as stored (org as its code).
+FLAG_FIELDS = ("rule", "rule_name", "category", "severity", "score", "org__code", "fiscal_year", "period", "voucher_type",
+               "voucher_no", "line_no", "amount", "message", "basis", "details", "voucher_score")
+
+
+def flag_records(run: ScreeningRun):
+    """The run's flags as the CLI's JSON Lines records, streamed from the database in a stable
+    order (no model instances: a run can hold hundreds of thousands of flags)."""
+    rows = (Flag.objects.filter(run=run).order_by("org__code", "rule", "period", "voucher_no", "line_no", "id")
+            .values_list(*FLAG_FIELDS).iterator(chunk_size=5000))
+    for row in rows:
+        record = dict(zip(FLAG_FIELDS, row, strict=True))
+        record["org"] = record.pop("org__code")
+        record["voucher_type"] = record["voucher_type"] or None
+        record["amount"] = str(record["amount"]) if record["amount"] is not None else None
+        record["unit_level"] = record["voucher_no"] is None  # about the unit (or a period), not one voucher
+        record["systemic"] = bool(record["details"] and record["details"].get("systemic"))
+        yield {"record": "flag", **record}
+
+
+def run_record(run: ScreeningRun) -> dict:
+    """The JSON Lines output's last record: the run, its units' ranking, and the rules that did
+    not apply to some units and why."""
     return {
-        "rule": flag.rule,
-        "rule_name": flag.rule_name,
-        "category": flag.category,
-        "severity": flag.severity,
-        "score": flag.score,
-        "org": flag.org.code,
-        "fiscal_year": flag.fiscal_year,
-        "period": flag.period,
-        "voucher_type": flag.voucher_type or None,
-        "voucher_no": flag.voucher_no,
-        "line_no": flag.line_no,
-        "amount": str(flag.amount) if flag.amount is not None else None,
-        "message": flag.message,
-        "basis": flag.basis,
-        "unit_level": flag.voucher_no is None,  # about the unit (or a period), not one voucher
-        "details": flag.details,
+        "record": "run",
+        "run": run.pk,
+        "fiscal_year": run.fiscal_year,
+        "units": run.datasets.count(),
+        "lines": run.lines_screened,
+        "rules": [e["code"] for e in run.rules],
+        "flags": run.flag_count,
+        "ranking": [{k: u[k] for k in ("org_code", "score", "flags", "high", "vouchers", "amount")} for u in run.ranking],
+        "not_applicable": [
+            {"rule": code, "org": org, "reason": reason}
+            for code, by_org in sorted(run.not_applicable.items()) for org, reason in sorted(by_org.items())
+        ],
     }
 
 

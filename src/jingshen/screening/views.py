@@ -3,6 +3,7 @@ voucher, and the rule catalogue. Views check access, call services, render."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +13,7 @@ from jingshen.ledger import books
 from jingshen import querystring, xlsx_export
 from jingshen.xlsx_export import Column, Sheet, too_large
 from jingshen.orgs import scope
-from jingshen.screening import access, custom, params, services
+from jingshen.screening import access, applicability, custom, params, services
 from jingshen.screening.forms import CustomRuleForm, RuleParamForm, StartRunForm
 from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
@@ -97,7 +98,7 @@ def run(request, run_id):
     flags = access.flags_for(user, run).select_related("org")
     exporting = request.query.wants_xlsx()
     flags, applied = _filter_flags(request.query, flags)
-    flags = flags.order_by("-score", "-amount", "org__code", "period", "voucher_no", "line_no", "id")
+    flags = flags.order_by(*FLAG_ORDER)
     if exporting:
         total = flags.count()
         if total > xlsx_export.EXPORT_MAX_ROWS:
@@ -116,8 +117,19 @@ def run(request, run_id):
         "categories": CATEGORIES,
         "severities": SEVERITIES,
         "method": method,
+        "not_applicable": applicability.summary(
+            run.not_applicable, {m["code"]: m["name"] for m in method},
+            set(run.datasets.filter(org_id__in=visible).values_list("org__code", flat=True)),
+        ),
     }
     return render(request, "screening/run.html", context)
+
+
+# The flag list's order: the vouchers an auditor should pursue first (their combined score,
+# scoring.py), a unit-level finding by its own score among them, a voucher's flags together.
+FLAG_ORDER = (Coalesce("voucher_score", "score").desc(), "org__code", "period", "voucher_type", "voucher_no", "-score",
+              "line_no", "id")
+
 
 
 def _method(run) -> list[dict]:
@@ -159,7 +171,7 @@ def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> Sheet:
     scope_name = f"{run.scope_org.name}及下级单位" if run.scope_org else "全部单位"
     chosen = "；".join(f"{label}：{value}" for label, value in applied)
     rows = (
-        (f.score, f.severity, f.rule, f.rule_name, f.category, f.org.code, f.org.name, f.period, f.voucher_type or None,
+        (f.voucher_score, f.score, f.severity, f.rule, f.rule_name, f.category, f.org.code, f.org.name, f.period, f.voucher_type or None,
          f.voucher_no, f.line_no, f.amount, f.message, f.basis)
         for f in flags.iterator(chunk_size=2000)
     )
@@ -167,7 +179,7 @@ def flags_sheet(run, flags, applied: list[tuple[str, str]]) -> Sheet:
         title="疑点清单",
         heading=[f"{run.fiscal_year} 年疑点清单：{scope_name}（筛查 #{run.pk}）", f"筛选条件：{chosen or '无'}"],
         columns=[
-            Column("风险分", "int", 8), Column("风险等级", width=8), Column("规则编号", width=14),
+            Column("凭证风险分", "int", 10), Column("规则风险分", "int", 10), Column("风险等级", width=8), Column("规则编号", width=14),
             Column("规则名称", width=24), Column("类别", width=6), Column("单位编码", width=12),
             Column("单位名称", width=24), Column("会计期间", "int", 8), Column("凭证字", width=7),
             Column("凭证号", "int", 8), Column("分录号", "int", 7), Column("金额", "money", 14),
@@ -187,8 +199,14 @@ def flag(request, flag_id):
     others = access.flags_for(user, flag.run).filter(
         org=flag.org, period=flag.period, voucher_type=flag.voucher_type, voucher_no=flag.voucher_no
     ).exclude(pk=flag.pk) if flag.voucher_no is not None else []
-    context = {"flag": flag, "voucher": voucher, "rule": rule, "others": others}
+    systemic = flag.details.get("systemic") if isinstance(flag.details, dict) else False
+    hits = flag.details["flags"][:SYSTEMIC_SHOWN] if systemic else []
+    context = {"flag": flag, "voucher": voucher, "rule": rule, "others": others, "systemic": systemic, "hits": hits,
+               "hits_total": len(flag.details["flags"]) if systemic else 0}
     return render(request, "screening/flag.html", context)
+
+
+SYSTEMIC_SHOWN = 500  # the hits a systemic finding's page lists
 
 
 def rules(request):

@@ -1,11 +1,12 @@
 import json
+from itertools import chain
 from pathlib import Path
 
 from django.core.management.base import CommandError
 
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.orgs.models import Org
-from jingshen.screening.services import flag_json, run_screening
+from jingshen.screening.services import flag_records, run_record, run_screening
 
 
 class Command(JingshenCommand):
@@ -16,7 +17,7 @@ class Command(JingshenCommand):
         parser.add_argument("--org", help="单位编码：只筛查该单位及其全部下级单位（默认全部单位）")
         parser.add_argument("--rules", help="只运行这些规则，逗号分隔，如 JS-CARD-001,JS-CASH-001")
         parser.add_argument("--engine", default="duckdb", help="筛查引擎（默认 duckdb）")
-        parser.add_argument("--output", help="把疑点写入该文件，每行一个 JSON 对象")
+        parser.add_argument("--output", help="把疑点写入该文件，每行一个 JSON 对象，最后一行为本次筛查的概况（含未适用的规则）")
 
     def handle(self, year, org, rules, engine, output, **options):
         unit = None
@@ -30,14 +31,18 @@ class Command(JingshenCommand):
         if output:
             path = Path(output)
             with path.open("w", encoding="utf-8") as fh:
-                for flag in run.flags.select_related("org").order_by("org__code", "rule", "period", "voucher_no", "line_no", "id"):
-                    fh.write(json.dumps(flag_json(flag), ensure_ascii=False) + "\n")
+                for record in chain(flag_records(run), [run_record(run)]):
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         units = run.datasets.count()
         self.stdout.write(
             f"筛查完成：{units} 个单位、{run.lines_screened:,} 行分录、{len(run.rules)} 条规则，发现 {run.flag_count:,} 个疑点"
             + (f"，已写入 {output}" if output else "")
             + "。"
         )
+        if run.not_applicable:
+            pairs = sum(len(by_org) for by_org in run.not_applicable.values())
+            self.stdout.write(f"有 {len(run.not_applicable)} 条规则对部分单位不适用（共 {pairs} 个单位·规则），原因见筛查结果页面"
+                              + ("或输出文件最后一行" if output else "") + "。")
         if run.ranking:
             self.stdout.write("风险最高的单位（风险分 0～100）：")
             for u in run.ranking[:10]:
