@@ -59,6 +59,7 @@ def env_for(home: Path) -> dict:
 
 
 def run(cmd: list, home: Path, log: Path, what: str) -> dict:
+    log.parent.mkdir(parents=True, exist_ok=True)
     result = checked(measure(cmd, env_for(home), log), what)
     print(f"  {what}: {result['seconds']:.1f} s")
     return result
@@ -188,9 +189,18 @@ def evaluate(name: str, ledger: dict, flags: list[dict], examples: int) -> dict:
     ranked = sorted(scores, key=lambda key: (-scores[key], key))
     top = ranked[:k]
     tie = None
-    if k and len(ranked) > k:
+    if k and len(ranked) > k:  # vouchers sharing the score at the cut: the precision a random order among them gives
         cut = scores[ranked[k - 1]]
-        tie = {"score": round(cut, 4), "at_cut": sum(1 for s in scores.values() if s == cut)}
+        above = [key for key in ranked if scores[key] > cut]
+        tied = [key for key in ranked if scores[key] == cut]
+        share = sum(key in injected for key in tied) / len(tied)
+        expected = (sum(key in injected for key in above) + (k - len(above)) * share) / k
+        tie = {"score": round(cut, 4), "at_cut": len(tied), "expected_precision": round(expected, 4)}
+    rules_by_kind: dict[str, Counter] = defaultdict(Counter)
+    for f in voucher_flags:
+        key = voucher_key(f)
+        if key in injected:
+            rules_by_kind[labels[key]][f["rule"]] += 1
     false_by_rule: dict[str, set] = defaultdict(set)
     example: dict[str, list] = defaultdict(list)
     names = {}
@@ -222,6 +232,7 @@ def evaluate(name: str, ledger: dict, flags: list[dict], examples: int) -> dict:
                            for kind, n in sorted(by_kind.items())},
         "topk_precision": round(len(set(top) & injected) / k, 4) if k else None,
         "topk_tie": tie,
+        "rules_by_kind": {kind: dict(c.most_common(5)) for kind, c in sorted(rules_by_kind.items())},
         "flagged_share": round(len(flagged) / total, 5) if total else None,
         "score_source": score_source,
         "false_hits_by_rule": [{"rule": r, "name": names[r], "vouchers": len(false_by_rule[r]), "examples": example[r]}
@@ -258,10 +269,14 @@ def report(r: dict, top_rules: int) -> None:
     print(f"   flagged vouchers {r['flagged_vouchers']:,} ({100 * r['flagged_share']:.2f} % of all)"
           + (f", {r['flagged_per_injected']:.2f} x injected" if r["injected"] else ""))
     if r["injected"]:
-        tie = f" (score at the cut {r['topk_tie']['score']}, {r['topk_tie']['at_cut']} vouchers share it)" if r["topk_tie"] else ""
+        tie = (f" (ties broken by voucher key; {r['topk_tie']['at_cut']} vouchers share the score at the cut, "
+               f"{r['topk_tie']['score']}: {r['topk_tie']['expected_precision']:.3f} in a random order among them)"
+               if r["topk_tie"] else "")
         print(f"   recall {r['recall']:.3f}; top-{r['injected']} precision {r['topk_precision']:.3f}{tie}")
         for kind, v in r["recall_by_kind"].items():
+            rules = ", ".join(f"{rule} {n}" for rule, n in r["rules_by_kind"].get(kind, {}).items())
             print(f"     {kind:22} {v['flagged']:5}/{v['injected']:<5} recall {v['recall']:.3f}  {r['kinds'].get(kind, '')}")
+            print(f"       by: {rules}")
     print("   rules flagging most non-injected vouchers:")
     for entry in r["false_hits_by_rule"][:top_rules]:
         print(f"     {entry['rule']} {entry['name']}: {entry['vouchers']:,}")
