@@ -180,6 +180,28 @@ class Rule:
         merged = self.defaults() | (values or {})
         return PLACEHOLDER.sub(lambda m: self.params[m.group(1)].literal(merged[m.group(1)]), template)
 
+    def roles(self, values: dict | None = None) -> set[str]:
+        """The account roles the rule tests (with these parameter values): the role codes quoted
+        in its SQL, those a role pattern parameter matches, and cash and bank for a rule reading
+        ``payments``. With ``ledger.charts.unconfirmed_roles(orgs, roles=...)`` this names the
+        accounts whose unsettled role a run's flags depend on."""
+        from jingshen.ledger.roles import AccountRole
+
+        sql = self.render(values) + self.render_texts(values)
+        found = {code for code in re.findall(r"'([a-z-]+)'", sql) if code in AccountRole.values}
+        merged = self.defaults() | (values or {})
+        for name, p in self.params.items():
+            value = merged.get(name)
+            if p.type == "text" and isinstance(value, str) and re.fullmatch(r"[\x20-\x7e]+", value):
+                try:
+                    matcher = re.compile(value)
+                except re.error:
+                    continue
+                found |= {code for code in AccountRole.values if matcher.search(code)}
+        if reads_table(sql, "payments"):
+            found |= {AccountRole.CASH.value, AccountRole.BANK.value}
+        return found
+
     def basis_text(self) -> str:
         return "；".join(str(b) for b in self.basis)
 
