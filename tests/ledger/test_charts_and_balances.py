@@ -5,7 +5,7 @@ import pytest
 
 from jingshen.cli import main
 from jingshen.ledger import store
-from jingshen.ledger.charts import default_chart, effective_accounts
+from jingshen.ledger.charts import chart_table, confirm_roles, default_chart, effective_accounts, unconfirmed_roles
 from jingshen.ledger.models import Account, Chart, Dataset, RoleStatus
 from jingshen.ledger.roles import suggest_role
 from tests.conftest import write_csv
@@ -56,6 +56,71 @@ def test_confirmed_roles_survive_reimport(tree, tmp_path):
     Account.objects.filter(code="1001").update(role="bank", role_status=RoleStatus.CONFIRMED)
     main(["import", "accounts", str(path), "--org", "B1X", "--standalone"])
     assert Account.objects.get(code="1001").role == "bank"
+
+
+# A unit's own chart as finance software exports it: no 科目角色 column (issue 13: 会议费 took its
+# parent 业务支出's role), with codes of its own (a standalone chart) …
+OWN_CHART = [["1001", "库存现金", "资产", "借", ""], ["1002", "银行存款", "资产", "借", ""],
+             ["5301", "业务支出", "支出", "借", ""], ["530101", "培训费", "支出", "借", "5301"],
+             ["530102", "会议费", "支出", "借", "5301"], ["530109", "会务费", "支出", "借", "5301"],
+             ["530110", "宣传费", "支出", "借", "5301"], ["53010201", "代表住宿", "支出", "借", "530102"]]
+# … or restating the 2010 chart's accounts, with one of its own
+STANDARD_CODES = [["503", "业务支出", "支出", "借", ""], ["50302", "会议费", "支出", "借", "503"],
+                  ["50309", "会务费", "支出", "借", "503"], ["5030201", "代表住宿", "支出", "借", "50302"]]
+
+
+def test_a_leafs_own_name_beats_a_generic_parent_role(tree, tmp_path):
+    path = write_csv(tmp_path / "科目.csv", OWN_CHART, header=CHART_HEADER)
+    assert main(["import", "accounts", str(path), "--org", "B1X", "--standalone"]) == 0
+    got = {a.code: (a.role, a.role_status) for a in Chart.objects.get(org__code="B1X").accounts.all()}
+    assert got["5301"] == ("expense-business", RoleStatus.SUGGESTED)
+    assert got["530102"] == ("expense-meeting", RoleStatus.SUGGESTED)  # not 5301's expense-business
+    assert got["530109"] == ("expense-meeting", RoleStatus.SUGGESTED)
+    assert got["530101"] == ("expense-training", RoleStatus.SUGGESTED)
+    assert got["530110"] == ("expense-business", RoleStatus.INHERITED)  # the name says nothing more
+    assert got["53010201"] == ("expense-meeting", RoleStatus.INHERITED)  # a specific parent's role is kept
+    # the 2010 codes, with and without the default chart underneath: the standard accounts keep
+    # the standard roles, and a leaf of the unit's own under 503 业务支出 is read by its name
+    path = write_csv(tmp_path / "标准科目.csv", STANDARD_CODES, header=CHART_HEADER)
+    for args in (["--org", "A1X"], ["--org", "A2", "--standalone"]):
+        assert main(["import", "accounts", str(path), *args]) == 0
+        accounts = effective_accounts(tree[args[1]])
+        assert (accounts["50302"]["role"], accounts["50302"]["role_status"]) == ("expense-meeting", RoleStatus.BUILTIN)
+        assert accounts["50302"]["role_confirmed"] and accounts["50302"]["own"]
+        assert (accounts["50309"]["role"], accounts["50309"]["role_confirmed"]) == ("expense-meeting", False)
+        assert accounts["5030201"]["role_confirmed"]  # inherited from a standard role
+
+
+def test_a_confirmed_role_is_not_overridden_by_a_name(tree, tmp_path):
+    path = write_csv(tmp_path / "科目.csv", OWN_CHART, header=CHART_HEADER)
+    main(["import", "accounts", str(path), "--org", "B1X", "--standalone"])
+    assert confirm_roles(tree["B1X"], {"530109": "expense-business", "5301": "expense-business"}) == 2
+    main(["import", "accounts", str(path), "--org", "B1X", "--standalone"])  # a re-import
+    accounts = effective_accounts(tree["B1X"])
+    assert (accounts["530109"]["role"], accounts["530109"]["role_status"]) == ("expense-business", RoleStatus.CONFIRMED)
+    assert accounts["530109"]["role_confirmed"]
+    assert accounts["530102"]["role"] == "expense-meeting"  # its parent's confirmed role is still generic
+
+
+def test_unconfirmed_roles_lists_the_guesses_per_unit(tree, tmp_path):
+    path = write_csv(tmp_path / "科目.csv", OWN_CHART, header=CHART_HEADER)
+    main(["import", "accounts", str(path), "--org", "B1X", "--standalone"])
+    orgs = [tree["A1X"], tree["B1X"]]
+    found = unconfirmed_roles(orgs)
+    assert set(found) == {"B1X"}  # the default chart's roles are settled
+    assert found["B1X"] == [  # detail accounts only: 5301 and 530102 have children
+        ("1001", "库存现金", "cash"), ("1002", "银行存款", "bank"), ("530101", "培训费", "expense-training"),
+        ("53010201", "代表住宿", "expense-meeting"),  # inherited from a guess
+        ("530109", "会务费", "expense-meeting"), ("530110", "宣传费", "expense-business"),
+    ]
+    assert unconfirmed_roles(orgs, roles={"expense-meeting"})["B1X"] == [
+        ("53010201", "代表住宿", "expense-meeting"), ("530109", "会务费", "expense-meeting")]
+    confirm_roles(tree["B1X"], {"530102": "expense-meeting"})
+    assert [c for c, *_ in unconfirmed_roles(orgs, roles={"expense-meeting"})["B1X"]] == ["530109"]
+    table = chart_table(orgs).to_pylist()
+    row = next(r for r in table if r["org"] == "B1X" and r["code"] == "53010201")
+    assert row["role"] == "expense-meeting" and row["role_confirmed"] is True  # its parent is confirmed now
+    assert all(r["role_confirmed"] for r in table if r["org"] == "A1X")
 
 
 @pytest.mark.parametrize(

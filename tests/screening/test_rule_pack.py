@@ -334,3 +334,13 @@ def test_a_pattern_the_engine_cannot_compile_is_refused_before_the_run(tree, tmp
     assert not ScreeningRun.objects.exists()  # refused, not a failed run with DuckDB's English message
     run = run_screening(year=2025, rule_codes=["JS-CARD-001"], params={"JS-CARD-001": {"pattern": "(购物卡|礼品卡)"}})
     assert run.flags.count() == 1
+
+
+def test_rules_name_the_account_roles_they_test():
+    """Rule.roles: what ledger.charts.unconfirmed_roles is given to list the accounts a run's flags
+    depend on (quoted role codes, role-pattern parameters, cash and bank behind payments)."""
+    assert RULES["JS-MEET-001"].roles() == {"expense-meeting"}
+    assert {"other-payable", "custodial", "borrowing", "payable-upper", "cash", "bank"} <= RULES["JS-INC-001"].roles()
+    assert RULES["JS-INC-001"].roles({"liability_roles": "^(custodial)$"}) == {"custodial", "cash", "bank"}
+    assert {"cash", "bank"} <= RULES["JS-DUP-001"].roles()
+    assert RULES["JS-BAL-001"].roles() == set()

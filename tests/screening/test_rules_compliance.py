@@ -343,6 +343,40 @@ def test_meeting_costs_posted_wrongly(screen):
     assert flags[1].message.startswith("会议费科目的摘要看不出是会议：“购买职工慰问品”记入“50302 会议费”")
 
 
+CHART_HEADER = ["科目编码", "科目名称", "科目类别", "余额方向", "上级科目编码"]
+
+
+def test_meeting_costs_on_a_chart_imported_without_roles(screen, tree, tmp_path):
+    """Issue 13: a unit's own chart without a 科目角色 column gave 会议费 its parent 业务支出's role,
+    and the rule said of every meeting line that it was not in the meeting account while naming
+    会议费. The leaf's name now gives it the meeting role, and an account named 会议费 is a meeting
+    account whatever its role."""
+    from jingshen.ledger.charts import confirm_roles, import_chart
+    from jingshen.screening.services import run_screening
+    from tests.conftest import write_csv
+
+    chart = [["1001", "库存现金", "资产", "借", ""], ["1002", "银行存款", "资产", "借", ""],
+             ["5301", "业务支出", "支出", "借", ""], ["530102", "会议费", "支出", "借", "5301"],
+             ["530109", "会务费", "支出", "借", "5301"], ["5101", "职工活动支出", "支出", "借", ""],
+             ["510104", "其他活动支出", "支出", "借", "5101"]]
+    import_chart(write_csv(tmp_path / "科目.csv", chart, header=CHART_HEADER), org=tree["A1X"], standalone=True)
+    rows = (
+        entry(1, "2025-06-03", "530102", "1002", "2600.00", "召开工会工作座谈会场地费", "甲市会议中心")
+        + entry(2, "2025-06-04", "530109", "1002", "450.00", "工会委员会会议茶歇费", "甲市迎宾馆")
+        + entry(3, "2025-06-05", "510104", "1002", "800.00", "召开工会工作座谈会场地费", "甲市会议中心")
+        + entry(4, "2025-06-06", "530102", "1002", "900.00", "购买职工慰问品", "惠客多超市（西湖店）")
+    )
+    flags = screen(rows, "JS-MEET-001")
+    assert flagged(flags) == [(3, 1), (4, 1)]
+    assert "“510104 其他活动支出”" in flags[0].message
+    assert flags[1].message.startswith("会议费科目的摘要看不出是会议：“购买职工慰问品”记入“530102 会议费”")
+    # an auditor confirms another role for 会务费: the rule still does not say it is not a meeting account
+    confirm_roles(tree["A1X"], {"530109": "expense-business"})
+    flags = list(run_screening(year=2025, rule_codes=["JS-MEET-001"]).flags.order_by("voucher_no"))
+    assert flagged(flags) == [(3, 1), (4, 1)]
+    assert not any("未记入会议费科目" in f.message and "会议费”" in f.message for f in flags)
+
+
 def test_spending_vouchers_without_attachments(screen):
     common = dict(period="2", date="2025-02-14", no="3", summary="报销职工篮球联赛费用")
     rows = (

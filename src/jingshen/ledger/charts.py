@@ -12,7 +12,7 @@ from django.db import transaction
 
 from jingshen.activity.services import record
 from jingshen.ledger.models import Account, Chart, RoleStatus
-from jingshen.ledger.roles import CATEGORY_WORDS, AccountRole, Category, suggest_role
+from jingshen.ledger.roles import CATEGORY_WORDS, AccountRole, Category, resolve_role
 from jingshen.paths import PACKAGE_DIR
 from jingshen.tabular import Field, RowError, TableError, read_table, with_mapping
 
@@ -52,9 +52,12 @@ def import_chart(path, *, org=None, standalone: bool = False, name: str | None =
     display = display or path.name
     table = read_table(path, with_mapping(ACCOUNT_FIELDS, mapping), display)
     errors: list[RowError] = []
-    base: dict[str, Account] = {}
-    if org is not None and not standalone:
-        base = {a.code: a for a in default_chart().accounts.all()}
+    base: dict[str, Account] = {}  # the default chart under an extending chart: parents and roles
+    standard: dict[str, Account] = {}  # the default chart's accounts, to recognise them by code and name
+    if org is not None:
+        standard = {a.code: a for a in default_chart().accounts.all()}
+        if not standalone:
+            base = standard
 
     parsed: dict[str, dict] = {}
     for row, v in table.rows:
@@ -109,7 +112,7 @@ def import_chart(path, *, org=None, standalone: bool = False, name: str | None =
         chart.save()
         confirmed = {a.code: a.role for a in chart.accounts.filter(role_status=RoleStatus.CONFIRMED)}
         chart.accounts.all().delete()
-        accounts = _with_roles(parsed, base, confirmed)
+        accounts = _with_roles(parsed, base, confirmed, standard)
         Account.objects.bulk_create([Account(chart=chart, **a) for a in accounts])
         suggested = sum(a["role_status"] == RoleStatus.SUGGESTED for a in accounts)
         record(
@@ -130,23 +133,36 @@ def _prefix_parent(code: str, known) -> str:
     return ""
 
 
-def _with_roles(parsed: dict, base: dict, confirmed: dict) -> list[dict]:
-    """Resolve each account's role: confirmed by an auditor > given in the file > inherited
-    from the parent > suggested from the name > none. Parents first, so inheritance chains."""
+def _with_roles(parsed: dict, base: dict, confirmed: dict, standard: dict | None = None) -> list[dict]:
+    """Resolve each account's role, first that applies:
+
+    1. confirmed by an auditor (CONFIRMED; survives a re-import);
+    2. given in the file's 科目角色 column (BUILTIN);
+    3. the default chart's role, for an account with the same code and name as one of it
+       (BUILTIN: the unit restates a standard account);
+    4. suggested by the account's own name, when its parent has no role or a generic one
+       (roles.GENERIC_ROLES) and the name suggests a specific one (SUGGESTED): 50302 会议费
+       under 503 业务支出 is a meeting account;
+    5. inherited from the parent (INHERITED);
+    6. suggested by the name when nothing else applies (SUGGESTED), else none (NONE).
+
+    Parents first, so inheritance chains."""
+    standard = standard or {}
     roles: dict[str, str] = {code: a.role for code, a in base.items()}
     parents = {code: p["parent"] for code, p in parsed.items()}
     out = []
     for code in sorted(parsed, key=len):
         p = parsed[code]
+        known = standard.get(code)
         if code in confirmed:
             role, status = confirmed[code], RoleStatus.CONFIRMED
         elif p["role"]:
             role, status = p["role"], RoleStatus.BUILTIN
-        elif roles.get(p["parent"]):
-            role, status = roles[p["parent"]], RoleStatus.INHERITED
+        elif known is not None and known.role and known.name == p["name"]:
+            role, status = known.role, RoleStatus.BUILTIN
         else:
-            role = suggest_role(p["name"], p["category"])
-            status = RoleStatus.SUGGESTED if role else RoleStatus.NONE
+            role, how = resolve_role(p["name"], p["category"], roles.get(p["parent"], ""))
+            status = {"named": RoleStatus.SUGGESTED, "inherited": RoleStatus.INHERITED}.get(how, RoleStatus.NONE)
         roles[code] = role
         out.append(
             {
@@ -172,44 +188,112 @@ def default_chart() -> Chart:
 
 
 def effective_accounts(org) -> dict[str, dict]:
-    """The accounts a unit posts to: its own chart, on top of the default unless standalone."""
+    """The accounts a unit posts to: its own chart, on top of the default unless standalone.
+    Each is a dict of the Account fields plus ``own`` (from the unit's chart), ``is_leaf`` and
+    ``role_confirmed`` (``_mark_confirmed``)."""
     return _effective_charts([org])[org.code]
 
 
+# Where a role is taken as settled: an auditor confirmed it, or it came from the standard chart or
+# the chart file's 科目角色 column. An inherited role is settled when its parent's is (and still is
+# the parent's); a role suggested from a name, and a missing role, are not.
+SETTLED = (RoleStatus.CONFIRMED, RoleStatus.BUILTIN)
+FIELDS = ("code", "name", "category", "direction", "parent_code", "role", "role_status")
+
+
 def _effective_charts(orgs) -> dict[str, dict[str, dict]]:
-    fields = ("code", "name", "category", "direction", "parent_code", "role", "role_status")
-    default = {a["code"]: a | {"own": False} for a in default_chart().accounts.values(*fields)}
+    """Each unit's effective chart (``effective_accounts``), in three queries whatever the number
+    of units: the default chart, the units' own charts and their accounts."""
+    default = {a["code"]: a | {"own": False} for a in default_chart().accounts.values(*FIELDS)}
+    _mark_confirmed(default)
+    default_leaves = _leaves(default)
     own_charts = {c.org_id: c for c in Chart.objects.filter(org__in=orgs)}
+    own_accounts: dict[int, list[dict]] = {}
+    for a in Account.objects.filter(chart__in=own_charts.values()).values("chart_id", *FIELDS):
+        own_accounts.setdefault(a.pop("chart_id"), []).append(a | {"own": True})
     result = {}
     for org in orgs:
         own = own_charts.get(org.pk)
-        accounts = {} if own and not own.extends_default else {code: dict(a) for code, a in default.items()}
-        if own:
-            accounts.update({a["code"]: a | {"own": True} for a in own.accounts.values(*fields)})
-        parents = {a["parent_code"] for a in accounts.values()}
+        if own is None:
+            result[org.code] = {code: a | {"is_leaf": code in default_leaves} for code, a in default.items()}
+            continue
+        accounts = {} if not own.extends_default else {code: dict(a) for code, a in default.items()}
+        accounts.update({a["code"]: a for a in own_accounts.get(own.pk, [])})
+        leaves = _leaves(accounts)
         for code, a in accounts.items():
-            a["is_leaf"] = code not in parents
+            a["is_leaf"] = code in leaves
+        _mark_confirmed(accounts)
         result[org.code] = accounts
     return result
 
 
+def _leaves(accounts: dict[str, dict]) -> set[str]:
+    parents = {a["parent_code"] for a in accounts.values()}
+    return {code for code in accounts if code not in parents}
+
+
+def _mark_confirmed(accounts: dict[str, dict]) -> None:
+    """Set each account's ``role_confirmed`` (SETTLED): True for a confirmed or standard role, or
+    one inherited unchanged from a parent whose role is settled; False otherwise."""
+    done: dict[str, bool] = {}
+
+    def settled(code: str, seen: frozenset = frozenset()) -> bool:
+        if code in done:
+            return done[code]
+        a = accounts[code]
+        if a["role_status"] in SETTLED:
+            ok = True
+        elif a["role_status"] == RoleStatus.INHERITED:
+            parent = accounts.get(a["parent_code"])
+            ok = (parent is not None and parent["role"] == a["role"] and a["parent_code"] not in seen
+                  and settled(a["parent_code"], seen | {code}))
+        else:
+            ok = False
+        done[code] = ok
+        return ok
+
+    for code, a in accounts.items():
+        a["role_confirmed"] = settled(code)
+
+
+CHART_COLUMNS = ("org", "code", "name", "is_leaf", "role", "role_confirmed", "category", "direction")
+
+
 def chart_table(orgs) -> pa.Table:
     """Effective charts of several units as one Arrow table (org, code, name, is_leaf, role,
-    category, direction), for set-based validation and rules in DuckDB."""
-    cols = {k: [] for k in ("org", "code", "name", "is_leaf", "role", "category", "direction")}
+    role_confirmed, category, direction), for set-based validation and rules in DuckDB."""
+    cols = {k: [] for k in CHART_COLUMNS}
     for org_code, accounts in _effective_charts(list(orgs)).items():
         for code, a in accounts.items():
             cols["org"].append(org_code)
             cols["code"].append(code)
-            for key in ("name", "is_leaf", "role", "category", "direction"):
+            for key in CHART_COLUMNS[2:]:
                 cols[key].append(a[key])
     return pa.table(cols)
 
 
+def unconfirmed_roles(orgs, roles=None) -> dict[str, list[tuple[str, str, str]]]:
+    """For each unit (by code) whose effective chart has any, the detail accounts whose role is
+    not settled (``role_confirmed`` false: suggested from the account's name, or inherited from
+    such a role), as (code, name, role) sorted by code; ``roles`` (a set of role values, e.g. the
+    roles a run's rules test) keeps only those. Units with none are left out. Three queries
+    whatever the number of units (``_effective_charts``); the default chart, once loaded with
+    its roles, has none."""
+    wanted = set(roles) if roles is not None else None
+    result = {}
+    for org_code, accounts in _effective_charts(list(orgs)).items():
+        found = [(code, a["name"], a["role"]) for code, a in sorted(accounts.items())
+                 if a["is_leaf"] and a["role"] and not a["role_confirmed"] and (wanted is None or a["role"] in wanted)]
+        if found:
+            result[org_code] = found
+    return result
+
+
 def add_unit_accounts(org, accounts: list[tuple[str, str, int]], *, display: str, actor=None) -> list[RowError]:
     """Add detail accounts met in a voucher file (``--create-accounts``) to the unit's own chart,
-    each under the longest existing code that prefixes it, inheriting its category, direction
-    and role. Returns errors for codes with no such parent (nothing is created then)."""
+    each under the longest existing code that prefixes it, inheriting its category and direction,
+    and its role as ``roles.resolve_role`` decides (a specific role in the name beats a generic
+    parent's). Returns errors for codes with no such parent (nothing is created then)."""
     effective = effective_accounts(org)
     errors, new = [], []
     known = set(effective)
@@ -219,6 +303,7 @@ def add_unit_accounts(org, accounts: list[tuple[str, str, int]], *, display: str
             errors.append(RowError(display, row, "科目编码", code, "科目表中没有它的上级科目，无法自动新增，请先导入科目表。"))
             continue
         p = effective.get(parent) or next(a for a in new if a["code"] == parent)
+        role, how = resolve_role(name or "", p["category"], p["role"])
         new.append(
             {
                 "code": code,
@@ -227,8 +312,8 @@ def add_unit_accounts(org, accounts: list[tuple[str, str, int]], *, display: str
                 "direction": p["direction"],
                 "parent_code": parent,
                 "is_leaf": True,
-                "role": p["role"],
-                "role_status": RoleStatus.INHERITED if p["role"] else RoleStatus.NONE,
+                "role": role,
+                "role_status": {"named": RoleStatus.SUGGESTED, "inherited": RoleStatus.INHERITED}.get(how, RoleStatus.NONE),
             }
         )
         known.add(code)
@@ -256,7 +341,7 @@ def account_roles_for(org) -> list[dict]:
     for a in accounts:
         a["status_label"] = labels[a["role_status"]]
         a["category_label"] = categories.get(a["category"], a["category"])
-        a["needs_confirmation"] = a["role_status"] in (RoleStatus.SUGGESTED, RoleStatus.NONE)
+        a["needs_confirmation"] = not a["role_confirmed"]
     return accounts
 
 

@@ -2,7 +2,9 @@
 
 The same rule then runs on the 2010 union chart, a later revision, or a unit's own chart
 once its accounts are mapped. A detail account without a role of its own inherits the role
-of the nearest ancestor that has one.
+of the nearest ancestor that has one, unless its own name says what it is more precisely
+than a group role does (``resolve_role``): 50302 会议费 under 503 业务支出 is a meeting account,
+not a business-spending one. Precedence as a whole: docs/architecture.md, "Account roles".
 """
 
 from django.db import models
@@ -117,6 +119,7 @@ NAME_HINTS: list[tuple[str, AccountRole]] = [
     ("维权", AccountRole.EXPENSE_RIGHTS),
     ("培训", AccountRole.EXPENSE_TRAINING),
     ("会议", AccountRole.EXPENSE_MEETING),
+    ("会务", AccountRole.EXPENSE_MEETING),
     ("外事", AccountRole.EXPENSE_FOREIGN),
     ("业务支出", AccountRole.EXPENSE_BUSINESS),
     ("工资福利", AccountRole.EXPENSE_STAFF_PAY),
@@ -126,6 +129,31 @@ NAME_HINTS: list[tuple[str, AccountRole]] = [
     ("事业支出", AccountRole.EXPENSE_INSTITUTION),
     ("其他支出", AccountRole.EXPENSE_OTHER),
 ]
+
+
+# Roles that group other roles in the chart (业务支出 holds 培训费, 会议费 and 外事费; 职工活动支出
+# holds 职工教育费 and 文体活动费 …). A detail account under one of them inherits it only when its
+# own name suggests nothing more specific: no rule tests these roles, they only say "an expense
+# of this group", so a specific role read from the leaf's name is the better guess.
+GENERIC_ROLES = frozenset({
+    AccountRole.EXPENSE_STAFF_ACTIVITY, AccountRole.EXPENSE_RIGHTS, AccountRole.EXPENSE_BUSINESS,
+    AccountRole.EXPENSE_ADMIN, AccountRole.EXPENSE_CAPITAL, AccountRole.EXPENSE_INSTITUTION,
+    AccountRole.EXPENSE_OTHER, AccountRole.INCOME_UPPER_SUBSIDY, AccountRole.INCOME_OTHER,
+})
+
+
+def resolve_role(name: str, category: str | None, inherited: str) -> tuple[str, str]:
+    """The role of an account that has none of its own (none given in the file, none confirmed),
+    with how it was found: ("role", "named") when its name suggests a role and the parent's is
+    absent or generic while the suggestion is specific; ("role", "inherited") for the parent's
+    role otherwise; ("", "") for none. A specific parent role (50302 会议费 → 5030201 会务费
+    and 住宿) is inherited whatever the child's name says."""
+    named = suggest_role(name, category)
+    if named and (not inherited or (inherited in GENERIC_ROLES and named not in GENERIC_ROLES)):
+        return named, "named"
+    if inherited:
+        return inherited, "inherited"
+    return "", ""
 
 
 def suggest_role(name: str, category: str | None) -> str:

@@ -7,7 +7,9 @@
                summary (the first line's), preparer, reviewer (empty text for none), attachments
                (the most on a line). Written at import (vouchers.parquet): a rule that needs only
                these facts reads 4 M vouchers instead of grouping 10 M lines.
-    accounts   org, code, name, role, is_leaf, category, direction: each unit's effective chart
+    accounts   org, code, name, role, role_confirmed, is_leaf, category, direction: each unit's
+               effective chart (role_confirmed: the role is confirmed or standard, not a guess
+               from the account's name; ledger/charts.py)
     calendar   date, is_weekend, is_holiday, is_makeup_workday, is_workday, holiday_name
     orgs       org, name, level, kind, member_count, parent
     texts      summary, counterparty: each distinct pair of 摘要 and 往来单位 in ``lines`` (empty

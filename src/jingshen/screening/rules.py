@@ -35,6 +35,29 @@ A keyword rule also has ``texts``: a query over the ``texts`` table (each distin
 for. Its ``sql`` then reads that result as ``matched`` and the lines with those texts as
 ``text_lines``, joined on summary and counterparty (engine.py): the engine reads the lines once
 for all the keyword rules of a run instead of once per rule.
+
+Negated words. A text that negates a word must not decide a flag the way the bare word would:
+“退还购物卡押金”, “未发放购物卡”, “不含烟酒”, “禁止宴请宣传”, “非招待用餐”, “无住宿” are not card,
+liquor, banquet or lodging spending, and “非工作餐” must not exempt a meal the way “工作餐” does.
+Inside ``sql`` or ``texts``, ``{{negated(a, b, …)}}`` (names of text parameters) is replaced by
+one SQL string literal: a regular expression matching the negated forms of those parameters'
+words — a negation word (``NEGATORS``: 不, 未, 非, 无, 没有, 禁止, 严禁, 不得, 拒收, 退还 …),
+optionally one verb (``NEGATED_VERBS``: 发放, 使用, 安排, 购买, 含, 报销 …), then one of the words
+(``negated_pattern``). RE2, the engines' regular expressions, has no look-behind, so "a word not
+preceded by a negation" is written the other way round: remove the negated forms first, then test
+the words on what is left::
+
+    regexp_replace(summary, {{negated(pattern, allowed)}}, ' ', 'g')   -- then regexp_matches(…, {{pattern}})
+
+Removing them with the trigger *and* the allow words at once treats both alike: a negated trigger
+word no longer flags, a negated allow word no longer exempts (“非蛋糕券的购物卡” is flagged). The
+negation must touch the word (or be one verb away): “N characters before” would read 无锡 in
+“无锡宴请” as a negation. Words in which a negation character negates nothing (``NOT_NEGATIONS``:
+南非, 有无 …) are removed by the same expression and leave the words after them standing (“南非旅游”
+is a trip abroad). The pattern is part of each such rule's version (``load_rule``), so a change to
+it is a new rule version. Rules whose words are a list to strip before matching (look-alikes such
+as “招待所”, “旅游客运”) do not negate those; a rule that strips its *allow* words instead of
+testing them (JS-BONUS-001) keeps a negated allow word's text for the trigger test (its file).
 """
 
 import hashlib
@@ -69,6 +92,28 @@ SYSTEMIC_EXPLANATION = (
     "属普遍存在的问题，作为内部控制缺陷提示一次，不逐张列入疑点清单。"
 )
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# {{negated(a, b)}}: the negated forms of text parameters' words, as one literal (module docstring)
+NEGATED = re.compile(r"\{\{\s*negated\(\s*(\w+(?:\s*,\s*\w+)*)\s*\)\s*\}\}")
+# Negation words, longest first where one begins another (the regular expression takes the first
+# alternative that leads to a match, so the order only matters for what is removed, not whether).
+NEGATORS = ("没有", "禁止", "严禁", "不得", "不准", "不许", "不予", "无需", "不需", "拒收", "拒绝", "退还", "退回",
+            "不", "未", "非", "无", "免于")
+# A verb may stand between the negation and the word: 未发放购物卡, 不安排住宿, 不含烟酒.
+NEGATED_VERBS = ("发放", "使用", "安排", "购买", "购置", "提供", "包含", "包括", "涉及", "报销", "组织", "接受",
+                 "收受", "赠送", "列支", "开支", "支付", "属于", "需要", "发", "用", "购", "买", "含", "是", "设")
+# Words in which a negation character negates nothing; removed with the negated forms, so that the
+# word after them still counts (南非旅游 is a trip abroad, 有无住宿 asks about lodging).
+NOT_NEGATIONS = ("南非", "北非", "西非", "东非", "有无", "是非", "除非")
+
+
+def negated_pattern(*patterns: str) -> str:
+    """A regular expression (RE2) matching the negated forms of the words of ``patterns``, and the
+    words of ``NOT_NEGATIONS``: remove its matches from a text, then test the words on the rest."""
+    words = "|".join(f"(?:{p})" for p in patterns)
+    return (f"(?:{'|'.join(NOT_NEGATIONS)})|(?:{'|'.join(NEGATORS)})(?:{'|'.join(NEGATED_VERBS)})?(?:{words})")
+
+
+NEGATION_VERSION = negated_pattern("")  # hashed into the version of the rules that use it
 # Engine-specific calendar functions give different answers in DuckDB and Spark (see
 # ENGINEERING-NOTES): rules join the calendar table instead.
 FORBIDDEN = re.compile(r"\b(dayofweek|isodow|dayname|strftime|weekday|dow)\s*\(", re.IGNORECASE)
@@ -226,7 +271,38 @@ class Rule:
 
     def _render(self, template: str, values: dict | None) -> str:
         merged = self.defaults() | (values or {})
+
+        def negated(m: re.Match) -> str:
+            names = [n.strip() for n in m.group(1).split(",")]
+            for name in names:
+                self.params[name].literal(merged[name])  # range and type checks, as for a placeholder
+            pattern = negated_pattern(*(str(merged[name]) for name in names))
+            return "'" + pattern.replace("'", "''") + "'"
+
+        template = NEGATED.sub(negated, template)
         return PLACEHOLDER.sub(lambda m: self.params[m.group(1)].literal(merged[m.group(1)]), template)
+
+    def roles(self, values: dict | None = None) -> set[str]:
+        """The account roles the rule tests (with these parameter values): the role codes quoted
+        in its SQL, those a role pattern parameter matches, and cash and bank for a rule reading
+        ``payments``. With ``ledger.charts.unconfirmed_roles(orgs, roles=...)`` this names the
+        accounts whose unsettled role a run's flags depend on."""
+        from jingshen.ledger.roles import AccountRole
+
+        sql = self.render(values) + self.render_texts(values)
+        found = {code for code in re.findall(r"'([a-z-]+)'", sql) if code in AccountRole.values}
+        merged = self.defaults() | (values or {})
+        for name, p in self.params.items():
+            value = merged.get(name)
+            if p.type == "text" and isinstance(value, str) and re.fullmatch(r"[\x20-\x7e]+", value):
+                try:
+                    matcher = re.compile(value)
+                except re.error:
+                    continue
+                found |= {code for code in AccountRole.values if matcher.search(code)}
+        if reads_table(sql, "payments"):
+            found |= {AccountRole.CASH.value, AccountRole.BANK.value}
+        return found
 
     def basis_text(self) -> str:
         return "；".join(str(b) for b in self.basis)
@@ -347,7 +423,7 @@ def load_rule(path: Path) -> Rule:
         description=data["description"].strip(),
         explanation=data["explanation"].strip(),
         sql=data["sql"],
-        version=hashlib.sha256(text.encode()).hexdigest()[:12],
+        version=hashlib.sha256((text + (NEGATION_VERSION if NEGATED.search(text) else "")).encode()).hexdigest()[:12],
         params=params,
         basis=tuple(Basis(**b) for b in data.get("basis", [])),
         family=data.get("family", ""),
@@ -378,6 +454,11 @@ def _check(rule: Rule, path: Path) -> None:
     used = set(PLACEHOLDER.findall(rule.sql + rule.texts + (rule.sample.sql if rule.sample else "")))
     if used - set(rule.params):
         problems.append(f"undeclared parameters {sorted(used - set(rule.params))}")
+    negated = {n.strip() for m in NEGATED.findall(rule.sql + rule.texts) for n in m.split(",")}
+    if bad := sorted(n for n in negated if n not in rule.params or rule.params[n].type != "text"):
+        problems.append(f"negated() takes declared text parameters, not {bad}")
+    if "{{" in PLACEHOLDER.sub("", NEGATED.sub("", rule.sql + rule.texts)):
+        problems.append("a {{ that is neither a {{parameter}} nor {{negated(parameters)}}")
     if FORBIDDEN.search(rule.sql + rule.texts):
         problems.append("day-of-week/strftime functions: join the calendar table instead")
     keyword_tables = {t for t in ("text_lines", "matched") if reads_table(rule.sql, t)}
