@@ -125,7 +125,7 @@ def read_flags(path: Path) -> tuple[list[dict], dict | None]:
         if not text.strip():
             continue
         rec = json.loads(text)
-        if rec.get("record", "flag") != "flag":
+        if rec["record"] != "flag":
             summary = rec
             continue
         flags.append(rec)
@@ -136,50 +136,20 @@ def voucher_key(f: dict) -> tuple:
     return (f["org"], f["fiscal_year"], f["period"], f["voucher_type"], f["voucher_no"])
 
 
-def voucher_scores(voucher_flags: list[dict]) -> tuple[dict, str]:
-    """The platform's score of each flagged voucher: `voucher_score` on the flag lines when the
-    output carries it; else (TEMPORARY, until `jingshen screen --output` writes voucher_score)
-    the combination jingshen.screening.scoring.combined makes of the rules that fired: noisy-OR
-    of each rule's weight (score / 100), a family of rules counting once (restated here so that
-    this process needs no Django set-up)."""
-    if voucher_flags and all("voucher_score" in f for f in voucher_flags):
-        scores: dict = {}
-        for f in voucher_flags:
-            if f["voucher_score"] is not None:
-                k = voucher_key(f)
-                scores[k] = max(scores.get(k, 0.0), float(f["voucher_score"]))
-        return scores, "voucher_score"
-    families = rule_families()
-    weights, rules = {}, defaultdict(set)
+def voucher_scores(voucher_flags: list[dict]) -> dict:
+    """The platform's score of each flagged voucher (``voucher_score`` on its flag records)."""
+    scores: dict = {}
     for f in voucher_flags:
-        weights[f["rule"]] = max(weights.get(f["rule"], 0.0), f["score"] / 100)
-        rules[voucher_key(f)].add(f["rule"])
-    return {k: combined(r, weights, families) for k, r in rules.items()}, "noisy-OR of rule scores (fallback)"
-
-
-def rule_families() -> dict[str, str]:
-    import tomllib
-
-    rules = REPO / "src" / "jingshen" / "screening" / "rules"
-    return {p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("family", "") for p in rules.glob("*.toml")}
-
-
-def combined(rules, weights: dict[str, float], families: dict[str, str]) -> float:
-    strongest: dict[str, float] = {}
-    for r in rules:
-        family = families.get(r) or r
-        strongest[family] = max(strongest.get(family, 0.0), weights[r])
-    remaining = 1.0
-    for w in strongest.values():
-        remaining *= 1.0 - w
-    return 1.0 - remaining
+        k = voucher_key(f)
+        scores[k] = max(scores.get(k, 0.0), float(f["voucher_score"]))
+    return scores
 
 
 def evaluate(name: str, ledger: dict, flags: list[dict], examples: int) -> dict:
     labels, total = ledger["labels"], ledger["vouchers"]
-    voucher_flags = [f for f in flags if not f.get("unit_level", f["voucher_no"] is None)]
-    unit_flags = [f for f in flags if f.get("unit_level", f["voucher_no"] is None)]
-    scores, score_source = voucher_scores(voucher_flags)
+    voucher_flags = [f for f in flags if not f["unit_level"]]
+    unit_flags = [f for f in flags if f["unit_level"]]
+    scores = voucher_scores(voucher_flags)
     flagged = set(voucher_key(f) for f in voucher_flags)
     injected = set(labels)
     hit = injected & flagged
@@ -234,7 +204,6 @@ def evaluate(name: str, ledger: dict, flags: list[dict], examples: int) -> dict:
         "topk_tie": tie,
         "rules_by_kind": {kind: dict(c.most_common(5)) for kind, c in sorted(rules_by_kind.items())},
         "flagged_share": round(len(flagged) / total, 5) if total else None,
-        "score_source": score_source,
         "false_hits_by_rule": [{"rule": r, "name": names[r], "vouchers": len(false_by_rule[r]), "examples": example[r]}
                                for r in false_rules],
         "unit_flags_by_rule": dict(unit_rules.most_common()),
@@ -265,7 +234,7 @@ LABELS = {"recall": "recall >= 0.95", "precision": "top-k precision >= 0.8", "ra
 
 def report(r: dict, top_rules: int) -> None:
     print(f"\n== {r['ledger']}: {r['vouchers']:,} vouchers, {r['injected']:,} injected; {r['flags']:,} flags "
-          f"({r['voucher_flags']:,} on vouchers, {r['unit_flags']:,} unit-level); voucher score: {r['score_source']}")
+          f"({r['voucher_flags']:,} on vouchers, {r['unit_flags']:,} unit-level)")
     print(f"   flagged vouchers {r['flagged_vouchers']:,} ({100 * r['flagged_share']:.2f} % of all)"
           + (f", {r['flagged_per_injected']:.2f} x injected" if r["injected"] else ""))
     if r["injected"]:

@@ -101,4 +101,4 @@ def test_a_run_of_chosen_rules_and_its_export(page, live_server, personas, artif
     path = tmp_path / "flags.xlsx"
     download.value.save_as(path)
     data = list(load_workbook(path).active.iter_rows(values_only=True))[3:]
-    assert [(r[2], r[11]) for r in data] == [("JS-CARD-001", 18000)]
+    assert [(r[3], r[12]) for r in data] == [("JS-CARD-001", 18000)]

@@ -128,3 +128,18 @@ def test_the_json_output_says_what_did_not_apply(tree, tmp_path, capsys):
     assert [f["rule"] for f in flags] == ["JS-CASH-001"]
     assert flags[0]["record"] == "flag" and flags[0]["voucher_score"] > 0 and flags[0]["systemic"] is False
     assert summary["ranking"][0]["org_code"] == "A1X"
+
+
+def test_the_run_names_the_unconfirmed_roles_its_rules_relied_on(tree, tmp_path, client_for):
+    """B1X's own chart, imported without 科目角色: the cash and bank roles are only suggested by the
+    names. The run records them, and the run page shows them as a reason for doubt."""
+    from jingshen.screening.models import ScreeningRun
+
+    chart = [["1001", "库存现金", "资产", "借", ""], ["1002", "银行存款", "资产", "借", ""], ["6601", "杂项费用", "支出", "借", ""]]
+    assert main(["import", "accounts", str(write_csv(tmp_path / "chart.csv", chart, header=CHART_HEADER)),
+                 "--org", "B1X", "--standalone"]) == 0
+    rows = entry(1, "2025-03-03", "6601", "1001", "3000.00", "发放慰问金", org="B1X")
+    run = screened(tmp_path, rows, ["JS-CASH-001"])
+    assert run.unconfirmed_roles == {"B1X": [["1001", "库存现金", "cash"], ["1002", "银行存款", "bank"]]}
+    page = client_for("prov_director").get(f"/screening/runs/{ScreeningRun.objects.get().pk}/").content.decode()
+    assert "科目角色未确认：1 个单位" in page and "1001</span> 库存现金 → 库存现金" in page

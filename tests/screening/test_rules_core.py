@@ -20,6 +20,16 @@ def test_prohibited_cards(screen):
     assert "E卡" in flags[1].message
 
 
+def test_prohibited_cards_in_english(screen):
+    """Exports with English 摘要 (an ERP's own words) name the cards in English, in any case."""
+    rows = (
+        entry(1, "2025-01-20", "50104", "102", "6000.00", "JD E-card for Spring Festival", "京东")
+        + entry(2, "2025-02-10", "50104", "102", "3000.00", "Shopping Cards - staff gifts", "Metro")
+        + entry(3, "2025-03-08", "50104", "102", "900.00", "Staff cards printing", "Print shop")  # not a card bought
+    )
+    assert [f.voucher_no for f in screen(rows, "JS-CARD-001")] == [1, 2]
+
+
 def test_large_cash(screen):
     rows = (
         entry(1, "2025-04-02", "50104", "101", "4800.00", "发放慰问金")

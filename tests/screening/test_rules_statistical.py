@@ -146,7 +146,7 @@ def test_split_payment(screen):
 def test_just_below_approval_limit(screen):
     rows = (
         entry(1, "2025-03-02", "50102", "102", "4980.00", "购买活动器材", "杭州健动体育用品商店")
-        + entry(2, "2025-03-05", "50104", "101", "9600.00", "发放慰问金")  # no payee: still a payment
+        + entry(2, "2025-03-05", "50104", "101", "9850.00", "发放慰问金")  # no payee: still a payment
         + entry(3, "2025-03-06", "50102", "102", "4700.00", "购买活动器材", "杭州健动体育用品商店")  # 6 % below
         + entry(4, "2025-03-07", "50102", "102", "5000.00", "购买活动器材", "杭州健动体育用品商店")  # at the limit
         + entry(5, "2025-03-08", "50102", "102", "10000.00", "场地租赁费", "杭州体育馆")
@@ -155,7 +155,7 @@ def test_just_below_approval_limit(screen):
     flags = screen(rows, "JS-LIMIT-001")
     assert keys(flags) == [("A1X", 3, 1, None), ("A1X", 3, 2, None)]
     assert flags[0].message == "付款 4,980.00 元，比 5,000 元的审批限额只低 20.00 元，收款方「杭州健动体育用品商店」：购买活动器材。"
-    assert flags[1].message == "付款 9,600.00 元，比 10,000 元的审批限额只低 400.00 元：发放慰问金。"
+    assert flags[1].message == "付款 9,850.00 元，比 10,000 元的审批限额只低 150.00 元：发放慰问金。"
     assert [f.voucher_no for f in screen(rows, "JS-LIMIT-001", margin_pct=10)] == [1, 2, 3]
     assert [f.voucher_no for f in screen(rows, "JS-LIMIT-001", limit2=0)] == [1]
 
@@ -315,7 +315,8 @@ def test_reversals_and_voids(screen):
 def test_year_end_adjustments(screen):
     rows = (
         entry(1, "2025-12-29", "50104", "102", "10000.00", "购买慰问品", "杭州联惠超市有限公司")  # round
-        + entry(2, "2025-12-30", "50104", "50102", "350.00", "调账", reviewer="")  # no reviewer, vague
+        + entry(2, "2025-12-30", "50104", "50102", "350.00", "调账", reviewer="")  # vague
+        # self-reviewed: JS-SELF-001's finding, not repeated here
         + entry(3, "2025-12-28", "50102", "102", "688.00", "场地费", preparer="张伟", reviewer="张伟")
         + compound(4, "2025-12-31", ("402", "123456.78", ""), ("331", "", "123456.78"), summary="结转本年收入")
         + entry(5, "2025-12-15", "50104", "102", "20000.00", "购买慰问品")  # round, but not at the year end
@@ -324,12 +325,11 @@ def test_year_end_adjustments(screen):
         + entry(8, "2025-12-26", "50104", "50102", "400.00", "调账", reviewer="")  # 5 days before the end
     )
     flags = screen(rows, "JS-CLOSE-001")
-    assert keys(flags) == [("A1X", 12, 1, None), ("A1X", 12, 2, None), ("A1X", 12, 3, None)]
+    assert keys(flags) == [("A1X", 12, 1, None), ("A1X", 12, 2, None)]
     assert flags[0].message == "凭证日期 2025-12-29（距会计年度结束 2 天），有整数金额分录：购买慰问品（借方合计 10,000.00 元）。"
     assert flags[1].message == (
-        "凭证日期 2025-12-30（距会计年度结束 1 天），没有审核人，摘要为“调账”但不涉及年终结转科目：调账（借方合计 350.00 元）。"
+        "凭证日期 2025-12-30（距会计年度结束 1 天），摘要为“调账”但不涉及年终结转科目：调账（借方合计 350.00 元）。"
     )
-    assert "制单人张伟自己审核" in flags[2].message
     assert ("A1X", 12, 8, None) in keys(screen(rows, "JS-CLOSE-001", days=6))
 
 
@@ -504,7 +504,24 @@ def test_account_amount_outliers(screen):
         f"金额 20,000.00 元，是中位数 {median_amount:.2f} 元的 {20000 / median_amount:.1f} 倍（本单位「文体活动费」共 26 笔借方分录）："
         f"按金额对数计算的稳健 z 值为 {z:.1f}，超过 5：场地费（杭州体育馆）。"
     )
+    # one outlier is tested in any group (here 1 of 11 lines, over the 5 % share)
     assert keys(screen(rows, "JS-OUT-001", min_count=10)) == [("A1X", 6, 50, 1), ("A1X", 11, 110, 1)]
+
+
+def test_outliers_are_large_amounts_in_groups_of_one_kind(screen):
+    """An account mixing fixed care gifts with festival purchases has many "outliers": it is not
+    tested; an unusually small amount is not a risk."""
+    rows = []
+    for i in range(30):  # care gifts of 400-690 and four festival purchases
+        rows += entry(i + 1, f"2025-{i % 12 + 1:02d}-{i // 12 + 3:02d}", "50104", "102", f"{400 + 10 * i}.00", "职工住院慰问")
+    for i, month in enumerate((1, 5, 9, 12)):
+        rows += entry(40 + i, f"2025-{month:02d}-20", "50104", "102", "36000.00", "节日慰问品", "杭州联华超市")
+    for i in range(24):
+        rows += entry(60 + i, f"2025-{i % 12 + 1:02d}-{i // 12 + 6:02d}", "50102", "102", f"{2000 + 40 * i}.00", "场地费")
+    rows += entry(90, "2025-07-08", "50102", "102", "8.00", "场地费")  # far below: not flagged
+    assert keys(screen(rows, "JS-OUT-001")) == []
+    assert keys(screen(rows, "JS-OUT-001", max_outlier_share=0.2)) == [("A1X", 1, 40, 1), ("A1X", 5, 41, 1), ("A1X", 9, 42, 1),
+                                                                       ("A1X", 12, 43, 1)]
 
 
 def test_counterparty_amount_outliers(screen):

@@ -63,6 +63,7 @@ def test_org_and_rules_options(books, tree, capsys):
     (["--year", "2024"], "都没有 2024 年的凭证数据"),
     (["--year", "2025", "--rules", "JS-NOPE-001"], "未知的规则：JS-NOPE-001"),
     (["--year", "2025", "--org", "ZZ"], "单位编码「ZZ」不存在"),
+    (["--year", "2025", "--output", "/nonexistent/疑点.jsonl"], "无法写入输出文件「/nonexistent/疑点.jsonl」"),
 ])
 def test_errors_are_chinese(books, capsys, args, message):
     assert main(["screen", *args]) == 1

@@ -28,6 +28,9 @@ class ScreeningRun(models.Model):
     not_applicable = models.JSONField("未适用的规则", default=dict, blank=True)
     # {org id: {"vouchers": n, "spending": yuan}}: what scoring weighs rarity and materiality by
     unit_facts = models.JSONField("单位概况", default=dict, blank=True)
+    # {unit code: [[account code, name, role], ...]}: accounts whose role the run's rules test but
+    # which no one confirmed (suggested from a name): a reason to doubt the flags that rely on them
+    unconfirmed_roles = models.JSONField("未确认的科目角色", default=dict, blank=True)
     progress = models.FloatField("进度", default=0)
     stage = models.CharField("阶段", max_length=100, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from jingshen.activity.services import record
+from jingshen.ledger.charts import unconfirmed_roles
 from jingshen.screening import applicability
 from jingshen.screening.custom import as_rule
 from jingshen.screening.engine import ENGINES, reads
@@ -117,6 +118,9 @@ def _collect_flags(run, datasets, report) -> tuple[list[tuple], Ranker]:
         tasks = applicable
         run.not_applicable = {code: reasons for code, reasons in not_applicable.items() if reasons}
         run.unit_facts = {str(by_org[org].org_id): f.as_json() for org, f in facts.items() if org in by_org}
+        tested = set().union(*(rule.roles(values) for rule, values, _ in tasks))
+        run.unconfirmed_roles = {org: [list(account) for account in accounts]  # as stored (JSON)
+                                 for org, accounts in unconfirmed_roles([d.org for d in datasets], roles=tested).items()}
         ranker = Ranker(run)
         runner.plan([(rule, values) for rule, values, _ in tasks])
     except BaseException:

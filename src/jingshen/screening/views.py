@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jingshen.ledger import books
+from jingshen.ledger.roles import AccountRole
+from jingshen.orgs.models import Org
 from jingshen import querystring, xlsx_export
 from jingshen.xlsx_export import Column, Sheet, too_large
 from jingshen.orgs import scope
@@ -121,8 +123,17 @@ def run(request, run_id):
             run.not_applicable, {m["code"]: m["name"] for m in method},
             set(run.datasets.filter(org_id__in=visible).values_list("org__code", flat=True)),
         ),
+        "unconfirmed": _unconfirmed(run, visible),
     }
     return render(request, "screening/run.html", context)
+
+
+def _unconfirmed(run, visible: set[int]) -> list[dict]:
+    """The run's units (those the user may see) with account roles the rules relied on but no one
+    confirmed, with those accounts and their role names."""
+    names = dict(Org.objects.filter(code__in=run.unconfirmed_roles, pk__in=visible).values_list("code", "name"))
+    return [{"org": code, "name": names[code], "accounts": [(a, n, AccountRole(r).label) for a, n, r in accounts]}
+            for code, accounts in sorted(run.unconfirmed_roles.items()) if code in names]
 
 
 # The flag list's order: the vouchers an auditor should pursue first (their combined score,

@@ -1,7 +1,8 @@
 """How rule text reaches a user's screen (templates/screening/*.html).
 
 A text parameter is a regular expression. Users read it as what it stands for: a plain
-alternation such as ``(购物卡|超市卡)`` as the keywords 「购物卡」「超市卡」; a pattern over account
+alternation such as ``(购物卡|超市卡)`` as the keywords 「购物卡」「超市卡」 (words in a case-insensitive
+group ``(?i:gift card|e-card)`` among them); a pattern over account
 roles or unit levels (``^(other-payable|borrowing)$``) as the Chinese names of the roles or levels
 it matches, never the English codes; anything else as the pattern itself in a code box.
 """
@@ -21,6 +22,8 @@ register = template.Library()
 
 METACHARACTERS = re.compile(r"[\\^$.|?*+()\[\]{}]")
 CODE_PATTERN = re.compile(r"[\x20-\x7e]+")  # role and level codes are ASCII
+# a case-insensitive group of plain words, e.g. the English words of a keyword list: (?i:gift card|e-card)
+CASELESS_WORDS = re.compile(r"\(\?i:([^\\^$.?*+()\[\]{}]+)\)")
 
 
 def keywords(value) -> list[str] | None:
@@ -29,7 +32,7 @@ def keywords(value) -> list[str] | None:
         return None
     if names := code_names(value):
         return names
-    body = value
+    body = CASELESS_WORDS.sub(lambda m: m.group(1), value)  # its words read as any other keywords
     # ^(a|b)$ and ^(a|b)?$ (the whole text is one of them, or empty): the label says so
     for start, end in (("^(", ")$"), ("^(", ")?$"), ("(", ")")):
         if body.startswith(start) and body.endswith(end) and not METACHARACTERS.search(body[len(start):-len(end)].replace("|", "")):

@@ -1,4 +1,5 @@
 import json
+import os
 from itertools import chain
 from pathlib import Path
 
@@ -26,13 +27,19 @@ class Command(JingshenCommand):
             if unit is None:
                 raise CommandError(f"单位编码「{org}」不存在。")
         codes = [c.strip() for c in rules.split(",") if c.strip()] if rules else None
+        if output:  # before the run, not after it
+            folder = Path(output).resolve().parent
+            if not folder.is_dir() or not os.access(folder, os.W_OK) or Path(output).is_dir():
+                raise CommandError(f"无法写入输出文件「{output}」：目录不存在、不可写，或该路径是一个目录。")
         with progress_bar("疑点筛查") as progress:
             run = run_screening(year=year, org=unit, rule_codes=codes, engine=engine, progress=progress)
         if output:
-            path = Path(output)
-            with path.open("w", encoding="utf-8") as fh:
-                for record in chain(flag_records(run), [run_record(run)]):
-                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            try:
+                with Path(output).open("w", encoding="utf-8") as fh:
+                    for record in chain(flag_records(run), [run_record(run)]):
+                        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            except OSError as exc:
+                raise CommandError(f"筛查 #{run.pk} 已完成并存入系统，但写入输出文件「{output}」失败：{exc.strerror}。") from None
         units = run.datasets.count()
         self.stdout.write(
             f"筛查完成：{units} 个单位、{run.lines_screened:,} 行分录、{len(run.rules)} 条规则，发现 {run.flag_count:,} 个疑点"
