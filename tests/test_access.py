@@ -4,6 +4,8 @@ The test walks the URL configuration itself, so a new view is covered the day it
 a URL parameter this test does not know how to fill makes it fail, asking for an ownership
 check of the new view."""
 
+import datetime
+
 import pytest
 from django.core.files import File
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -20,7 +22,8 @@ from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
-POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password"}
+POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password", "audits:acknowledge",
+             "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -41,9 +44,9 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id", "username", "entry_id"}
+                "flag_id", "rule_id", "username", "entry_id", "project_id"}
 # parameters naming a unit or an object of a unit
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -52,7 +55,7 @@ def values_for(code: str, tmp_path=None) -> dict:
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
-              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0"}
+              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -73,7 +76,21 @@ def values_for(code: str, tmp_path=None) -> dict:
                                          created_by=uploader)
         values["rule_id"] = str(rule.pk)
         values["entry_id"] = str(record("test.entry", f"{org.name}的操作日志", org=org).pk)
+        values["project_id"] = str(audit_project(org).pk)
     return values
+
+
+def audit_project(org: Org):
+    """An audit project on ``org`` by the 经审会 of the unit above it (or of itself, at the top)."""
+    from jingshen.audits.models import AuditType, ProjectRole
+    from jingshen.audits.services import TeamMember, create_project
+
+    owner = org.parent or org
+    lead = make_user(owner.code, f"lead_{owner.code}_{org.code}", RoleCode.TEAM_LEAD)
+    today = datetime.date.today()
+    return create_project(lead, code=f"测〔2026〕{org.code}号", name=f"{org.name}审计", audit_type=AuditType.objects.first(),
+                          units=[org], fiscal_years=[2025], planned_start=today, planned_end=today,
+                          team=[TeamMember(lead, ProjectRole.LEADER)])
 
 
 def test_every_url_parameter_is_known():

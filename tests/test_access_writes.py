@@ -15,6 +15,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
+from jingshen.audits.models import AuditProject, PinnedDataset, ProjectMember, StageChange
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
@@ -36,11 +37,19 @@ WRITES = {
     "screening:custom_new": (scope.CONFIGURE, "own"),
     "screening:custom_rule": (scope.CONFIGURE, "target"),
     "user_reset_password": (scope.MANAGE, "target"),
+    "audits:new": (scope.PLAN, "target"),
+    # a project's writes are its team's (access.may_work / services.TRANSITIONS), never a viewer's
+    "audits:acknowledge": (None, "project"),
+    "audits:advance": (None, "project"),
+    "audits:sign_review": (None, "project"),
+    "audits:adopt": (None, "project"),
+    "audits:start_run": (None, "project"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
-COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride)
+COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
+           AuditProject, ProjectMember, PinnedDataset, StageChange)
 
 
 def handles_post(callback) -> bool:
@@ -81,7 +90,10 @@ def target_objects(personas, tree, tmp_path):
                                      level="line", severity="中", weight=0.5, explanation="{summary}",
                                      sql="SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM lines",
                                      created_by=contact)
-    return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username}
+    from tests.test_access import audit_project
+
+    return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username,
+            "project_id": str(audit_project(tree[TARGET]).pk)}
 
 
 def post_data(name: str, tree) -> dict:
@@ -96,6 +108,13 @@ def post_data(name: str, tree) -> dict:
         "screening:custom_new": {"name": "越权规则", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                  "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
         "user_reset_password": {},
+        "audits:new": {"code": "越权〔2026〕1号", "name": "越权立项", "audit_type": "1", "units": [TARGET], "years": ["2025"],
+                       "planned_start": "2026-01-01", "planned_end": "2026-02-01", "notice_days": "3", "hours": "10"},
+        "audits:acknowledge": {},
+        "audits:advance": {"to_stage": "survey"},
+        "audits:sign_review": {},
+        "audits:adopt": {"dataset": "1"},
+        "audits:start_run": {"year": "2025"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -126,7 +145,7 @@ def test_write_urls_refuse_those_who_may_only_view(client, personas, tree, targe
         assert scope.can(user, scope.VIEW, tree[TARGET]), label  # each of them sees the target
         for name, (action, on) in WRITES.items():
             unit = tree[TARGET] if on == "target" else user.org
-            if scope.can(user, action, unit):
+            if on != "project" and scope.can(user, action, unit):
                 continue  # may act: not this test's case (the grantees may screen the target)
             before = counts()
             response = client.post(fill(routes[name], target_objects), post_data(name, tree))

@@ -21,6 +21,8 @@ COMMANDS = {
     "grants create": "创建交叉互审授权",
     "grants list": "列出交叉互审授权",
     "grants revoke": "撤销交叉互审授权",
+    "audits list": "列出审计项目（--org 筛选，可输出 JSON）",
+    "audits show": "显示一个审计项目（项目编号，可输出 JSON）",
     "log list": "列出操作日志（--org、--since 筛选，可输出 JSON Lines）",
     "log verify": "校验操作日志哈希链是否完整（发现篡改、删除、插入）",
 }

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "jingshen.accounts",
     "jingshen.ledger",
     "jingshen.screening",
+    "jingshen.audits",
     "jingshen.portal",
     "jingshen.api",
     "jingshen.demo",

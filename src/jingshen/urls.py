@@ -9,6 +9,7 @@ urlpatterns = [
     path("collect/", include("jingshen.ledger.urls_collect")),
     path("books/", include("jingshen.ledger.urls_books")),
     path("screening/", include("jingshen.screening.urls")),
+    path("audits/", include("jingshen.audits.urls")),
     path("activity/", include("jingshen.activity.urls")),
     path("api/v1/", include("jingshen.api.urls")),
     path(

@@ -9,6 +9,11 @@ it asks ``orgs_for`` / ``can`` / ``may`` here, or a queryset's ``restrict(user, 
 A cross-audit grant (交叉互审) opens exactly its target unit — never its subtree — for the
 actions in ``GRANT_OPENS``, from ``valid_from`` to ``valid_until``.
 
+An audit project (作业管理) opens its audited units to its team for ``PROJECT_OPENS`` from the
+moment a member acknowledges the audit discipline until the project is archived, whatever
+becomes of the grant that let the project start (``project_units``). Who may start a project on
+a unit (``PLAN``) and approve it (``APPROVE``) is in ``PERMISSIONS`` like everything else.
+
 Every view, command and API endpoint goes through these helpers: ``restrict`` /
 ``orgs_for`` for lists, ``get_org_for_user`` (404 on foreign units) for single objects.
 """
@@ -31,6 +36,9 @@ SCREEN = "screen"  # screen a unit's data (start runs, try custom SQL on its dat
 CONFIGURE = "configure"  # set rule parameters and write custom rules for a unit and those below
 MANAGE = "manage"  # manage units and users
 VIEW_LOG = "view_log"  # read the activity log (操作日志) of a unit
+PLAN = "plan"  # start an audit project (立项) on a unit
+APPROVE = "approve"  # approve a project of the unit's 经审会 and sign it off as 经审负责人
+RESPOND = "respond"  # answer, as the audited unit, what an audit project sends it (notice, requests, draft report, 整改)
 ACTIONS = {
     VIEW: "查看",
     VIEW_FLAGS: "查看疑点",
@@ -40,6 +48,9 @@ ACTIONS = {
     CONFIGURE: "规则配置",
     MANAGE: "管理",
     VIEW_LOG: "查看操作日志",
+    PLAN: "审计立项",
+    APPROVE: "审批",
+    RESPOND: "被审计单位答复",
 }
 
 # How far from the user's own unit a role reaches for an action.
@@ -63,11 +74,18 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     CONFIGURE: {R.DIRECTOR: OWN, R.ADMIN: OWN},
     MANAGE: {R.ADMIN: SUBTREE},
     VIEW_LOG: {R.ADMIN: SUBTREE, R.DIRECTOR: SUBTREE},
+    # a project is started by the auditing unit's 经审负责人 or 审计组长 on the units it audits (下审一级)
+    PLAN: {R.DIRECTOR: OWN_AND_CHILDREN, R.TEAM_LEAD: OWN_AND_CHILDREN},
+    # and approved (立项, 复核 sign-off, report, archive) by the 经审负责人 of the auditing unit
+    APPROVE: {R.DIRECTOR: OWN},
+    RESPOND: {R.AUDITEE_CONTACT: OWN},
 }
 
 # What a grant opens on its target: to every grantee, or only to grantees who are audit staff.
 ANY_GRANTEE, AUDIT_GRANTEE = "any", "audit"
-GRANT_OPENS = {VIEW: ANY_GRANTEE, VIEW_FLAGS: AUDIT_GRANTEE, AUDIT: AUDIT_GRANTEE, SCREEN: AUDIT_GRANTEE}
+GRANT_OPENS = {VIEW: ANY_GRANTEE, VIEW_FLAGS: AUDIT_GRANTEE, AUDIT: AUDIT_GRANTEE, SCREEN: AUDIT_GRANTEE, PLAN: AUDIT_GRANTEE}
+# What an audit project opens on its units to its team (members who acknowledged the discipline).
+PROJECT_OPENS = (VIEW, VIEW_FLAGS, AUDIT, SCREEN)
 
 
 def _roles(user) -> frozenset[str]:
@@ -121,7 +139,22 @@ def orgs_for(user, action: str = VIEW, today: datetime.date | None = None) -> Qu
         q = Q(pk=own.pk)
     if _grant_opens(user, action):
         q |= Q(pk__in=active_grants(user, today).values("target_id"))
+    if action in PROJECT_OPENS:
+        q |= Q(pk__in=project_units(user))
     return Org.objects.filter(q)
+
+
+def project_units(user) -> QuerySet:
+    """The ids of the units audited by projects the user works on: a member who acknowledged
+    the audit discipline, of a project not yet archived. (The grant that let a project start may
+    expire meanwhile: the project keeps its units for its team until it is archived.)"""
+    from django.apps import apps
+
+    ProjectUnit = apps.get_model("audits", "ProjectUnit")
+    archived = apps.get_model("audits", "AuditProject").archived_stage
+    return ProjectUnit.objects.filter(
+        project__members__user=user, project__members__acknowledged_at__isnull=False
+    ).exclude(project__stage=archived).values("org_id")
 
 
 def may(user, action: str) -> bool:

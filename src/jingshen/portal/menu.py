@@ -17,13 +17,7 @@ SECTIONS = [
     Section("collect", "数据采集", "collect:index", True, ""),
     Section("ledger", "查账", "books:index", True, ""),
     Section("screening", "疑点筛查", "screening:index", True, ""),
-    Section(
-        "audits",
-        "审计作业",
-        "portal:section",
-        False,
-        "审计项目从立项、通知、疑点核实、取证、底稿、复核到报告、整改和归档的全流程线上管理。",
-    ),
+    Section("audits", "审计作业", "audits:index", True, ""),
     Section("knowledge", "知识库", "portal:section", False, "法规库（到条款）、案例库、知识库，全文检索。"),
     Section(
         "admin",

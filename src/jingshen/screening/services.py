@@ -43,14 +43,17 @@ def start_run(
     engine: str = "duckdb",
     params: dict[str, dict] | None = None,
     actor=None,
+    datasets: list[Dataset] | None = None,
 ) -> ScreeningRun:
     """Check the request and record the run (status 运行中) with its datasets, rule versions
     and parameters, so it can be reproduced; ``execute_run`` does the work. The custom rules
     of ``org`` and the units above it run with the pack. A run started by a user (``actor``)
     screens only the units of ``org``'s subtree that the user may screen; the command line
-    (no actor) is the operator's and screens them all."""
+    (no actor) is the operator's and screens them all. ``datasets`` (an audit project's pinned
+    versions) screens exactly those instead of each unit's latest version; with an actor, each
+    must be of a unit the actor may screen."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    if user is not None and (org is None or not scope.can(user, scope.SCREEN, org)):
+    if user is not None and datasets is None and (org is None or not scope.can(user, scope.SCREEN, org)):
         raise PermissionError("您不能筛查该单位的数据。")
     rules = load_rules() | {r.code: r for r in custom_rules.rules_for_org(org)}
     codes = rule_codes or sorted(rules)
@@ -59,7 +62,13 @@ def start_run(
         raise ValueError(f"未知的规则：{'、'.join(unknown)}。")
     if engine not in ENGINES:
         raise ValueError(f"未知的引擎「{engine}」，可选：{'、'.join(ENGINES)}。")
-    datasets = latest_voucher_datasets(year, org, user)
+    if datasets is not None:
+        if user is not None and any(not scope.can(user, scope.SCREEN, d.org) for d in datasets):
+            raise PermissionError("您不能筛查其中某些单位的数据。")
+        if any(d.kind != DatasetKind.VOUCHERS or d.fiscal_year != year for d in datasets):
+            raise ValueError(f"只能筛查 {year} 年的凭证数据集。")
+    else:
+        datasets = latest_voucher_datasets(year, org, user)
     if not datasets:
         where = f"{org.name}及其下级单位" if org else "任何单位"
         raise ValueError(f"{where}都没有 {year} 年的凭证数据，请先在数据采集中导入。")

@@ -1,0 +1,49 @@
+"""The audit pages' POST forms: bounded fields (no submitted value reaches a service unchecked)."""
+
+from django import forms
+
+from jingshen import querystring
+
+
+class CodesField(forms.MultipleChoiceField):
+    """Unit codes (checkboxes): at most 500, each at most 40 characters; whether the user may
+    audit each one is scope's to say (the view resolves them, 404 for a foreign one)."""
+
+    def validate(self, value):
+        if not value:
+            raise forms.ValidationError(self.error_messages["required"])
+        if len(value) > 500 or any(len(code) > 40 or "\x00" in code for code in value):
+            raise forms.ValidationError("提交的单位编码无效，请刷新页面后重试。")
+
+
+class ProjectForm(forms.Form):
+    code = querystring.text("项目编号", max_length=50)
+    name = querystring.text("项目名称", max_length=200)
+    audit_type = forms.IntegerField(label="审计类型", min_value=1, error_messages={"required": "请选择审计类型。"})
+    units = CodesField(label="被审计单位", error_messages={"required": "请选择被审计单位。"})
+    years = forms.MultipleChoiceField(label="审计年度", error_messages={"required": "请选择审计年度。"})
+    planned_start = forms.DateField(label="计划开始", error_messages={"required": "请填写计划开始日期。", "invalid": "日期格式应为 YYYY-MM-DD。"})
+    planned_end = forms.DateField(label="计划结束", error_messages={"required": "请填写计划结束日期。", "invalid": "日期格式应为 YYYY-MM-DD。"})
+    notice_days = forms.IntegerField(label="通知书提前送达天数", min_value=0, max_value=30, initial=3)
+    leader = querystring.text("组长", max_length=150)
+    lead_auditor = querystring.text("主审", max_length=150)
+    members = forms.MultipleChoiceField(label="成员", required=False)
+    hours = forms.IntegerField(label="每人计划工时", min_value=0, max_value=10000, initial=40)
+
+    def __init__(self, *args, years=(), staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["years"].choices = [(str(y), str(y)) for y in years]
+        self.fields["members"].choices = [(u.username, u.username) for u in staff]
+
+
+class AdvanceForm(forms.Form):
+    to_stage = querystring.text("下一阶段", max_length=16)
+    note = querystring.text("说明", max_length=500)
+
+
+class AdoptForm(forms.Form):
+    dataset = forms.IntegerField(label="数据集", min_value=1)
+
+
+class RunForm(forms.Form):
+    year = forms.IntegerField(label="会计年度", min_value=querystring.YEARS[0], max_value=querystring.YEARS[1])

@@ -1,0 +1,251 @@
+"""作业管理: audit projects (审计项目), their teams, the evidence base they are pinned to, and
+the history of their stages. Writes go through services.py; an archived project is read-only
+(``ArchivedGuard`` refuses saves and deletes of it and of everything that belongs to it)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+
+from jingshen.orgs.querysets import UnitQuerySet
+
+
+class Stage(models.TextChoices):
+    """The stages of a project, in order (services.TRANSITIONS says who moves it on)."""
+
+    INITIATION = "initiation", "立项"
+    SURVEY = "survey", "审前调查"
+    PLAN = "plan", "实施方案"
+    NOTICE = "notice", "审计通知"
+    FIELDWORK = "fieldwork", "实施"
+    REVIEW = "review", "复核"
+    CONSULTATION = "consultation", "征求意见"
+    REPORT = "report", "审计报告"
+    RECTIFICATION = "rectification", "整改"
+    ARCHIVED = "archived", "归档"
+
+
+STAGE_ORDER = list(Stage.values)
+
+
+class ProjectRole(models.TextChoices):
+    LEADER = "leader", "组长"
+    LEAD_AUDITOR = "lead_auditor", "主审"
+    MEMBER = "member", "成员"
+
+
+class ArchivedError(PermissionError):
+    """A write to an archived project (or to anything of it)."""
+
+    def __init__(self, project=None):
+        code = f"「{project.code}」" if project is not None else ""
+        super().__init__(f"审计项目{code}已归档，不能再修改。")
+
+
+class ArchivedGuard(models.Model):
+    """Refuses to save or delete a row of an archived project, whatever the code path (a
+    service, the ORM, a form): archived evidence never changes. A subclass names the path to its
+    project in ``project_field`` ("" for the project itself). Queryset-level ``update`` and
+    ``delete`` are guarded by ``GuardedQuerySet``."""
+
+    project_field = "project"
+
+    class Meta:
+        abstract = True
+
+    def _project(self):
+        return self if not self.project_field else getattr(self, self.project_field)
+
+    def _refuse_if_archived(self) -> None:
+        project = self._project()
+        if project is None or project.pk is None:
+            return
+        stage = AuditProject.objects.filter(pk=project.pk).values_list("stage", flat=True).first()
+        if stage == Stage.ARCHIVED:
+            raise ArchivedError(project)
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_archived()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_archived()
+        return super().delete(*args, **kwargs)
+
+
+class GuardedQuerySet(UnitQuerySet):
+    """Bulk ``update`` and ``delete`` refuse rows of archived projects too."""
+
+    project_path = "project"
+
+    def _archived(self):
+        field = f"{self.project_path}__stage" if self.project_path else "stage"
+        return self.filter(**{field: Stage.ARCHIVED})
+
+    def update(self, **kwargs):
+        if self._archived().exists():
+            raise ArchivedError()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self._archived().exists():
+            raise ArchivedError()
+        return super().delete()
+
+
+class AuditType(models.Model):
+    """审计类型: the built-in ones (a data migration) and those an administrator adds."""
+
+    name = models.CharField("审计类型", max_length=50, unique=True)
+    builtin = models.BooleanField("系统内置", default=False)
+    active = models.BooleanField("可用", default=True)
+    order = models.PositiveSmallIntegerField("排序", default=100)
+
+    class Meta:
+        verbose_name = "审计类型"
+        verbose_name_plural = "审计类型"
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectQuerySet(GuardedQuerySet):
+    unit_field = "owner_org"
+    project_path = ""
+
+
+class AuditProject(ArchivedGuard):
+    """审计项目: run by the 经审会 of ``owner_org`` on its audited units and fiscal years."""
+
+    project_field = ""
+    archived_stage = Stage.ARCHIVED  # for orgs/scope.py, which does not import this module
+
+    owner_org = models.ForeignKey("orgs.Org", verbose_name="审计单位", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField("项目编号", max_length=50, unique=True)
+    name = models.CharField("项目名称", max_length=200)
+    audit_type = models.ForeignKey(AuditType, verbose_name="审计类型", on_delete=models.PROTECT, related_name="+")
+    fiscal_years = models.JSONField("审计年度", default=list)  # [2024, 2025]
+    stage = models.CharField("阶段", max_length=16, choices=Stage.choices, default=Stage.INITIATION)
+    planned_start = models.DateField("计划开始")
+    planned_end = models.DateField("计划结束")
+    notice_days = models.PositiveSmallIntegerField("通知书提前送达天数", default=3)
+    notice_served_on = models.DateField("通知书送达日期", null=True, blank=True)
+    # the screening runs the project works from, one per fiscal year: each over exactly its pinned
+    # datasets of that year (the run they were pinned from, or one the project started)
+    screening_runs = models.ManyToManyField("screening.ScreeningRun", verbose_name="筛查运行", blank=True, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="立项审批人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField("立项审批时间", null=True, blank=True)
+    leader_signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="组长复核", null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+")
+    leader_signed_at = models.DateTimeField("组长复核时间", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="立项人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("立项时间", auto_now_add=True)
+    archived_at = models.DateTimeField("归档时间", null=True, blank=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计项目"
+        verbose_name_plural = "审计项目"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def archived(self) -> bool:
+        return self.stage == Stage.ARCHIVED
+
+    @property
+    def years_text(self) -> str:
+        return "、".join(f"{y} 年" for y in self.fiscal_years)
+
+
+@receiver(m2m_changed, sender=AuditProject.screening_runs.through)
+def _runs_of_archived_projects_stay(sender, instance, action, **kwargs):
+    """The runs of an archived project are part of its record: no add, remove or clear."""
+    if action.startswith("pre_") and isinstance(instance, AuditProject):
+        instance._refuse_if_archived()
+
+
+class ProjectUnitQuerySet(GuardedQuerySet):
+    unit_field = "org"
+
+
+class ProjectUnit(ArchivedGuard):
+    """An audited unit of a project (被审计单位)."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="units")
+    org = models.ForeignKey("orgs.Org", verbose_name="被审计单位", on_delete=models.PROTECT, related_name="+")
+
+    objects = ProjectUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "被审计单位"
+        verbose_name_plural = "被审计单位"
+        constraints = [models.UniqueConstraint(fields=["project", "org"], name="project_unit_once")]
+
+
+class MemberQuerySet(GuardedQuerySet):
+    unit_field = "project__owner_org"
+
+
+class ProjectMember(ArchivedGuard):
+    """A member of the project team, with their project role and time budget. They open the
+    project's data only after acknowledging the audit discipline (四严禁、八不准)."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="成员", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField("项目角色", max_length=16, choices=ProjectRole.choices)
+    hours_budget = models.PositiveIntegerField("计划工时（小时）", default=0)
+    acknowledged_at = models.DateTimeField("确认审计纪律时间", null=True, blank=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "项目组成员"
+        verbose_name_plural = "项目组成员"
+        ordering = ["project", "role", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="project_member_once")]
+
+
+class PinQuerySet(GuardedQuerySet):
+    unit_field = "dataset__org"
+
+
+class PinnedDataset(ArchivedGuard):
+    """A dataset version the project works from: pinned at 立项, replaced only when a newer
+    version is adopted explicitly (services.adopt_dataset, logged). Later imports never change
+    what the project sees."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="pins")
+    dataset = models.ForeignKey("ledger.Dataset", verbose_name="数据集版本", on_delete=models.PROTECT, related_name="+")
+    pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确定人", on_delete=models.PROTECT, related_name="+")
+    pinned_at = models.DateTimeField("确定时间", auto_now_add=True)
+
+    objects = PinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "项目数据版本"
+        verbose_name_plural = "项目数据版本"
+        constraints = [models.UniqueConstraint(fields=["project", "dataset"], name="project_dataset_once")]
+
+
+class StageChange(ArchivedGuard):
+    """One step of a project's workflow: who moved it from which stage to which, when, why."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="history")
+    from_stage = models.CharField("原阶段", max_length=16, choices=Stage.choices, blank=True)
+    to_stage = models.CharField("新阶段", max_length=16, choices=Stage.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("时间", auto_now_add=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    objects = GuardedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "阶段变更"
+        verbose_name_plural = "阶段变更"
+        ordering = ["at", "id"]

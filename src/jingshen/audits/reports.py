@@ -1,0 +1,35 @@
+"""An audit project as the command line and exports describe it (one shape for both)."""
+
+import json
+
+from jingshen.audits.models import AuditProject, Stage
+
+
+def project_summary(project: AuditProject) -> dict:
+    """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
+    datasets and runs. Findings and rectification counts join it as those parts land."""
+    return {
+        "code": project.code,
+        "name": project.name,
+        "type": project.audit_type.name,
+        "owner_org": project.owner_org.code,
+        "units": [{"code": u.org.code, "name": u.org.name} for u in project.units.select_related("org").order_by("org__code")],
+        "fiscal_years": project.fiscal_years,
+        "stage": {"code": project.stage, "name": Stage(project.stage).label},
+        "planned_start": project.planned_start.isoformat(),
+        "planned_end": project.planned_end.isoformat(),
+        "team": [
+            {"username": m.user.username, "name": m.user.display_name, "role": m.get_role_display(),
+             "hours_budget": m.hours_budget, "acknowledged": m.acknowledged_at is not None}
+            for m in project.members.select_related("user").order_by("role", "id")
+        ],
+        "datasets": [
+            {"org": p.dataset.org.code, "fiscal_year": p.dataset.fiscal_year, "version": p.dataset.version}
+            for p in project.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year")
+        ],
+        "screening_runs": sorted(project.screening_runs.values_list("pk", flat=True)),
+    }
+
+
+def as_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from jingshen.audits import views
+
+app_name = "audits"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("new/", views.new, name="new"),
+    path("<int:project_id>/", views.project, name="project"),
+    path("<int:project_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:project_id>/advance/", views.advance, name="advance"),
+    path("<int:project_id>/sign-review/", views.sign_review, name="sign_review"),
+    path("<int:project_id>/adopt/", views.adopt, name="adopt"),
+    path("<int:project_id>/run/", views.start_run, name="start_run"),
+]

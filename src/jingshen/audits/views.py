@@ -1,0 +1,191 @@
+"""审计作业 pages: the project list, 立项, and a project with its team, evidence base, workflow
+and history. Views check access (access.py), call services, render."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jingshen import querystring
+from jingshen.accounts.models import User
+from jingshen.audits import access, services
+from jingshen.audits.forms import AdoptForm, AdvanceForm, ProjectForm, RunForm
+from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
+from jingshen.ledger.models import Dataset, DatasetKind
+from jingshen.orgs import scope
+
+
+def index(request):
+    user = request.user
+    projects = access.projects_for(user).select_related("owner_org", "audit_type").order_by("-created_at", "-id")
+    return render(request, "audits/index.html", {"projects": projects[:200], "may_plan": scope.may(user, scope.PLAN)})
+
+
+def _staff_of(org) -> list[User]:
+    """Audit staff of a unit: who may be put on its projects' teams."""
+    return [u for u in User.objects.filter(org=org, is_active=True).order_by("username") if scope.is_audit_staff(u)]
+
+
+def _years() -> list[int]:
+    this = timezone.localdate().year
+    return list(range(this, this - 6, -1))
+
+
+@querystring.posts(ProjectForm)
+def new(request):
+    user = request.user
+    if not scope.may(user, scope.PLAN) or user.org is None:
+        raise Http404("您的角色不能审计立项。")
+    units = scope.orgs_for(user, scope.PLAN).exclude(pk=user.org_id).order_by("path")
+    staff = _staff_of(user.org)
+    form = ProjectForm(years=_years(), staff=staff)
+    if request.method == "POST":
+        form = ProjectForm(request.POST, years=_years(), staff=staff)
+        if form.is_valid():
+            project = _create(request, form, staff)
+            if project is not None:
+                return redirect("audits:project", project_id=project.pk)
+        else:
+            for name, errors in form.errors.items():
+                messages.error(request, f"{form.fields[name].label}：{''.join(errors)}")
+    context = {"form": form, "units": units, "staff": staff, "types": AuditType.objects.filter(active=True),
+               "years": _years(), "today": timezone.localdate()}
+    return render(request, "audits/new.html", context)
+
+
+def _create(request, form, staff):
+    data = form.cleaned_data
+    by_name = {u.username: u for u in staff}
+    team, seen = [], set()
+    for username, role in [(data["leader"], ProjectRole.LEADER), (data["lead_auditor"], ProjectRole.LEAD_AUDITOR),
+                           *((m, ProjectRole.MEMBER) for m in data["members"])]:
+        if username and username not in seen:
+            if username not in by_name:
+                messages.error(request, f"「{username}」不是本单位的审计人员。")
+                return None
+            seen.add(username)
+            team.append(services.TeamMember(user=by_name[username], role=role, hours=data["hours"]))
+    audit_type = AuditType.objects.filter(pk=data["audit_type"], active=True).first()
+    if audit_type is None:
+        messages.error(request, "请选择审计类型。")
+        return None
+    # a unit outside the user's scope answers like one that does not exist
+    chosen = [scope.get_org_for_user(request.user, code, scope.PLAN) for code in data["units"]]
+    try:
+        return services.create_project(
+            request.user, code=data["code"], name=data["name"], audit_type=audit_type, units=chosen,
+            fiscal_years=[int(y) for y in data["years"]], planned_start=data["planned_start"],
+            planned_end=data["planned_end"], team=team, notice_days=data["notice_days"],
+        )
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+        return None
+
+
+def project(request, project_id):
+    user = request.user
+    p = access.get_project_for_user(user, project_id)
+    auditee = access.is_auditee(user, p)
+    member = access.membership(user, p)
+    context = {
+        "project": p,
+        "auditee": auditee,
+        "member": member,
+        "stages": [(s, Stage(s).label, i < STAGE_ORDER.index(p.stage), s == p.stage) for i, s in enumerate(STAGE_ORDER)],
+        "units": p.units.select_related("org").order_by("org__code"),
+    }
+    if not auditee:
+        pins = list(p.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year"))
+        newest = _newest_versions(p)
+        context |= {
+            "team": p.members.select_related("user").order_by("role", "id"),
+            "pins": [(pin, newest.get((pin.dataset.org_id, pin.dataset.fiscal_year))) for pin in pins],
+            "unpinned": _unpinned(p, pins, newest),
+            "runs": p.screening_runs.order_by("fiscal_year"),
+            "history": p.history.select_related("by"),
+            "next_steps": _next_steps(user, p),
+            "may_sign": p.stage == Stage.REVIEW and p.leader_signed_at is None and services.may_act(user, p, services.LEADER),
+            "may_work": access.may_work(user, p),
+            "may_manage_data": not p.archived and (services.may_act(user, p, services.LEADER) or services.may_act(user, p, services.DIRECTOR)),
+        }
+    return render(request, "audits/project.html", context)
+
+
+def _newest_versions(p) -> dict:
+    newest = {}
+    for d in Dataset.objects.filter(org__in=p.units.values("org"), fiscal_year__in=p.fiscal_years, kind=DatasetKind.VOUCHERS).order_by("version"):
+        newest[(d.org_id, d.fiscal_year)] = d
+    return newest
+
+
+def _unpinned(p, pins, newest) -> list:
+    """Unit-years with data the project has not pinned yet (data that arrived after 立项)."""
+    pinned = {(pin.dataset.org_id, pin.dataset.fiscal_year) for pin in pins}
+    return [d for key, d in sorted(newest.items(), key=lambda kv: (kv[1].org.code, kv[0][1])) if key not in pinned]
+
+
+def _next_steps(user, p) -> list[tuple[str, str, bool]]:
+    """The stages the project may move to from here: (code, name, whether this user may)."""
+    return [(to, Stage(to).label, services.may_act(user, p, who)) for (frm, to), who in services.TRANSITIONS.items() if frm == p.stage]
+
+
+def _project_for_post(request, project_id):
+    """The project, for a write by its team or the auditing unit's 经审负责人; 404 for anyone
+    else who may only see it (a leader above, the audited unit)."""
+    p = access.get_project_for_user(request.user, project_id)
+    if not access.may_write(request.user, p):
+        raise Http404("审计项目不存在或不在您的权限范围内。")
+    return p
+
+
+def _done(request, p, write, *args):
+    try:
+        write(request.user, p, *args)
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+    return redirect("audits:project", project_id=p.pk)
+
+
+@require_POST
+def acknowledge(request, project_id):
+    return _done(request, _project_for_post(request, project_id), services.acknowledge_discipline)
+
+
+@require_POST
+@querystring.posts(AdvanceForm)
+def advance(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = AdvanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "提交的内容无效，请刷新页面后重试。")
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, services.advance, form.cleaned_data["to_stage"], form.cleaned_data["note"])
+
+
+@require_POST
+def sign_review(request, project_id):
+    return _done(request, _project_for_post(request, project_id), services.sign_review)
+
+
+@require_POST
+@querystring.posts(AdoptForm)
+def adopt(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = AdoptForm(request.POST)
+    dataset = Dataset.objects.filter(pk=form.cleaned_data["dataset"]).first() if form.is_valid() else None
+    if dataset is None:
+        messages.error(request, "没有这个数据集。")
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, services.adopt_dataset, dataset)
+
+
+@require_POST
+@querystring.posts(RunForm)
+def start_run(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择会计年度。")
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, services.start_run, form.cleaned_data["year"])
