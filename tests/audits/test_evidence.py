@@ -193,6 +193,7 @@ def test_a_windows_executable_renamed_pdf_is_refused_and_named(media):
     ("加密.xlsx", cfb("EncryptedPackage", "EncryptionInfo"), "加密"),
     ("动图.jpg", image("GIF"), "GIF 图片"),
     ("坏.xlsx", b"PK\x03\x04" + b"\x00" * 40, "损坏"),
+    ("炸弹.xlsx", zip_bytes({"[Content_Types].xml": b" " * (2 * 1024 * 1024), "xl/workbook.xml": b"<w/>"}), "过大"),
     ("binary.txt", b"abc\x00def", "不能作为证据上传"),
 ])
 def test_content_that_is_not_evidence_is_refused(media, name, content, what):

@@ -90,6 +90,7 @@ MAX_NAME_CHARS = 120
 FOLDER = "evidence"
 INCOMING = f"{FOLDER}/.incoming"
 STALE_SECONDS = 24 * 60 * 60
+MAX_CONTENT_TYPES = 1024 * 1024  # the one ZIP member read (a zip bomb could claim gigabytes)
 STORAGE_NAME = re.compile(r"evidence/([0-9a-f]{2})/([0-9a-f]{64})")
 
 
@@ -254,7 +255,11 @@ def _zip_kind(fh) -> str:
     try:
         with zipfile.ZipFile(fh) as zf:
             names = set(zf.namelist())
-            types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            types = b""
+            if "[Content_Types].xml" in names:
+                if zf.getinfo("[Content_Types].xml").file_size > MAX_CONTENT_TYPES:
+                    raise _Refused("异常的压缩包（[Content_Types].xml 过大）")
+                types = zf.read("[Content_Types].xml")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, RuntimeError, KeyError):
         raise _Refused("损坏的压缩包") from None
     if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in types:
