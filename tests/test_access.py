@@ -23,7 +23,7 @@ from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
 POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password", "audits:acknowledge",
-             "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run"}
+             "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -44,9 +44,9 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id", "username", "entry_id", "project_id"}
+                "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id"}
 # parameters naming a unit or an object of a unit
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -55,7 +55,8 @@ def values_for(code: str, tmp_path=None) -> dict:
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
-              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0"}
+              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
+              "document_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -76,8 +77,22 @@ def values_for(code: str, tmp_path=None) -> dict:
                                          created_by=uploader)
         values["rule_id"] = str(rule.pk)
         values["entry_id"] = str(record("test.entry", f"{org.name}的操作日志", org=org).pk)
-        values["project_id"] = str(audit_project(org).pk)
+        project = audit_project(org)
+        values["project_id"] = str(project.pk)
+        values["document_id"] = str(audit_document(project).pk)
     return values
+
+
+def audit_document(project):
+    """An audit notice of the project (generated in its 实施方案 stage)."""
+    from jingshen.audits.models import AuditProject, Stage
+    from jingshen.audits.paperwork import generate_notice
+    from jingshen.audits.services import acknowledge_discipline
+
+    AuditProject.objects.filter(pk=project.pk).update(stage=Stage.PLAN)
+    lead = project.members.get().user
+    acknowledge_discipline(lead, project)
+    return generate_notice(lead, project)
 
 
 def audit_project(org: Org):

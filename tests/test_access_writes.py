@@ -15,7 +15,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
-from jingshen.audits.models import AuditProject, PinnedDataset, ProjectMember, StageChange
+from jingshen.audits.models import AuditProject, GeneratedDocument, PinnedDataset, ProjectMember, StageChange
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
@@ -44,12 +44,13 @@ WRITES = {
     "audits:sign_review": (None, "project"),
     "audits:adopt": (None, "project"),
     "audits:start_run": (None, "project"),
+    "audits:generate_notice": (None, "project"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
-           AuditProject, ProjectMember, PinnedDataset, StageChange)
+           AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument)
 
 
 def handles_post(callback) -> bool:
@@ -115,6 +116,7 @@ def post_data(name: str, tree) -> dict:
         "audits:sign_review": {},
         "audits:adopt": {"dataset": "1"},
         "audits:start_run": {"year": "2025"},
+        "audits:generate_notice": {},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

@@ -23,6 +23,7 @@ COMMANDS = {
     "grants revoke": "撤销交叉互审授权",
     "audits list": "列出审计项目（--org 筛选，可输出 JSON）",
     "audits show": "显示一个审计项目（项目编号，可输出 JSON）",
+    "audits export": "导出审计项目的归档包（ZIP，含 manifest.json）",
     "log list": "列出操作日志（--org、--since 筛选，可输出 JSON Lines）",
     "log verify": "校验操作日志哈希链是否完整（发现篡改、删除、插入）",
 }

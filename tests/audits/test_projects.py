@@ -239,3 +239,56 @@ def test_pages_follow_the_project_for_each_role(team, tree, client, personas):
     client.force_login(personas["b_auditor"])
     assert client.get(f"/audits/{project.pk}/").status_code == 404
     assert project.code not in client.get("/audits/").content.decode()
+
+
+def test_the_audit_notice_is_generated_archived_and_exported(team, tree, client, personas, tmp_path, capsys):
+    import hashlib
+    import io
+    import zipfile
+
+    from docx import Document
+
+    from jingshen.audits import paperwork
+    from jingshen.audits.models import GeneratedDocument
+
+    project = new_project(team, tree)
+    lead, director = team["lead"], team["director"]
+    services.acknowledge_discipline(lead, project)
+    with pytest.raises(ValueError, match="「实施方案」或「审计通知」阶段生成"):
+        paperwork.generate_notice(lead, project)
+    services.advance(director, project, Stage.SURVEY)
+    services.advance(lead, project, Stage.PLAN)
+    with pytest.raises(PermissionError):
+        paperwork.generate_notice(team["auditor"], project)  # a member, not the 组长
+    doc = paperwork.generate_notice(lead, project)
+    content = paperwork.read(doc)
+    assert hashlib.sha256(content).hexdigest() == doc.sha256 and doc.size == len(content)
+    text = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
+    assert "审计通知书" in text and tree["A1X"].name in text and project.code in text
+    # the audited unit reads the notice only once it is served
+    client.force_login(personas["contact"])
+    assert client.get(f"/audits/{project.pk}/documents/{doc.pk}/").status_code == 404
+    services.advance(lead, project, Stage.NOTICE)
+    response = client.get(f"/audits/{project.pk}/documents/{doc.pk}/")
+    assert response.status_code == 200 and b"".join([response.content]) == content
+    assert ActivityLog.objects.filter(action="download", actor=personas["contact"]).exists()
+    # the archive package: every file with its size and SHA-256 in the manifest
+    out = tmp_path / "归档.zip"
+    assert main(["audits", "export", project.code, "--output", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        for entry in manifest["files"]:
+            data = archive.read(entry["path"])
+            assert len(data) == entry["size"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert {e["path"].split("/")[0] for e in manifest["files"]} == {"project.json", "documents"}
+    # a document changed in storage is not exported as if it were the one sent
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(doc.storage_name, "wb") as fh:
+        fh.write(b"tampered")
+    assert main(["audits", "export", project.code, "--output", str(tmp_path / "x.zip")]) == 1
+    assert "SHA-256 不一致" in capsys.readouterr().err and not (tmp_path / "x.zip").exists()
+    AuditProject.objects.filter(pk=project.pk).update(stage=Stage.ARCHIVED)
+    with pytest.raises(ArchivedError):
+        GeneratedDocument.objects.create(project=project, kind="notice", title="x", storage_name="x", sha256="0", size=0,
+                                         generated_by=lead)

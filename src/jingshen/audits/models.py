@@ -249,3 +249,30 @@ class StageChange(ArchivedGuard):
         verbose_name = "阶段变更"
         verbose_name_plural = "阶段变更"
         ordering = ["at", "id"]
+
+
+class GeneratedDocument(ArchivedGuard):
+    """A document the platform generated for the project (.docx), archived with its hash: what
+    was sent is what is kept. Stored under ``documents/<project>/<sha256>.docx``."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", "审计通知书"
+        DRAFT_REPORT = "draft_report", "审计报告（征求意见稿）"
+        REPORT = "report", "审计报告"
+        RECTIFICATION_NOTICE = "rectification_notice", "整改通知书"
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("文书类型", max_length=24, choices=Kind.choices)
+    title = models.CharField("标题", max_length=200)
+    storage_name = models.CharField("存储位置", max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）")
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="生成人", on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    objects = GuardedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计文书"
+        verbose_name_plural = "审计文书"
+        ordering = ["generated_at", "id"]

@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:project_id>/sign-review/", views.sign_review, name="sign_review"),
     path("<int:project_id>/adopt/", views.adopt, name="adopt"),
     path("<int:project_id>/run/", views.start_run, name="start_run"),
+    path("<int:project_id>/documents/notice/", views.generate_notice, name="generate_notice"),
+    path("<int:project_id>/documents/<int:document_id>/", views.document, name="document"),
 ]

@@ -1,15 +1,18 @@
 """审计作业 pages: the project list, 立项, and a project with its team, evidence base, workflow
 and history. Views check access (access.py), call services, render."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jingshen import querystring
 from jingshen.accounts.models import User
-from jingshen.audits import access, services
+from jingshen.activity.services import record_download
+from jingshen.audits import access, paperwork, services
 from jingshen.audits.forms import AdoptForm, AdvanceForm, ProjectForm, RunForm
 from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
 from jingshen.ledger.models import Dataset, DatasetKind
@@ -94,6 +97,7 @@ def project(request, project_id):
         "member": member,
         "stages": [(s, Stage(s).label, i < STAGE_ORDER.index(p.stage), s == p.stage) for i, s in enumerate(STAGE_ORDER)],
         "units": p.units.select_related("org").order_by("org__code"),
+        "documents": [d for d in p.documents.select_related("generated_by") if not auditee or paperwork.auditee_may_read(p, d)],
     }
     if not auditee:
         pins = list(p.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year"))
@@ -107,6 +111,8 @@ def project(request, project_id):
             "next_steps": _next_steps(user, p),
             "may_sign": p.stage == Stage.REVIEW and p.leader_signed_at is None and services.may_act(user, p, services.LEADER),
             "may_work": access.may_work(user, p),
+            "may_notice": p.stage in paperwork.NOTICE_STAGES and (services.may_act(user, p, services.LEADER)
+                                                                   or services.may_act(user, p, services.DIRECTOR)),
             "may_manage_data": not p.archived and (services.may_act(user, p, services.LEADER) or services.may_act(user, p, services.DIRECTOR)),
         }
     return render(request, "audits/project.html", context)
@@ -189,3 +195,25 @@ def start_run(request, project_id):
         messages.error(request, "请选择会计年度。")
         return redirect("audits:project", project_id=p.pk)
     return _done(request, p, services.start_run, form.cleaned_data["year"])
+
+
+@require_POST
+def generate_notice(request, project_id):
+    return _done(request, _project_for_post(request, project_id), paperwork.generate_notice)
+
+
+def document(request, project_id, document_id):
+    """A generated document, as a download (logged): the project's staff, or the audited unit
+    once the document is meant for it."""
+    p = access.get_project_for_user(request.user, project_id)
+    doc = p.documents.filter(pk=document_id).first()
+    if doc is None or (access.is_auditee(request.user, p) and not paperwork.auditee_may_read(p, doc)):
+        raise Http404("文书不存在或不在您的权限范围内。")
+    filename = f"{doc.title}.docx"
+    record_download(doc.get_kind_display(), filename, actor=request.user, org=p.owner_org, obj=p, document=doc.pk)
+    response = HttpResponse(paperwork.read(doc), content_type=DOCX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

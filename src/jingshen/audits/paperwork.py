@@ -1,0 +1,105 @@
+"""The project's documents (审计文书) and its archive package: generating a document from the
+project (documents.py builds the .docx; here it is filled from the project and archived with its
+hash), who may read each kind, and ``export_archive`` for ``jingshen audits export``."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from jingshen.activity.services import record
+from jingshen.audits import documents
+from jingshen.audits.models import STAGE_ORDER, ArchivedError, AuditProject, GeneratedDocument, ProjectRole, Stage
+from jingshen.audits.reports import project_summary
+from jingshen.audits.services import DIRECTOR, LEADER, may_act
+
+Kind = GeneratedDocument.Kind
+# From which stage on the audited unit may read a document of each kind (what is meant for them).
+SHOWN_TO_AUDITEE_FROM = {Kind.NOTICE: Stage.NOTICE, Kind.DRAFT_REPORT: Stage.CONSULTATION, Kind.REPORT: Stage.RECTIFICATION,
+                         Kind.RECTIFICATION_NOTICE: Stage.RECTIFICATION}
+# In which stages the audit notice may be prepared (and prepared again, as a new archived version).
+NOTICE_STAGES = (Stage.PLAN, Stage.NOTICE)
+
+
+def _name(user) -> str:
+    return user.display_name or user.username
+
+
+def notice_data(project: AuditProject) -> documents.AuditNoticeData:
+    members = list(project.members.select_related("user").order_by("role", "id"))
+    leader = next((m for m in members if m.role == ProjectRole.LEADER), None)
+    units = [u.org.name for u in project.units.select_related("org").order_by("org__code")]
+    return documents.AuditNoticeData(
+        issuer=f"{project.owner_org.name}经费审查委员会",
+        addressee="、".join(units),
+        issue_date=timezone.localdate(),
+        doc_number=project.code,
+        matter=project.name,
+        fiscal_years=tuple(project.fiscal_years),
+        team_leader=_name(leader.user) if leader else "",
+        team_members=tuple(_name(m.user) for m in members if m is not leader),
+        start_date=project.planned_start,
+        contact=documents.ContactData(name=_name(leader.user) if leader else project.owner_org.name),
+    )
+
+
+def generate_notice(user, project: AuditProject) -> GeneratedDocument:
+    """The audit notice (审计通知书) as .docx, archived with its SHA-256 (组长 or 经审负责人,
+    while the plan or the notice is the project's stage)."""
+    project = AuditProject.objects.get(pk=project.pk)
+    if project.archived:
+        raise ArchivedError(project)
+    if not (may_act(user, project, LEADER) or may_act(user, project, DIRECTOR)):
+        raise PermissionError("审计通知书由项目组长或经审负责人生成。")
+    if project.stage not in NOTICE_STAGES:
+        raise ValueError("审计通知书在「实施方案」或「审计通知」阶段生成。")
+    content = documents.build_audit_notice(notice_data(project))
+    return _archive(user, project, Kind.NOTICE, f"{project.code} 审计通知书", content)
+
+
+def _archive(user, project, kind: str, title: str, content: bytes) -> GeneratedDocument:
+    sha = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        name = default_storage.save(f"documents/{project.pk}/{sha}.docx", ContentFile(content))
+        doc = GeneratedDocument.objects.create(project=project, kind=kind, title=title, storage_name=name, sha256=sha,
+                                               size=len(content), generated_by=user)
+        record("audits.document", f"生成{Kind(kind).label}「{title}」", actor=user, org=project.owner_org, obj=project,
+               document=doc.pk, sha256=sha)
+    return doc
+
+
+def auditee_may_read(project: AuditProject, doc: GeneratedDocument) -> bool:
+    return STAGE_ORDER.index(project.stage) >= STAGE_ORDER.index(SHOWN_TO_AUDITEE_FROM[doc.kind])
+
+
+def read(doc: GeneratedDocument) -> bytes:
+    with default_storage.open(doc.storage_name, "rb") as fh:
+        return fh.read()
+
+
+def export_archive(project: AuditProject, output) -> dict:
+    """The archive package (归档): the project as JSON and every generated document, with
+    ``manifest.json`` listing each file's path, size and SHA-256. Returns the manifest."""
+    files = [("project.json", json.dumps(project_summary(project), ensure_ascii=False, indent=2).encode())]
+    for doc in project.documents.order_by("generated_at", "id"):
+        content = read(doc)
+        if hashlib.sha256(content).hexdigest() != doc.sha256:
+            raise ValueError(f"文书「{doc.title}」的存储文件与生成时的 SHA-256 不一致，可能已被改动，不能归档导出。")
+        files.append((f"documents/{doc.generated_at:%Y%m%d-%H%M%S}-{doc.get_kind_display()}-{doc.sha256[:8]}.docx", content))
+    manifest = {
+        "project": project.code,
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        "files": [{"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for path, data in files],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files:
+            archive.writestr(path, data)
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    output.write(buffer.getvalue())
+    return manifest
