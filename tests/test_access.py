@@ -23,7 +23,8 @@ from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
 POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password", "audits:acknowledge",
-             "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice"}
+             "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice",
+             "audits:plan", "audits:send_request", "audits:answer"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -44,9 +45,10 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id"}
+                "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id"}
 # parameters naming a unit or an object of a unit
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
+                "request_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -56,7 +58,7 @@ def values_for(code: str, tmp_path=None) -> dict:
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
-              "document_id": "0"}
+              "document_id": "0", "request_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -80,6 +82,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         project = audit_project(org)
         values["project_id"] = str(project.pk)
         values["document_id"] = str(audit_document(project).pk)
+        values["request_id"] = str(audit_request(project).pk)
     return values
 
 
@@ -93,6 +96,15 @@ def audit_document(project):
     lead = project.members.get().user
     acknowledge_discipline(lead, project)
     return generate_notice(lead, project)
+
+
+def audit_request(project):
+    """A data request (审前调查) of the project to its unit."""
+    from jingshen.audits.models import DataRequest
+
+    unit = project.units.get().org
+    return DataRequest.objects.create(project=project, org=unit, title="资料清单", items="账簿", due_date=datetime.date.today(),
+                                      sent_by=project.members.get().user)
 
 
 def audit_project(org: Org):

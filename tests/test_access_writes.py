@@ -15,7 +15,15 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
-from jingshen.audits.models import AuditProject, GeneratedDocument, PinnedDataset, ProjectMember, StageChange
+from jingshen.audits.models import (
+    AuditPlan,
+    AuditProject,
+    DataRequest,
+    GeneratedDocument,
+    PinnedDataset,
+    ProjectMember,
+    StageChange,
+)
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
@@ -45,12 +53,15 @@ WRITES = {
     "audits:adopt": (None, "project"),
     "audits:start_run": (None, "project"),
     "audits:generate_notice": (None, "project"),
+    "audits:plan": (None, "project"),
+    "audits:send_request": (None, "project"),
+    "audits:answer": (scope.RESPOND, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
-           AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument)
+           AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest)
 
 
 def handles_post(callback) -> bool:
@@ -93,8 +104,11 @@ def target_objects(personas, tree, tmp_path):
                                      created_by=contact)
     from tests.test_access import audit_project
 
+    from tests.test_access import audit_request
+
+    project = audit_project(tree[TARGET])
     return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username,
-            "project_id": str(audit_project(tree[TARGET]).pk)}
+            "project_id": str(project.pk), "request_id": str(audit_request(project).pk)}
 
 
 def post_data(name: str, tree) -> dict:
@@ -117,6 +131,9 @@ def post_data(name: str, tree) -> dict:
         "audits:adopt": {"dataset": "1"},
         "audits:start_run": {"year": "2025"},
         "audits:generate_notice": {},
+        "audits:plan": {"objectives": "越权"},
+        "audits:send_request": {"org": TARGET, "title": "越权", "items": "x", "due_date": "2030-01-01"},
+        "audits:answer": {"answer": "越权答复"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

@@ -292,3 +292,45 @@ def test_the_audit_notice_is_generated_archived_and_exported(team, tree, client,
     with pytest.raises(ArchivedError):
         GeneratedDocument.objects.create(project=project, kind="notice", title="x", storage_name="x", sha256="0", size=0,
                                          generated_by=lead)
+
+
+def test_data_requests_are_answered_by_the_audited_unit_on_the_platform(team, tree, client, personas):
+    from jingshen.audits import survey
+    from jingshen.audits.models import DataRequest
+
+    project = new_project(team, tree)
+    lead, director, contact = team["lead"], team["director"], personas["contact"]
+    services.acknowledge_discipline(lead, project)
+    services.advance(director, project, Stage.SURVEY)
+    due = timezone.localdate() + datetime.timedelta(days=7)
+    with pytest.raises(ValueError, match="只能向本项目的被审计单位"):
+        survey.send_request(lead, project, org=tree["B1X"], title="资料", items="账簿", due_date=due)
+    with pytest.raises(PermissionError):
+        survey.send_request(team["auditor"], project, org=tree["A1X"], title="资料", items="账簿", due_date=due)
+    request = survey.send_request(lead, project, org=tree["A1X"], title="审前调查资料清单", items="预算、决算\n银行对账单", due_date=due)
+    # the contact now sees the project (before any notice), its own request, and answers it
+    client.force_login(contact)
+    page = client.get(f"/audits/{project.pk}/").content.decode()
+    assert "审前调查资料清单" in page and "银行对账单" in page and "人员分工" not in page and "项目组" not in page
+    assert client.post(f"/audits/{project.pk}/requests/{request.pk}/answer/", {"answer": "已通过数据采集上传 2025 年账套"}).status_code == 302
+    request.refresh_from_db()
+    assert request.status == DataRequest.Status.ANSWERED and request.answered_by == contact
+    assert ActivityLog.objects.filter(action="audits.answer", actor=contact).exists()
+    # nobody else answers for the unit: the auditors cannot, another branch gets a 404
+    with pytest.raises(PermissionError):
+        survey.answer_request(lead, request, "代答")
+    client.force_login(personas["b_auditor"])
+    assert client.post(f"/audits/{project.pk}/requests/{request.pk}/answer/", {"answer": "x"}).status_code == 404
+    # the 实施方案, by the 组长 or 主审, while surveying or planning
+    with pytest.raises(PermissionError):
+        survey.save_plan(team["auditor"], project, objectives="x")
+    plan = survey.save_plan(lead, project, objectives="检查经费收支的真实性、合法性", key_matters="节日慰问、会议费", procedures="", assignments="")
+    assert plan.key_matters == "节日慰问、会议费"
+    client.force_login(lead)
+    page = client.get(f"/audits/{project.pk}/").content.decode()
+    assert "已通过数据采集上传 2025 年账套" in page and "检查经费收支的真实性、合法性" in page
+    AuditProject.objects.filter(pk=project.pk).update(stage=Stage.ARCHIVED)
+    with pytest.raises(ArchivedError):
+        survey.answer_request(contact, request, "再答复")
+    with pytest.raises(ArchivedError):
+        plan.save()

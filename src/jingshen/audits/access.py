@@ -4,8 +4,9 @@ the action); services receive projects already checked and re-check what they ch
 
 - Audit staff and leaders see the projects of the units they may view flags of (an upper level
   sees the projects of the levels below), and every project they are a member of.
-- An audited unit's contact (``scope.RESPOND``) sees the projects on their unit once the audit
-  notice is served, and only what is meant for them (the pages decide by ``is_auditee``).
+- An audited unit's contact (``scope.RESPOND``) sees the projects on their unit once a data
+  request (审前调查) is sent to it or the audit notice is served, and only what is meant for
+  them (the pages decide by ``is_auditee``).
 - Work on a project (``WORK``) is for its members who acknowledged the audit discipline, until
   it is archived.
 """
@@ -13,7 +14,7 @@ the action); services receive projects already checked and re-check what they ch
 from django.db.models import Q
 from django.http import Http404
 
-from jingshen.audits.models import STAGE_ORDER, AuditProject, ProjectMember, Stage
+from jingshen.audits.models import STAGE_ORDER, AuditProject, DataRequest, ProjectMember, Stage
 from jingshen.orgs import scope
 
 # The stages in which the audited unit sees the project (from the notice on).
@@ -26,7 +27,8 @@ def projects_for(user):
         return AuditProject.objects.none()
     staff = Q(owner_org__in=scope.orgs_for(user, scope.VIEW_FLAGS).values("pk"))
     member = Q(pk__in=ProjectMember.objects.filter(user=user).values("project_id"))
-    auditee = Q(units__org__in=scope.orgs_for(user, scope.RESPOND).values("pk"), stage__in=SHOWN_TO_AUDITEE)
+    theirs = scope.orgs_for(user, scope.RESPOND).values("pk")
+    auditee = Q(units__org__in=theirs, stage__in=SHOWN_TO_AUDITEE) | Q(requests__org__in=theirs)
     return AuditProject.objects.filter(staff | member | auditee).distinct()
 
 
@@ -63,3 +65,19 @@ def may_work(user, project: AuditProject) -> bool:
     """A member who acknowledged the audit discipline, on a project not archived."""
     member = membership(user, project)
     return member is not None and member.acknowledged_at is not None and not project.archived
+
+
+def requests_for(user, project: AuditProject):
+    """The project's data requests the user sees: all for its staff, their own unit's for the
+    audited unit's contact."""
+    requests = project.requests.select_related("org", "sent_by", "answered_by")
+    if is_auditee(user, project):
+        return requests.filter(org__in=scope.orgs_for(user, scope.RESPOND).values("pk"))
+    return requests
+
+
+def get_request_for_user(user, project: AuditProject, request_id: int) -> DataRequest:
+    request = requests_for(user, project).filter(pk=request_id).first()
+    if request is None:
+        raise Http404("审前调查不存在或不在您的权限范围内。")
+    return request

@@ -47,3 +47,21 @@ class AdoptForm(forms.Form):
 
 class RunForm(forms.Form):
     year = forms.IntegerField(label="会计年度", min_value=querystring.YEARS[0], max_value=querystring.YEARS[1])
+
+
+class PlanForm(forms.Form):
+    objectives = querystring.text("审计目标", max_length=20000, strip=False)
+    key_matters = querystring.text("审计重点", max_length=20000, strip=False)
+    procedures = querystring.text("审计方法和步骤", max_length=20000, strip=False)
+    assignments = querystring.text("人员分工", max_length=20000, strip=False)
+
+
+class RequestForm(forms.Form):
+    org = querystring.text("被审计单位", max_length=40)
+    title = querystring.text("标题", max_length=200)
+    items = querystring.text("调查事项和所需资料", max_length=20000, strip=False)
+    due_date = forms.DateField(label="答复期限", error_messages={"required": "请填写答复期限。", "invalid": "日期格式应为 YYYY-MM-DD。"})
+
+
+class AnswerForm(forms.Form):
+    answer = querystring.text("答复", max_length=20000, strip=False)

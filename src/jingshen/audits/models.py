@@ -276,3 +276,58 @@ class GeneratedDocument(ArchivedGuard):
         verbose_name = "审计文书"
         verbose_name_plural = "审计文书"
         ordering = ["generated_at", "id"]
+
+
+class AuditPlan(ArchivedGuard):
+    """实施方案: what the audit will look at and how, written by the 组长 or 主审 before the notice."""
+
+    project = models.OneToOneField(AuditProject, on_delete=models.CASCADE, related_name="plan")
+    objectives = models.TextField("审计目标", blank=True)
+    key_matters = models.TextField("审计重点", blank=True)
+    procedures = models.TextField("审计方法和步骤", blank=True)
+    assignments = models.TextField("人员分工", blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = GuardedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计实施方案"
+        verbose_name_plural = "审计实施方案"
+
+
+class DataRequestQuerySet(GuardedQuerySet):
+    unit_field = "org"
+
+
+class DataRequest(ArchivedGuard):
+    """审前调查: a questionnaire or list of materials sent to an audited unit, answered by its
+    contact on the platform (the ledger data itself arrives through 数据采集)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "待答复"
+        ANSWERED = "answered", "已答复"
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="requests")
+    org = models.ForeignKey("orgs.Org", verbose_name="被审计单位", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("标题", max_length=200)
+    items = models.TextField("调查事项和所需资料")
+    due_date = models.DateField("答复期限")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.SENT)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发送人", on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField("发送时间", auto_now_add=True)
+    answer = models.TextField("答复", blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="答复人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+
+    objects = DataRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审前调查"
+        verbose_name_plural = "审前调查"
+        ordering = ["sent_at", "id"]
+
+    @property
+    def items_list(self) -> list[str]:
+        return [line for line in self.items.splitlines() if line.strip()]

@@ -14,4 +14,7 @@ urlpatterns = [
     path("<int:project_id>/run/", views.start_run, name="start_run"),
     path("<int:project_id>/documents/notice/", views.generate_notice, name="generate_notice"),
     path("<int:project_id>/documents/<int:document_id>/", views.document, name="document"),
+    path("<int:project_id>/plan/", views.plan, name="plan"),
+    path("<int:project_id>/requests/", views.send_request, name="send_request"),
+    path("<int:project_id>/requests/<int:request_id>/answer/", views.answer, name="answer"),
 ]

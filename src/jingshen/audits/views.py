@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from jingshen import querystring
 from jingshen.accounts.models import User
 from jingshen.activity.services import record_download
-from jingshen.audits import access, paperwork, services
-from jingshen.audits.forms import AdoptForm, AdvanceForm, ProjectForm, RunForm
+from jingshen.audits import access, paperwork, services, survey
+from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, PlanForm, ProjectForm, RequestForm, RunForm
 from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
@@ -98,6 +98,8 @@ def project(request, project_id):
         "stages": [(s, Stage(s).label, i < STAGE_ORDER.index(p.stage), s == p.stage) for i, s in enumerate(STAGE_ORDER)],
         "units": p.units.select_related("org").order_by("org__code"),
         "documents": [d for d in p.documents.select_related("generated_by") if not auditee or paperwork.auditee_may_read(p, d)],
+        "requests": access.requests_for(user, p),
+        "may_answer": auditee and p.stage in survey.REQUEST_STAGES and not p.archived,
     }
     if not auditee:
         pins = list(p.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year"))
@@ -113,6 +115,9 @@ def project(request, project_id):
             "may_work": access.may_work(user, p),
             "may_notice": p.stage in paperwork.NOTICE_STAGES and (services.may_act(user, p, services.LEADER)
                                                                    or services.may_act(user, p, services.DIRECTOR)),
+            "plan": getattr(p, "plan", None),
+            "may_plan": p.stage in survey.PLAN_STAGES and services.may_act(user, p, services.AUDITORS),
+            "may_request": p.stage in survey.REQUEST_STAGES and services.may_act(user, p, services.AUDITORS),
             "may_manage_data": not p.archived and (services.may_act(user, p, services.LEADER) or services.may_act(user, p, services.DIRECTOR)),
         }
     return render(request, "audits/project.html", context)
@@ -217,3 +222,50 @@ def document(request, project_id, document_id):
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _form_errors(request, form) -> None:
+    for name, errors in form.errors.items():
+        messages.error(request, f"{form.fields[name].label}：{''.join(errors)}")
+
+
+@require_POST
+@querystring.posts(PlanForm)
+def plan(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, lambda user, project: survey.save_plan(user, project, **form.cleaned_data))
+
+
+@require_POST
+@querystring.posts(RequestForm)
+def send_request(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = RequestForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("audits:project", project_id=p.pk)
+    data = form.cleaned_data
+    unit = p.units.filter(org__code=data["org"]).select_related("org").first()
+    if unit is None:
+        raise Http404("被审计单位不存在。")
+    return _done(request, p, lambda user, project: survey.send_request(
+        user, project, org=unit.org, title=data["title"], items=data["items"], due_date=data["due_date"]))
+
+
+@require_POST
+@querystring.posts(AnswerForm)
+def answer(request, project_id, request_id):
+    """The audited unit's contact answers a data request (its own unit's only)."""
+    p = access.get_project_for_user(request.user, project_id)
+    data_request = access.get_request_for_user(request.user, p, request_id)
+    if not scope.can(request.user, scope.RESPOND, data_request.org):
+        raise Http404("审前调查不存在或不在您的权限范围内。")
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, lambda user, project: survey.answer_request(user, data_request, form.cleaned_data["answer"]))
