@@ -334,3 +334,28 @@ def test_the_command_line_shows_the_workpapers(team, tree, project, capsys):
     assert shown["workpapers"] == [{"index_no": "A-1-1", "matter": "慰问品发放", "unit": "A1X",
                                     "status": {"code": "draft", "name": "编制中"}, "modified_after_review": False}]
     assert shown["stage"]["code"] == "initiation" and shown["team"]  # the rest of the shape is unchanged
+
+
+def test_hostile_posts_by_a_member_never_crash(team, tree, project, client):
+    """tests/test_hostile_input.py posts as a user outside the team (404s); here the forms get
+    the hostile values as the team's own 组长, who may write."""
+    from tests.test_hostile_input import HOSTILE, check
+
+    wp = workpapers.create_workpaper(team["auditor"], project, **fields(tree))
+    note = workpapers.add_note(team["lead"], wp, "请补充。")
+    client.force_login(team["lead"])
+    forms = {
+        f"/audits/{project.pk}/workpapers/new/": ["org", "index_no", "matter", "period_text", "period_from", "period_to",
+                                                  "procedures", "conclusion", "basis", "prepared_on"],
+        f"/audits/{project.pk}/workpapers/{wp.pk}/notes/": ["text"],
+        f"/audits/{project.pk}/notes/{note.pk}/answer/": ["reply"],
+        f"/audits/{project.pk}/workpapers/{wp.pk}/evidence/": ["file", "description"],
+    }
+    forms[f"/audits/{project.pk}/workpapers/{wp.pk}/"] = forms[f"/audits/{project.pk}/workpapers/new/"]
+    for url, names in forms.items():
+        for value in HOSTILE:
+            check(client.post(url, {n: value for n in names}), f"POST {url} {value[:20]!r}")
+    for url in (f"/audits/{project.pk}/workpapers/{wp.pk}/submit/", f"/audits/{project.pk}/workpapers/{wp.pk}/sign-off/",
+                f"/audits/{project.pk}/notes/{note.pk}/close/"):
+        check(client.post(url, {"x": "\x00"}), url)
+    assert Workpaper.objects.count() == 1 and not Evidence.objects.exists()
