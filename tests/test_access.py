@@ -24,7 +24,8 @@ from tests.ledger.conftest import voucher, write
 PUBLIC = {"login", "healthz"}  # reachable without logging in
 POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password", "audits:acknowledge",
              "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice",
-             "audits:plan", "audits:send_request", "audits:answer"}
+             "audits:plan", "audits:send_request", "audits:answer", "audits:workpaper_submit",
+             "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -45,10 +46,11 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id"}
+                "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
+                "evidence_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
-                "request_id"}
+                "request_id", "wp_id", "note_id", "evidence_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -58,7 +60,7 @@ def values_for(code: str, tmp_path=None) -> dict:
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
-              "document_id": "0", "request_id": "0"}
+              "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -83,6 +85,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["project_id"] = str(project.pk)
         values["document_id"] = str(audit_document(project).pk)
         values["request_id"] = str(audit_request(project).pk)
+        values |= workpaper_objects(project)
     return values
 
 
@@ -118,6 +121,23 @@ def audit_project(org: Org):
     return create_project(lead, code=f"测〔2026〕{org.code}号", name=f"{org.name}审计", audit_type=AuditType.objects.first(),
                           units=[org], fiscal_years=[2025], planned_start=today, planned_end=today,
                           team=[TeamMember(lead, ProjectRole.LEADER)])
+
+
+def workpaper_objects(project) -> dict:
+    """A workpaper of the project with a review note and an evidence file, by its 组长."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jingshen.audits import workpapers
+    from jingshen.audits.services import acknowledge_discipline
+
+    lead = project.members.get().user
+    acknowledge_discipline(lead, project)
+    unit = project.units.get().org
+    wp = workpapers.create_workpaper(lead, project, org=unit, index_no="A-1", matter="经费收入", period_text="2025 年度",
+                                     procedures="核对收入凭证", conclusion="未见异常")
+    note = workpapers.add_note(lead, wp, "请补充依据。")
+    item = workpapers.add_evidence(lead, wp, SimpleUploadedFile("取证单.pdf", b"%PDF-1.4\n%%EOF\n"))
+    return {"wp_id": str(wp.pk), "note_id": str(note.pk), "evidence_id": str(item.pk)}
 
 
 def test_every_url_parameter_is_known():

@@ -19,10 +19,14 @@ from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
     DataRequest,
+    Evidence,
     GeneratedDocument,
     PinnedDataset,
     ProjectMember,
+    ReviewNote,
     StageChange,
+    Workpaper,
+    WorkpaperVersion,
 )
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
@@ -56,12 +60,21 @@ WRITES = {
     "audits:plan": (None, "project"),
     "audits:send_request": (None, "project"),
     "audits:answer": (scope.RESPOND, "target"),
+    "audits:workpaper_new": (None, "project"),
+    "audits:workpaper": (None, "project"),
+    "audits:workpaper_submit": (None, "project"),
+    "audits:workpaper_sign_off": (None, "project"),
+    "audits:note_add": (None, "project"),
+    "audits:note_answer": (None, "project"),
+    "audits:note_close": (None, "project"),
+    "audits:evidence_upload": (None, "project"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
-           AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest)
+           AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
+           WorkpaperVersion, ReviewNote, Evidence)
 
 
 def handles_post(callback) -> bool:
@@ -102,13 +115,11 @@ def target_objects(personas, tree, tmp_path):
                                      level="line", severity="中", weight=0.5, explanation="{summary}",
                                      sql="SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM lines",
                                      created_by=contact)
-    from tests.test_access import audit_project
-
-    from tests.test_access import audit_request
+    from tests.test_access import audit_project, audit_request, workpaper_objects
 
     project = audit_project(tree[TARGET])
     return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username,
-            "project_id": str(project.pk), "request_id": str(audit_request(project).pk)}
+            "project_id": str(project.pk), "request_id": str(audit_request(project).pk)} | workpaper_objects(project)
 
 
 def post_data(name: str, tree) -> dict:
@@ -134,6 +145,14 @@ def post_data(name: str, tree) -> dict:
         "audits:plan": {"objectives": "越权"},
         "audits:send_request": {"org": TARGET, "title": "越权", "items": "x", "due_date": "2030-01-01"},
         "audits:answer": {"answer": "越权答复"},
+        **{name: {"org": TARGET, "index_no": "Z-9", "matter": "越权底稿", "period_text": "2025 年度", "procedures": "x",
+                  "conclusion": "x"} for name in ("audits:workpaper_new", "audits:workpaper")},
+        "audits:workpaper_submit": {},
+        "audits:workpaper_sign_off": {},
+        "audits:note_add": {"text": "越权意见"},
+        "audits:note_answer": {"reply": "越权答复"},
+        "audits:note_close": {},
+        "audits:evidence_upload": {"file": SimpleUploadedFile("越权.pdf", b"%PDF-1.4\n%%EOF\n"), "description": "x"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

@@ -331,3 +331,156 @@ class DataRequest(ArchivedGuard):
     @property
     def items_list(self) -> list[str]:
         return [line for line in self.items.splitlines() if line.strip()]
+
+# --- 工作底稿: workpapers, their versions, review notes and evidence (audits/workpapers.py) -------
+
+
+class WorkpaperStatus(models.TextChoices):
+    DRAFT = "draft", "编制中"
+    SUBMITTED = "submitted", "待复核"
+    REVIEWED = "reviewed", "已复核"
+
+
+class WorkpaperQuerySet(GuardedQuerySet):
+    unit_field = "org"
+
+
+class Workpaper(ArchivedGuard):
+    """审计工作底稿: what was done on one matter of one audited unit, what was concluded and on
+    which basis, who prepared it and who reviewed it (domain README §4). Edited after sign-off,
+    it is marked ``modified_after_review`` and goes back for review; every edit keeps the
+    previous values as a ``WorkpaperVersion``."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="workpapers")
+    org = models.ForeignKey("orgs.Org", verbose_name="被审计单位", on_delete=models.PROTECT, related_name="+")
+    index_no = models.CharField("索引号", max_length=30)
+    matter = models.CharField("审计事项", max_length=200)
+    period_from = models.DateField("所属期间起", null=True, blank=True)
+    period_to = models.DateField("所属期间止", null=True, blank=True)
+    period_text = models.CharField("所属期间", max_length=100, blank=True)
+    procedures = models.TextField("审计程序")
+    conclusion = models.TextField("审计结论")
+    basis = models.TextField("依据", blank=True)
+    status = models.CharField("状态", max_length=16, choices=WorkpaperStatus.choices, default=WorkpaperStatus.DRAFT)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="编制人", on_delete=models.PROTECT, related_name="+")
+    prepared_on = models.DateField("编制日期")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
+    modified_after_review = models.BooleanField("复核后修改", default=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = WorkpaperQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计工作底稿"
+        verbose_name_plural = "审计工作底稿"
+        ordering = ["project", "index_no", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "index_no"], name="workpaper_index_once")]
+
+    def __str__(self):
+        return f"{self.index_no} {self.matter}"
+
+    @property
+    def period_display(self) -> str:
+        dates = ""
+        if self.period_from or self.period_to:
+            start = f"{self.period_from:%Y-%m-%d}" if self.period_from else "……"
+            end = f"{self.period_to:%Y-%m-%d}" if self.period_to else "……"
+            dates = f"{start} 至 {end}"
+        return "；".join(part for part in (self.period_text, dates) if part)
+
+
+class WorkpaperChildQuerySet(GuardedQuerySet):
+    unit_field = "workpaper__org"
+    project_path = "workpaper__project"
+
+
+class WorkpaperChild(ArchivedGuard):
+    """A row that belongs to a project through its workpaper."""
+
+    class Meta:
+        abstract = True
+
+    def _project(self):
+        return self.workpaper.project
+
+
+class WorkpaperVersion(WorkpaperChild):
+    """The values of a workpaper before one edit (``data``), what the edit changed
+    (``changes``: field -> [before, after], as shown), and whether it came after sign-off."""
+
+    workpaper = models.ForeignKey(Workpaper, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField("版本")
+    data = models.JSONField("修改前内容")
+    changes = models.JSONField("修改内容")
+    after_review = models.BooleanField("复核后修改", default=False)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField("修改时间", auto_now_add=True)
+
+    objects = WorkpaperChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "底稿版本"
+        verbose_name_plural = "底稿版本"
+        ordering = ["workpaper", "number"]
+        constraints = [models.UniqueConstraint(fields=["workpaper", "number"], name="workpaper_version_once")]
+
+
+class NoteStatus(models.TextChoices):
+    OPEN = "open", "待答复"
+    ANSWERED = "answered", "已答复"
+    CLOSED = "closed", "已关闭"
+
+
+class ReviewNote(WorkpaperChild):
+    """复核意见 on a workpaper: raised by a reviewer, answered by the preparer, closed by its
+    author. A note not closed blocks the workpaper's sign-off."""
+
+    workpaper = models.ForeignKey(Workpaper, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField("复核意见")
+    status = models.CharField("状态", max_length=16, choices=NoteStatus.choices, default=NoteStatus.OPEN)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("提出时间", auto_now_add=True)
+    reply = models.TextField("答复", blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="答复人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+
+    objects = WorkpaperChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "复核意见"
+        verbose_name_plural = "复核意见"
+        ordering = ["workpaper", "created_at", "id"]
+
+
+class EvidenceQuerySet(GuardedQuerySet):
+    unit_field = "project__owner_org"
+
+
+class Evidence(ArchivedGuard):
+    """取证材料: a file checked and stored by audits/evidence.py (content-addressed, so the
+    stored name is its SHA-256), attached to a workpaper of the project."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="evidence")
+    workpaper = models.ForeignKey(Workpaper, verbose_name="工作底稿", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="evidence")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.BigIntegerField("大小（字节）")
+    content_type = models.CharField("内容类型", max_length=100)
+    kind = models.CharField("文件类型", max_length=50)
+    original_name = models.CharField("文件名", max_length=200)
+    storage_name = models.CharField("存储名", max_length=100)
+    description = models.CharField("说明", max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "取证材料"
+        verbose_name_plural = "取证材料"
+        ordering = ["project", "uploaded_at", "id"]

@@ -2,12 +2,13 @@
 
 import json
 
+from jingshen.audits import workpapers
 from jingshen.audits.models import AuditProject, Stage
 
 
 def project_summary(project: AuditProject) -> dict:
     """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
-    datasets and runs. Findings and rectification counts join it as those parts land."""
+    datasets and runs, the workpapers. Findings and rectification counts join it as those parts land."""
     return {
         "code": project.code,
         "name": project.name,
@@ -28,6 +29,7 @@ def project_summary(project: AuditProject) -> dict:
             for p in project.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year")
         ],
         "screening_runs": sorted(project.screening_runs.values_list("pk", flat=True)),
+        "workpapers": workpapers.summary(project),  # index number, matter, unit, status
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jingshen.audits import views
+from jingshen.audits import views, views_workpapers as wp
 
 app_name = "audits"
 urlpatterns = [
@@ -17,4 +17,15 @@ urlpatterns = [
     path("<int:project_id>/plan/", views.plan, name="plan"),
     path("<int:project_id>/requests/", views.send_request, name="send_request"),
     path("<int:project_id>/requests/<int:request_id>/answer/", views.answer, name="answer"),
+    # 工作底稿 (views_workpapers.py)
+    path("<int:project_id>/workpapers/", wp.index, name="workpapers"),
+    path("<int:project_id>/workpapers/new/", wp.new, name="workpaper_new"),
+    path("<int:project_id>/workpapers/<int:wp_id>/", wp.workpaper, name="workpaper"),
+    path("<int:project_id>/workpapers/<int:wp_id>/submit/", wp.submit, name="workpaper_submit"),
+    path("<int:project_id>/workpapers/<int:wp_id>/sign-off/", wp.sign_off, name="workpaper_sign_off"),
+    path("<int:project_id>/workpapers/<int:wp_id>/notes/", wp.note_add, name="note_add"),
+    path("<int:project_id>/workpapers/<int:wp_id>/evidence/", wp.evidence_upload, name="evidence_upload"),
+    path("<int:project_id>/notes/<int:note_id>/answer/", wp.note_answer, name="note_answer"),
+    path("<int:project_id>/notes/<int:note_id>/close/", wp.note_close, name="note_close"),
+    path("<int:project_id>/evidence/<int:evidence_id>/", wp.evidence_download, name="evidence_download"),
 ]
