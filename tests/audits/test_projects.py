@@ -280,7 +280,7 @@ def test_the_audit_notice_is_generated_archived_and_exported(team, tree, client,
         for entry in manifest["files"]:
             data = archive.read(entry["path"])
             assert len(data) == entry["size"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
-    assert {e["path"].split("/")[0] for e in manifest["files"]} == {"project.json", "documents"}
+    assert {e["path"].split("/")[0] for e in manifest["files"]} == {"project.json", "workpapers.json", "documents"}
     # a document changed in storage is not exported as if it were the one sent
     from django.core.files.storage import default_storage
 

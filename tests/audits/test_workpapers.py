@@ -261,6 +261,28 @@ def test_evidence_uploads_through_the_page(team, tree, project, client, media):
     assert len([p for p in (media / "evidence").rglob("*") if p.is_file() and ".incoming" not in p.parts]) == 1
 
 
+def test_the_archive_package_holds_the_workpapers_and_their_evidence(team, tree, project, client, media, tmp_path):
+    import hashlib
+    import zipfile
+
+    wp = workpapers.create_workpaper(team["auditor"], project, **fields(tree))
+    client.force_login(team["auditor"])
+    client.post(f"/audits/{project.pk}/workpapers/{wp.pk}/evidence/", {"file": SimpleUploadedFile("取证单.pdf", PDF)})
+    out = tmp_path / "归档.zip"
+    assert main(["audits", "export", project.code, "--output", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        manifest = {e["path"]: e for e in json.loads(archive.read("manifest.json"))["files"]}
+        item = Evidence.objects.get()
+        path = f"evidence/{wp.index_no}/{item.pk}-取证单.pdf"
+        assert archive.read(path) == PDF and manifest[path]["sha256"] == hashlib.sha256(PDF).hexdigest()
+        (saved,) = json.loads(archive.read("workpapers.json"))
+        assert saved["index_no"] == wp.index_no and saved["matter"] == wp.matter and saved["versions"] == []
+    # evidence changed in storage stops the export
+    (media / item.storage_name).write_bytes(b"%PDF-tampered")
+    assert main(["audits", "export", project.code, "--output", str(tmp_path / "x.zip")]) == 1
+    assert not (tmp_path / "x.zip").exists()
+
+
 def test_new_evidence_on_a_signed_off_workpaper_is_a_change_after_review(team, tree, project):
     wp = workpapers.create_workpaper(team["auditor"], project, **fields(tree))
     workpapers.submit_workpaper(team["auditor"], wp)

@@ -82,15 +82,51 @@ def read(doc: GeneratedDocument) -> bytes:
         return fh.read()
 
 
+def _json(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
+
+
+def workpapers_record(project: AuditProject) -> list[dict]:
+    """Every workpaper with its versions and review notes, as the archive keeps them."""
+    def who(user):
+        return (user.display_name or user.username) if user else None
+
+    rows = []
+    for wp in project.workpapers.select_related("org", "prepared_by", "reviewed_by").order_by("index_no", "id"):
+        rows.append({
+            "index_no": wp.index_no, "unit": wp.org.code, "matter": wp.matter, "period": wp.period_text,
+            "period_from": wp.period_from, "period_to": wp.period_to, "procedures": wp.procedures,
+            "conclusion": wp.conclusion, "basis": wp.basis, "status": wp.get_status_display(),
+            "prepared_by": who(wp.prepared_by), "prepared_on": wp.prepared_on, "reviewed_by": who(wp.reviewed_by),
+            "reviewed_at": wp.reviewed_at, "modified_after_review": wp.modified_after_review,
+            "versions": [{"number": v.number, "changes": v.changes, "after_review": v.after_review,
+                          "changed_by": who(v.changed_by), "changed_at": v.changed_at} for v in wp.versions.order_by("number")],
+            "review_notes": [{"text": n.text, "status": n.get_status_display(), "author": who(n.author), "reply": n.reply,
+                              "answered_by": who(n.answered_by), "closed_at": n.closed_at} for n in wp.notes.order_by("id")],
+        })
+    return rows
+
+
 def export_archive(project: AuditProject, output) -> dict:
-    """The archive package (归档): the project as JSON and every generated document, with
-    ``manifest.json`` listing each file's path, size and SHA-256. Returns the manifest."""
-    files = [("project.json", json.dumps(project_summary(project), ensure_ascii=False, indent=2).encode())]
+    """The archive package (归档): the project, its workpapers (with versions and review notes)
+    as JSON, every generated document and every evidence file, with ``manifest.json`` listing
+    each file's path, size and SHA-256. A stored file whose content no longer matches its
+    recorded SHA-256 stops the export. Returns the manifest."""
+    from jingshen.audits import evidence as evidence_files
+
+    files = [("project.json", _json(project_summary(project))), ("workpapers.json", _json(workpapers_record(project)))]
     for doc in project.documents.order_by("generated_at", "id"):
         content = read(doc)
         if hashlib.sha256(content).hexdigest() != doc.sha256:
             raise ValueError(f"文书「{doc.title}」的存储文件与生成时的 SHA-256 不一致，可能已被改动，不能归档导出。")
         files.append((f"documents/{doc.generated_at:%Y%m%d-%H%M%S}-{doc.get_kind_display()}-{doc.sha256[:8]}.docx", content))
+    for item in project.evidence.select_related("workpaper").order_by("id"):
+        with evidence_files.open_evidence(item.storage_name) as fh:
+            content = fh.read()
+        if hashlib.sha256(content).hexdigest() != item.sha256:
+            raise ValueError(f"取证材料「{item.original_name}」的存储文件与上传时的 SHA-256 不一致，可能已被改动，不能归档导出。")
+        folder = item.workpaper.index_no if item.workpaper else "未归入底稿"
+        files.append((f"evidence/{folder}/{item.pk}-{item.original_name}", content))
     manifest = {
         "project": project.code,
         "exported_at": timezone.now().isoformat(timespec="seconds"),

@@ -10,7 +10,7 @@ from jingshen.commands import JingshenCommand
 
 
 class Command(JingshenCommand):
-    help = "导出审计项目的归档包（ZIP）：项目信息、全部审计文书，以及列出每个文件路径、大小和 SHA-256 的 manifest.json。"
+    help = "导出审计项目的归档包（ZIP）：项目信息、工作底稿（含修改记录和复核意见）、全部审计文书和取证材料，以及列出每个文件路径、大小和 SHA-256 的 manifest.json。"
 
     def add_arguments(self, parser):
         parser.add_argument("code", help="项目编号，如 经审〔2026〕3号")
