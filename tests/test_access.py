@@ -44,9 +44,10 @@ def fill(route: str, values: dict) -> str:
 
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
-                "flag_id", "rule_id", "username", "entry_id", "project_id"}
+                "flag_id", "rule_id", "username", "entry_id", "project_id", "verification_id", "finding_id"}
 # parameters naming a unit or an object of a unit
-OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id"}
+OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id",
+                "verification_id", "finding_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -55,7 +56,8 @@ def values_for(code: str, tmp_path=None) -> dict:
     under_construction = next(s.key for s in SECTIONS if not s.built)
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
-              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0"}
+              "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
+              "verification_id": "0", "finding_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -76,7 +78,9 @@ def values_for(code: str, tmp_path=None) -> dict:
                                          created_by=uploader)
         values["rule_id"] = str(rule.pk)
         values["entry_id"] = str(record("test.entry", f"{org.name}的操作日志", org=org).pk)
-        values["project_id"] = str(audit_project(org).pk)
+        project = audit_project(org)
+        values["project_id"] = str(project.pk)
+        values["verification_id"], values["finding_id"] = (str(o.pk) for o in verification_and_finding(project, flag))
     return values
 
 
@@ -91,6 +95,22 @@ def audit_project(org: Org):
     return create_project(lead, code=f"测〔2026〕{org.code}号", name=f"{org.name}审计", audit_type=AuditType.objects.first(),
                           units=[org], fiscal_years=[2025], planned_start=today, planned_end=today,
                           team=[TeamMember(lead, ProjectRole.LEADER)])
+
+
+def verification_and_finding(project, flag):
+    """A 属实 verification of ``flag`` in ``project`` and a finding made from it (written directly:
+    the URL walks need the objects, tests/audits/test_findings.py tests the services)."""
+    from jingshen.audits.findings import key_of
+    from jingshen.audits.models import Finding, FlagVerification, ProblemType
+
+    verification = FlagVerification.objects.create(
+        project=project, org=flag.org, fiscal_year=flag.fiscal_year, period=flag.period, voucher_type=flag.voucher_type,
+        voucher_no=flag.voucher_no, line_no=flag.line_no, rule=flag.rule, key=key_of(flag), status="confirmed",
+        flag_id=flag.pk, run_id=flag.run_id, rule_name=flag.rule_name, message=flag.message)
+    finding = Finding.objects.create(project=project, org=flag.org, problem_type=ProblemType.objects.first(), title="测试发现",
+                                     amount=1, description="测试", created_by=project.created_by)
+    finding.verifications.add(verification)
+    return verification, finding
 
 
 def test_every_url_parameter_is_known():
