@@ -7,7 +7,8 @@ from jingshen.audits.models import AuditProject, Stage
 
 def project_summary(project: AuditProject) -> dict:
     """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
-    datasets and runs. Findings and rectification counts join it as those parts land."""
+    datasets and runs, the findings (problem type, amount, description, basis). Rectification
+    counts join it when that part lands."""
     return {
         "code": project.code,
         "name": project.name,
@@ -28,6 +29,12 @@ def project_summary(project: AuditProject) -> dict:
             for p in project.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year")
         ],
         "screening_runs": sorted(project.screening_runs.values_list("pk", flat=True)),
+        "findings": [
+            {"org": f.org.code, "problem_type": f.problem_type.name, "title": f.title, "amount": str(f.amount),
+             "description": f.description, "basis": f.basis, "recommendation": f.recommendation,
+             "vouchers": f.vouchers, "verifications": f.verifications.count()}
+            for f in project.findings.select_related("org", "problem_type").order_by("id")
+        ],
     }
 
 
