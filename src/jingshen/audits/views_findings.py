@@ -65,7 +65,7 @@ def flags(request, project_id):
     rows = [(f, known.get(findings.key_of(f))) for f in page.object_list]
     context = {
         "project": p, "page": page, "rows": rows, "filters": q.data, "statuses": VerificationStatus.choices,
-        "rules": sorted(set(findings.project_flags(user, p).values_list("rule", "rule_name").distinct())),
+        "rules": sorted(set(findings.project_flags(user, p).order_by().values_list("rule", "rule_name").distinct())),
         "members": _members(p), "may_view_flags": scope.may(user, scope.VIEW_FLAGS),
     }
     return render(request, "audits/flags.html", context)
