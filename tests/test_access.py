@@ -47,10 +47,10 @@ def fill(route: str, values: dict) -> str:
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
-                "evidence_id"}
+                "evidence_id", "verification_id", "finding_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
-                "request_id", "wp_id", "note_id", "evidence_id"}
+                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -60,7 +60,8 @@ def values_for(code: str, tmp_path=None) -> dict:
     values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
-              "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0"}
+              "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
+              "verification_id": "0", "finding_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -86,6 +87,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["document_id"] = str(audit_document(project).pk)
         values["request_id"] = str(audit_request(project).pk)
         values |= workpaper_objects(project)
+        values["verification_id"], values["finding_id"] = (str(o.pk) for o in verification_and_finding(project, flag))
     return values
 
 
@@ -138,6 +140,22 @@ def workpaper_objects(project) -> dict:
     note = workpapers.add_note(lead, wp, "请补充依据。")
     item = workpapers.add_evidence(lead, wp, SimpleUploadedFile("取证单.pdf", b"%PDF-1.4\n%%EOF\n"))
     return {"wp_id": str(wp.pk), "note_id": str(note.pk), "evidence_id": str(item.pk)}
+
+
+def verification_and_finding(project, flag):
+    """A 属实 verification of ``flag`` in ``project`` and a finding made from it (written directly:
+    the URL walks need the objects, tests/audits/test_findings.py tests the services)."""
+    from jingshen.audits.findings import key_of
+    from jingshen.audits.models import Finding, FlagVerification, ProblemType
+
+    verification = FlagVerification.objects.create(
+        project=project, org=flag.org, fiscal_year=flag.fiscal_year, period=flag.period, voucher_type=flag.voucher_type,
+        voucher_no=flag.voucher_no, line_no=flag.line_no, rule=flag.rule, key=key_of(flag), status="confirmed",
+        flag_id=flag.pk, run_id=flag.run_id, rule_name=flag.rule_name, message=flag.message)
+    finding = Finding.objects.create(project=project, org=flag.org, problem_type=ProblemType.objects.first(), title="测试发现",
+                                     amount=1, description="测试", created_by=project.created_by)
+    finding.verifications.add(verification)
+    return verification, finding
 
 
 def test_every_url_parameter_is_known():

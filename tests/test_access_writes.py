@@ -20,6 +20,8 @@ from jingshen.audits.models import (
     AuditProject,
     DataRequest,
     Evidence,
+    Finding,
+    FlagVerification,
     GeneratedDocument,
     PinnedDataset,
     ProjectMember,
@@ -68,13 +70,17 @@ WRITES = {
     "audits:note_answer": (None, "project"),
     "audits:note_close": (None, "project"),
     "audits:evidence_upload": (None, "project"),
+    "audits:flag": (None, "project"),
+    "audits:verification": (None, "project"),
+    "audits:finding_new": (None, "project"),
+    "audits:finding": (None, "project"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
-           WorkpaperVersion, ReviewNote, Evidence)
+           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding)
 
 
 def handles_post(callback) -> bool:
@@ -115,11 +121,20 @@ def target_objects(personas, tree, tmp_path):
                                      level="line", severity="中", weight=0.5, explanation="{summary}",
                                      sql="SELECT org, fiscal_year, period, voucher_type, voucher_no, line_no, amount, summary FROM lines",
                                      created_by=contact)
-    from tests.test_access import audit_project, audit_request, workpaper_objects
+    from jingshen.screening.models import Flag
+    from jingshen.screening.services import run_screening
+    from tests.test_access import audit_project, audit_request, verification_and_finding, workpaper_objects
 
+    run = run_screening(year=2025, org=tree[TARGET], rule_codes=["JS-CASH-001"])
+    flag = Flag.objects.create(run=run, rule="JS-CASH-001", rule_name="大额现金支付", category="财务", severity="中", score=50,
+                               org=tree[TARGET], fiscal_year=2025, period=1, voucher_type="记", voucher_no=1, message="测试疑点")
+    other = Flag.objects.create(run=run, rule="JS-CASH-001", rule_name="大额现金支付", category="财务", severity="中", score=50,
+                                org=tree[TARGET], fiscal_year=2025, period=1, voucher_type="记", voucher_no=2, message="未核实的疑点")
     project = audit_project(tree[TARGET])
+    verification, finding = verification_and_finding(project, flag)
     return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username,
-            "project_id": str(project.pk), "request_id": str(audit_request(project).pk)} | workpaper_objects(project)
+            "project_id": str(project.pk), "request_id": str(audit_request(project).pk), "flag_id": str(other.pk),
+            "verification_id": str(verification.pk), "finding_id": str(finding.pk)} | workpaper_objects(project)
 
 
 def post_data(name: str, tree) -> dict:
@@ -153,6 +168,10 @@ def post_data(name: str, tree) -> dict:
         "audits:note_answer": {"reply": "越权答复"},
         "audits:note_close": {},
         "audits:evidence_upload": {"file": SimpleUploadedFile("越权.pdf", b"%PDF-1.4\n%%EOF\n"), "description": "x"},
+        "audits:flag": {"op": "verify", "status": "confirmed"},
+        "audits:verification": {"op": "verify", "status": "dismissed", "reason": "越权排除"},
+        "audits:finding_new": {"problem_type": "1", "org": TARGET, "title": "越权发现", "amount": "1", "description": "x"},
+        "audits:finding": {"problem_type": "1", "org": TARGET, "title": "越权修改", "amount": "1", "description": "x"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

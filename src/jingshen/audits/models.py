@@ -484,3 +484,121 @@ class Evidence(ArchivedGuard):
         verbose_name = "取证材料"
         verbose_name_plural = "取证材料"
         ordering = ["project", "uploaded_at", "id"]
+
+# --- 疑点核实 and 审计发现 (issue 15 items 4–5; audits/findings.py writes them) -----------------
+
+
+class ProblemType(models.Model):
+    """问题类型 of a finding: the catalogue (seeded by a data migration; an administrator may add)."""
+
+    name = models.CharField("问题类型", max_length=50, unique=True)
+    builtin = models.BooleanField("系统内置", default=False)
+    active = models.BooleanField("可用", default=True)
+    order = models.PositiveSmallIntegerField("排序", default=100)
+
+    class Meta:
+        verbose_name = "问题类型"
+        verbose_name_plural = "问题类型"
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", "待核实"
+    CONFIRMED = "confirmed", "属实"
+    DISMISSED = "dismissed", "排除"
+
+
+class VerificationQuerySet(GuardedQuerySet):
+    unit_field = "org"
+
+
+class FlagVerification(ArchivedGuard):
+    """The verification of a flag (疑点核实) in a project, keyed on what the flag is about — unit,
+    year, period, 凭证字, 凭证号, line and rule (``key``, findings.flag_key) — not on the Flag row,
+    so a later run's flag of the same key shows as already verified. ``flag_id`` and the copied
+    rule name, message and amount record the flag it was made on (runs may be deleted)."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="verifications")
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    period = models.PositiveSmallIntegerField("会计期间", null=True, blank=True)
+    voucher_type = models.CharField("凭证字", max_length=16, blank=True)
+    voucher_no = models.PositiveIntegerField("凭证号", null=True, blank=True)
+    line_no = models.PositiveIntegerField("分录号", null=True, blank=True)
+    rule = models.CharField("规则", max_length=32)
+    key = models.CharField("疑点键", max_length=200)
+    status = models.CharField("核实状态", max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="核实人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("排除理由", blank=True)
+    note = models.TextField("核实说明", blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="核实确认人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField("核实时间", null=True, blank=True)
+    flag_id = models.PositiveBigIntegerField("所据疑点", null=True, blank=True)  # no FK: the run may go
+    run_id = models.PositiveBigIntegerField("所据筛查", null=True, blank=True)
+    rule_name = models.CharField("规则名称", max_length=100, blank=True)
+    message = models.TextField("疑点说明", blank=True)
+    amount = models.DecimalField("金额", max_digits=18, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = VerificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "疑点核实"
+        verbose_name_plural = "疑点核实"
+        ordering = ["project", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "key"], name="one_verification_per_flag_key")]
+
+    def __str__(self):
+        voucher = f"{self.voucher_type}-{self.voucher_no}" if self.voucher_no is not None else "单位级"
+        return f"{self.rule} {voucher}"
+
+
+class FindingQuerySet(GuardedQuerySet):
+    unit_field = "org"
+
+
+class Finding(ArchivedGuard):
+    """审计发现 (a verified problem) of a project on one of its units: problem type, amount
+    involved (never negative), description, legal basis (free-text citations for now), the
+    recommendation, and the verifications and vouchers behind it (``vouchers``: a list of
+    [fiscal_year, period, voucher_type, voucher_no])."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="findings")
+    org = models.ForeignKey("orgs.Org", verbose_name="被审计单位", on_delete=models.PROTECT, related_name="+")
+    problem_type = models.ForeignKey(ProblemType, verbose_name="问题类型", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("问题标题", max_length=200)
+    amount = models.DecimalField("涉及金额", max_digits=18, decimal_places=2, default=0)
+    description = models.TextField("问题描述")
+    basis = models.TextField("定性依据", blank=True)
+    recommendation = models.TextField("审计建议", blank=True)
+    verifications = models.ManyToManyField(FlagVerification, verbose_name="所据疑点核实", blank=True, related_name="findings")
+    vouchers = models.JSONField("涉及凭证", default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="填写人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("填写时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计发现"
+        verbose_name_plural = "审计发现"
+        ordering = ["project", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name="finding_amount_not_negative")]
+
+    def __str__(self):
+        return self.title
+
+
+@receiver(m2m_changed, sender=Finding.verifications.through)
+def _findings_of_archived_projects_stay(sender, instance, action, **kwargs):
+    if action.startswith("pre_"):
+        if isinstance(instance, Finding):
+            instance._refuse_if_archived()
+        elif isinstance(instance, FlagVerification):
+            instance._refuse_if_archived()

@@ -8,7 +8,8 @@ from jingshen.audits.models import AuditProject, Stage
 
 def project_summary(project: AuditProject) -> dict:
     """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
-    datasets and runs, the workpapers. Findings and rectification counts join it as those parts land."""
+    datasets and runs, the workpapers, the findings (problem type, amount, description, basis).
+    Rectification counts join it when that part lands."""
     return {
         "code": project.code,
         "name": project.name,
@@ -30,6 +31,12 @@ def project_summary(project: AuditProject) -> dict:
         ],
         "screening_runs": sorted(project.screening_runs.values_list("pk", flat=True)),
         "workpapers": workpapers.summary(project),  # index number, matter, unit, status
+        "findings": [
+            {"org": f.org.code, "problem_type": f.problem_type.name, "title": f.title, "amount": str(f.amount),
+             "description": f.description, "basis": f.basis, "recommendation": f.recommendation,
+             "vouchers": f.vouchers, "verifications": f.verifications.count()}
+            for f in project.findings.select_related("org", "problem_type").order_by("id")
+        ],
     }
 
 

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from jingshen.audits import views, views_workpapers as wp
+from jingshen.audits import views
+from jingshen.audits import views_findings
 
 app_name = "audits"
 urlpatterns = [
@@ -28,4 +30,14 @@ urlpatterns = [
     path("<int:project_id>/notes/<int:note_id>/answer/", wp.note_answer, name="note_answer"),
     path("<int:project_id>/notes/<int:note_id>/close/", wp.note_close, name="note_close"),
     path("<int:project_id>/evidence/<int:evidence_id>/", wp.evidence_download, name="evidence_download"),
+]
+
+# 疑点核实 and 审计发现 (views_findings.py)
+urlpatterns += [
+    path("<int:project_id>/flags/", views_findings.flags, name="flags"),
+    path("<int:project_id>/flags/<int:flag_id>/", views_findings.flag, name="flag"),
+    path("<int:project_id>/verifications/<int:verification_id>/", views_findings.verification, name="verification"),
+    path("<int:project_id>/findings/", views_findings.findings_list, name="findings"),
+    path("<int:project_id>/findings/new/", views_findings.finding_new, name="finding_new"),
+    path("<int:project_id>/findings/<int:finding_id>/", views_findings.finding, name="finding"),
 ]

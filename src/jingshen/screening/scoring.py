@@ -21,6 +21,18 @@ RARE, COMMON, RARITY_FLOOR, RARITY_SAMPLE = 0.02, 0.3, 0.5, 100
 # Materiality: a voucher of at least MATERIAL of the unit's annual spending counts in full; a
 # smaller one scales down linearly to IMMATERIAL_FACTOR; one without an amount counts as half way.
 MATERIAL, IMMATERIAL_FACTOR = 0.01, 0.7
+# Findings of earlier audits: each finding on a unit in a project auditing one of the three
+# fiscal years before the run's is a unit-level signal of weight FINDING_WEIGHT, at most
+# FINDINGS_COUNTED of them (1 − 0.85³ ≈ 0.39 at most), combined into U (docs/scoring.md).
+FINDING_WEIGHT, FINDINGS_COUNTED = 0.15, 3
+# (fiscal_year, org ids) -> {org id: findings}: set by the audits app when it starts
+# (audits/apps.py), so that screening never imports it; None ranks without them.
+prior_findings = None
+
+
+def findings_term(n: int) -> float:
+    """The weight of a unit's findings of earlier audits in its unit part U."""
+    return noisy_or([FINDING_WEIGHT] * min(n, FINDINGS_COUNTED))
 
 
 def noisy_or(weights) -> float:
@@ -67,6 +79,7 @@ class UnitRisk:
     vouchers: int = 0
     amount: Decimal = Decimal("0.00")
     rules: set = field(default_factory=set)
+    findings: int = 0  # findings of earlier audits (prior_findings)
     top_vouchers: list = field(default_factory=list)  # (score, period, voucher_type, voucher_no)
 
 
@@ -80,6 +93,7 @@ class Ranker:
     def __init__(self, run: ScreeningRun, facts: dict | None = None):
         # each unit's vouchers and spending, by org id (``ScreeningRun.unit_facts``)
         self.facts = {int(k): v for k, v in (run.unit_facts if facts is None else facts).items()}
+        self.fiscal_year = run.fiscal_year
         self.weights: dict[str, float] = {}  # the weight each rule had in this run, from its flag scores
         self.families = {entry["code"]: entry.get("family", "") for entry in run.rules}
         self.by_org: dict[int, UnitRisk] = {}
@@ -125,6 +139,7 @@ class Ranker:
         """Units ranked by risk score (0–100), highest first."""
         weights, families, units = self.weights, self.families, self.by_org
         orgs = Org.objects.in_bulk(list(units))
+        earlier = prior_findings(self.fiscal_year, list(units)) if prior_findings is not None and units else {}
         per_unit_vouchers: dict[int, list] = defaultdict(list)
         for key, score in (voucher_scores or self.voucher_scores()).items():
             per_unit_vouchers[key[0]].append((score, *key[1:]))
@@ -135,7 +150,8 @@ class Ranker:
             u.amount = sum((self.voucher_amount.get((org_id, *v[1:]), Decimal(0)) for v in scored), Decimal("0.00"))
             u.top_vouchers = [(round(s * 100, 1), *rest) for s, *rest in scored[:TOP_VOUCHERS]]
             u.voucher_score = sum(s for s, *_ in scored[:TOP_VOUCHERS]) / TOP_VOUCHERS
-            u.unit_score = combined(self.unit_rules.get(org_id, ()), weights, families)
+            u.findings = earlier.get(org_id, 0)
+            u.unit_score = noisy_or([combined(self.unit_rules.get(org_id, ()), weights, families), findings_term(u.findings)])
             u.score = round(100 * noisy_or([u.unit_score, u.voucher_score]), 1)
         return sorted(units.values(), key=lambda u: (-u.score, u.org.code))
 
@@ -152,7 +168,7 @@ def ranking_rows(ranker: Ranker, voucher_scores: dict[tuple, float] | None = Non
     not recompute it from every flag)."""
     return [
         {"org_id": u.org.pk, "org_code": u.org.code, "org_name": u.org.name, "score": u.score, "flags": u.flags,
-         "high": u.high, "vouchers": u.vouchers, "amount": str(u.amount)}
+         "high": u.high, "vouchers": u.vouchers, "amount": str(u.amount), "findings": u.findings}
         for u in ranker.units(voucher_scores)
     ]
 

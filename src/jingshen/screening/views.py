@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from jingshen.audits import findings as audit_findings
 from jingshen.ledger import books
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs.models import Org
@@ -213,7 +214,8 @@ def flag(request, flag_id):
     systemic = flag.details.get("systemic") if isinstance(flag.details, dict) else False
     hits = flag.details["flags"][:SYSTEMIC_SHOWN] if systemic else []
     context = {"flag": flag, "voucher": voucher, "rule": rule, "others": others, "systemic": systemic, "hits": hits,
-               "hits_total": len(flag.details["flags"]) if systemic else 0}
+               "hits_total": len(flag.details["flags"]) if systemic else 0,
+               "verifications": audit_findings.verifications_of_flag(user, flag)}
     return render(request, "screening/flag.html", context)
 
 
@@ -223,13 +225,14 @@ SYSTEMIC_SHOWN = 500  # the hits a systemic finding's page lists
 def rules(request):
     user = request.user
     effective = params.effective(user.org) if user.org else {}
+    verified = audit_findings.rule_statistics(user)  # 疑点核实 in the projects the user may see
     catalogue = []
     for rule in sorted(load_rules().values(), key=lambda r: (CATEGORIES.index(r.category), r.code)):
         rows = []
         for name, p in rule.params.items():
             value, override = effective.get((rule.code, name), (p.default, None))
             rows.append({"param": p, "value": value, "override": override})
-        catalogue.append({"rule": rule, "params": rows})
+        catalogue.append({"rule": rule, "params": rows, "verified": verified.get(rule.code)})
     context = {
         "catalogue": catalogue,
         "may_set": access.may_configure(user),

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.management.base import CommandError
 
 from jingshen.audits.access import get_project_by_code
@@ -6,7 +8,7 @@ from jingshen.commands import JingshenCommand
 
 
 class Command(JingshenCommand):
-    help = "显示一个审计项目：编号、名称、类型、被审计单位、年度、阶段、项目组、数据版本。"
+    help = "显示一个审计项目：编号、名称、类型、被审计单位、年度、阶段、项目组、数据版本、审计发现。"
 
     def add_arguments(self, parser):
         parser.add_argument("code", help="项目编号，如 经审〔2026〕3号")
@@ -24,3 +26,6 @@ class Command(JingshenCommand):
         self.stdout.write(f"阶段：{summary['stage']['name']}；年度：{project.years_text}；计划 {summary['planned_start']} 至 {summary['planned_end']}")
         self.stdout.write("被审计单位：" + "、".join(f"{u['name']}（{u['code']}）" for u in summary["units"]))
         self.stdout.write("项目组：" + "、".join(f"{m['name'] or m['username']}（{m['role']}）" for m in summary["team"]))
+        self.stdout.write(f"审计发现：{len(summary['findings'])} 项")
+        for n, f in enumerate(summary["findings"], start=1):
+            self.stdout.write(f"  {n}. [{f['problem_type']}] {f['title']}，涉及金额 {Decimal(f['amount']):,.2f} 元")
