@@ -24,7 +24,7 @@ from tests.ledger.conftest import voucher, write
 PUBLIC = {"login", "healthz"}  # reachable without logging in
 POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password", "audits:acknowledge",
              "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice",
-             "audits:plan", "audits:send_request", "audits:answer", "audits:workpaper_submit",
+             "audits:plan", "audits:send_request", "audits:answer", "audits:rectify", "audits:workpaper_submit",
              "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload"}
 
 
@@ -47,10 +47,10 @@ def fill(route: str, values: dict) -> str:
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
-                "evidence_id", "verification_id", "finding_id"}
+                "evidence_id", "verification_id", "finding_id", "item_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
-                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id"}
+                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -61,7 +61,7 @@ def values_for(code: str, tmp_path=None) -> dict:
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
-              "verification_id": "0", "finding_id": "0"}
+              "verification_id": "0", "finding_id": "0", "item_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -87,7 +87,9 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["document_id"] = str(audit_document(project).pk)
         values["request_id"] = str(audit_request(project).pk)
         values |= workpaper_objects(project)
-        values["verification_id"], values["finding_id"] = (str(o.pk) for o in verification_and_finding(project, flag))
+        verification, finding = verification_and_finding(project, flag)
+        values["verification_id"], values["finding_id"] = str(verification.pk), str(finding.pk)
+        values["item_id"] = str(rectification_item(finding).pk)
     return values
 
 
@@ -156,6 +158,12 @@ def verification_and_finding(project, flag):
                                      amount=1, description="测试", created_by=project.created_by)
     finding.verifications.add(verification)
     return verification, finding
+
+
+def rectification_item(finding):
+    from jingshen.audits.models import Rectification
+
+    return Rectification.objects.create(finding=finding, deadline=datetime.date.today())
 
 
 def test_every_url_parameter_is_known():

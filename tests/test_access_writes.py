@@ -25,6 +25,7 @@ from jingshen.audits.models import (
     GeneratedDocument,
     PinnedDataset,
     ProjectMember,
+    Rectification,
     ReviewNote,
     StageChange,
     Workpaper,
@@ -62,6 +63,7 @@ WRITES = {
     "audits:plan": (None, "project"),
     "audits:send_request": (None, "project"),
     "audits:answer": (scope.RESPOND, "target"),
+    "audits:rectify": (scope.RESPOND, "target"),
     "audits:workpaper_new": (None, "project"),
     "audits:workpaper": (None, "project"),
     "audits:workpaper_submit": (None, "project"),
@@ -80,7 +82,7 @@ WRITES = {
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
-           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding)
+           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification)
 
 
 def handles_post(callback) -> bool:
@@ -123,7 +125,7 @@ def target_objects(personas, tree, tmp_path):
                                      created_by=contact)
     from jingshen.screening.models import Flag
     from jingshen.screening.services import run_screening
-    from tests.test_access import audit_project, audit_request, verification_and_finding, workpaper_objects
+    from tests.test_access import audit_project, audit_request, rectification_item, verification_and_finding, workpaper_objects
 
     run = run_screening(year=2025, org=tree[TARGET], rule_codes=["JS-CASH-001"])
     flag = Flag.objects.create(run=run, rule="JS-CASH-001", rule_name="大额现金支付", category="财务", severity="中", score=50,
@@ -134,7 +136,8 @@ def target_objects(personas, tree, tmp_path):
     verification, finding = verification_and_finding(project, flag)
     return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username,
             "project_id": str(project.pk), "request_id": str(audit_request(project).pk), "flag_id": str(other.pk),
-            "verification_id": str(verification.pk), "finding_id": str(finding.pk)} | workpaper_objects(project)
+            "verification_id": str(verification.pk), "finding_id": str(finding.pk),
+            "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project)
 
 
 def post_data(name: str, tree) -> dict:
@@ -160,6 +163,7 @@ def post_data(name: str, tree) -> dict:
         "audits:plan": {"objectives": "越权"},
         "audits:send_request": {"org": TARGET, "title": "越权", "items": "x", "due_date": "2030-01-01"},
         "audits:answer": {"answer": "越权答复"},
+        "audits:rectify": {"action": "remind"},
         **{name: {"org": TARGET, "index_no": "Z-9", "matter": "越权底稿", "period_text": "2025 年度", "procedures": "x",
                   "conclusion": "x"} for name in ("audits:workpaper_new", "audits:workpaper")},
         "audits:workpaper_submit": {},

@@ -65,3 +65,11 @@ class RequestForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = querystring.text("答复", max_length=20000, strip=False)
+
+
+class RectifyForm(forms.Form):
+    action = forms.ChoiceField(label="操作", choices=[(a, a) for a in ("submit", "accept", "return", "remind", "deadline")])
+    measures = querystring.text("整改措施和结果", max_length=20000, strip=False)
+    owner = querystring.text("整改责任人", max_length=100)
+    note = querystring.text("退回理由", max_length=500)
+    deadline = forms.DateField(label="整改期限", required=False, error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"})

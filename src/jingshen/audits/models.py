@@ -602,3 +602,52 @@ def _findings_of_archived_projects_stay(sender, instance, action, **kwargs):
             instance._refuse_if_archived()
         elif isinstance(instance, FlagVerification):
             instance._refuse_if_archived()
+
+
+class RectificationQuerySet(GuardedQuerySet):
+    unit_field = "finding__org"
+    project_path = "finding__project"
+
+
+class Rectification(ArchivedGuard):
+    """整改: one finding's rectification item. The audited unit reports its measures; the
+    auditors accept them or return them; past the deadline and not done it is 超期."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "未整改"
+        IN_PROGRESS = "in_progress", "整改中"
+        DONE = "done", "已整改"
+
+    finding = models.OneToOneField("audits.Finding", on_delete=models.CASCADE, related_name="rectification")
+    deadline = models.DateField("整改期限")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    owner = models.CharField("整改责任人", max_length=100, blank=True)
+    measures = models.TextField("整改措施和结果", blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="报送人", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField("报送时间", null=True, blank=True)
+    review_note = models.CharField("审核意见", max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    reminded_at = models.DateTimeField("最近催办", null=True, blank=True)
+    created_at = models.DateTimeField("下达时间", auto_now_add=True)
+
+    objects = RectificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "整改事项"
+        verbose_name_plural = "整改事项"
+        ordering = ["deadline", "id"]
+
+    def _project(self):
+        return self.finding.project
+
+    def overdue(self, today=None) -> bool:
+        from django.utils import timezone
+
+        return self.status != self.Status.DONE and (today or timezone.localdate()) > self.deadline
+
+    @property
+    def state_label(self) -> str:
+        return "超期" if self.overdue() else self.get_status_display()

@@ -2,14 +2,14 @@
 
 import json
 
-from jingshen.audits import workpapers
+from jingshen.audits import rectification, workpapers
 from jingshen.audits.models import AuditProject, Stage
 
 
 def project_summary(project: AuditProject) -> dict:
     """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
     datasets and runs, the workpapers, the findings (problem type, amount, description, basis).
-    Rectification counts join it when that part lands."""
+    And the rectification counts (total, done, overdue)."""
     return {
         "code": project.code,
         "name": project.name,
@@ -30,6 +30,7 @@ def project_summary(project: AuditProject) -> dict:
             for p in project.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year")
         ],
         "screening_runs": sorted(project.screening_runs.values_list("pk", flat=True)),
+        "rectification": {k: v for k, v in rectification.counts(rectification.project_items(project)).items() if k != "rate"},
         "workpapers": workpapers.summary(project),  # index number, matter, unit, status
         "findings": [
             {"org": f.org.code, "problem_type": f.problem_type.name, "title": f.title, "amount": str(f.amount),

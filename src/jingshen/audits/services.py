@@ -225,6 +225,10 @@ def advance(user, project: AuditProject, to_stage: str, note: str = "", today: d
         StageChange.objects.create(project=project, from_stage=before, to_stage=to_stage, by=user, note=note)
         project.stage = to_stage
         project.save(update_fields=changed)
+        if to_stage == Stage.RECTIFICATION:  # the report is issued: each finding is to be rectified
+            from jingshen.audits import rectification
+
+            rectification.open_items(user, project)
         record("audits.stage", f"审计项目「{project.code}」从「{_label(before)}」转到「{_label(to_stage)}」", actor=user,
                org=project.owner_org, obj=project, before={"stage": before}, after={"stage": to_stage}, note=note)
     return project

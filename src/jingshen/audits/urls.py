@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:project_id>/plan/", views.plan, name="plan"),
     path("<int:project_id>/requests/", views.send_request, name="send_request"),
     path("<int:project_id>/requests/<int:request_id>/answer/", views.answer, name="answer"),
+    path("<int:project_id>/rectifications/<int:item_id>/", views.rectify, name="rectify"),
     # 工作底稿 (views_workpapers.py)
     path("<int:project_id>/workpapers/", wp.index, name="workpapers"),
     path("<int:project_id>/workpapers/new/", wp.new, name="workpaper_new"),

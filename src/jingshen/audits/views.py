@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 from jingshen import querystring
 from jingshen.accounts.models import User
 from jingshen.activity.services import record_download
-from jingshen.audits import access, paperwork, services, survey
-from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, PlanForm, ProjectForm, RequestForm, RunForm
+from jingshen.audits import access, paperwork, rectification, services, survey
+from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
 from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
@@ -99,6 +99,7 @@ def project(request, project_id):
         "units": p.units.select_related("org").order_by("org__code"),
         "documents": [d for d in p.documents.select_related("generated_by") if not auditee or paperwork.auditee_may_read(p, d)],
         "requests": access.requests_for(user, p),
+        "rectifications": _rectifications_for(user, p, auditee),
         "may_answer": auditee and p.stage in survey.REQUEST_STAGES and not p.archived,
     }
     if not auditee:
@@ -269,3 +270,54 @@ def answer(request, project_id, request_id):
         _form_errors(request, form)
         return redirect("audits:project", project_id=p.pk)
     return _done(request, p, lambda user, project: survey.answer_request(user, data_request, form.cleaned_data["answer"]))
+
+
+def _rectifications_for(user, p, auditee: bool) -> dict:
+    """The project's rectification items the user sees (their own unit's for the audited unit),
+    with their counts, and what the user may do with them."""
+    items = rectification.project_items(p)
+    if auditee:
+        items = items.filter(finding__org__in=scope.orgs_for(user, scope.RESPOND).values("pk"))
+    items = list(items)
+    open_ = p.stage == Stage.RECTIFICATION and not p.archived
+    return {"items": items, "counts": rectification.counts(items), "may_submit": open_ and auditee,
+            "may_review": open_ and not auditee and services.may_act(user, p, services.AUDITORS)}
+
+
+@require_POST
+@querystring.posts(RectifyForm)
+def rectify(request, project_id, item_id):
+    """One rectification item: the audited unit reports; the 组长 or 主审 accept, return, remind
+    or move the deadline (each refused by the service if it is not theirs)."""
+    user = request.user
+    p = access.get_project_for_user(user, project_id)
+    auditee = access.is_auditee(user, p)
+    if not auditee and not access.may_write(user, p):
+        raise Http404("审计项目不存在或不在您的权限范围内。")
+    items = rectification.project_items(p)
+    if auditee:
+        items = items.filter(finding__org__in=scope.orgs_for(user, scope.RESPOND).values("pk"))
+    item = items.filter(pk=item_id).first()
+    if item is None:
+        raise Http404("整改事项不存在或不在您的权限范围内。")
+    form = RectifyForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("audits:project", project_id=p.pk)
+    data = form.cleaned_data
+    act = {
+        "submit": lambda: rectification.submit(user, item, measures=data["measures"], owner=data["owner"]),
+        "accept": lambda: rectification.review(user, item, accept=True, note=data["note"]),
+        "return": lambda: rectification.review(user, item, accept=False, note=data["note"]),
+        "remind": lambda: rectification.remind(user, item),
+        "deadline": lambda: rectification.set_deadline(user, item, data["deadline"]) if data["deadline"] else _no_date(),
+    }[data["action"]]
+    try:
+        act()
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+    return redirect("audits:project", project_id=p.pk)
+
+
+def _no_date():
+    raise ValueError("请填写整改期限。")
