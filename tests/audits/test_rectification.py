@@ -99,3 +99,40 @@ def test_only_the_team_moves_deadlines_and_others_get_404(reported, team, person
         client.force_login(personas[persona])
         response = client.post(f"/audits/{reported.pk}/rectifications/{item.pk}/", {"action": "remind"})
         assert response.status_code == 404, persona
+
+
+def test_the_draft_report_report_and_rectification_notice_carry_the_findings(team, tree, personas):
+    import io
+
+    from docx import Document
+
+    from jingshen.audits import paperwork, survey
+    from jingshen.audits.models import DataRequest
+
+    def text(doc):
+        return "\n".join(p.text for p in Document(io.BytesIO(paperwork.read(doc))).paragraphs)
+
+    project = new_project(team, tree)
+    lead, director, contact = team["lead"], team["director"], personas["contact"]
+    services.acknowledge_discipline(lead, project)
+    findings.save_finding(lead, project, problem_type=ProblemType.objects.get(name="违规发放"), org=tree["A1X"],
+                          title="以购物卡发放节日慰问", amount=Decimal("12345.60"), description="春节发放超市购物卡",
+                          basis="《基层工会经费收支管理办法》", recommendation="收回并完善制度")
+    AuditProject.objects.filter(pk=project.pk).update(stage=Stage.CONSULTATION)
+    with pytest.raises(ValueError, match="「审计报告」阶段生成"):
+        paperwork.generate_report(lead, project)
+    deadline = timezone.localdate() + datetime.timedelta(days=10)
+    draft = paperwork.generate_draft_report(lead, project, deadline)
+    body = text(draft)
+    assert "征求意见稿" in body and "以购物卡发放节日慰问" in body and "12,345.60" in body and "壹万贰仟叁佰肆拾伍元陆角" in body
+    # the audited unit's comments are sought on the platform, by the deadline
+    request = DataRequest.objects.get(project=project)
+    assert request.due_date == deadline and request.org == tree["A1X"]
+    survey.answer_request(contact, request, "无异议")
+    services.advance(lead, project, Stage.REPORT)
+    report = paperwork.generate_report(director, project)
+    assert "征求意见稿" not in text(report) and project.code in text(report)
+    services.advance(director, project, Stage.RECTIFICATION)
+    notice = paperwork.generate_rectification_notice(lead, project)
+    assert "整改通知书" in text(notice) and "以购物卡发放节日慰问" in text(notice)
+    assert set(project.documents.values_list("kind", flat=True)) == {"draft_report", "report", "rectification_notice"}

@@ -73,3 +73,7 @@ class RectifyForm(forms.Form):
     owner = querystring.text("整改责任人", max_length=100)
     note = querystring.text("退回理由", max_length=500)
     deadline = forms.DateField(label="整改期限", required=False, error_messages={"invalid": "日期格式应为 YYYY-MM-DD。"})
+
+
+class DraftForm(forms.Form):
+    deadline = forms.DateField(label="反馈期限", error_messages={"required": "请填写反馈期限。", "invalid": "日期格式应为 YYYY-MM-DD。"})

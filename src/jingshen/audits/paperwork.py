@@ -22,8 +22,10 @@ Kind = GeneratedDocument.Kind
 # From which stage on the audited unit may read a document of each kind (what is meant for them).
 SHOWN_TO_AUDITEE_FROM = {Kind.NOTICE: Stage.NOTICE, Kind.DRAFT_REPORT: Stage.CONSULTATION, Kind.REPORT: Stage.RECTIFICATION,
                          Kind.RECTIFICATION_NOTICE: Stage.RECTIFICATION}
-# In which stages the audit notice may be prepared (and prepared again, as a new archived version).
-NOTICE_STAGES = (Stage.PLAN, Stage.NOTICE)
+# In which stages each document may be generated (again: each generation is a new archived version).
+GENERATED_IN = {Kind.NOTICE: (Stage.PLAN, Stage.NOTICE), Kind.DRAFT_REPORT: (Stage.CONSULTATION,),
+                Kind.REPORT: (Stage.REPORT,), Kind.RECTIFICATION_NOTICE: (Stage.RECTIFICATION,)}
+NOTICE_STAGES = GENERATED_IN[Kind.NOTICE]
 
 
 def _name(user) -> str:
@@ -51,15 +53,102 @@ def notice_data(project: AuditProject) -> documents.AuditNoticeData:
 def generate_notice(user, project: AuditProject) -> GeneratedDocument:
     """The audit notice (审计通知书) as .docx, archived with its SHA-256 (组长 or 经审负责人,
     while the plan or the notice is the project's stage)."""
+    project = _checked(user, project, Kind.NOTICE)
+    content = documents.build_audit_notice(notice_data(project))
+    return _archive(user, project, Kind.NOTICE, f"{project.code} 审计通知书", content)
+
+
+def _checked(user, project: AuditProject, kind: str) -> AuditProject:
     project = AuditProject.objects.get(pk=project.pk)
     if project.archived:
         raise ArchivedError(project)
     if not (may_act(user, project, LEADER) or may_act(user, project, DIRECTOR)):
-        raise PermissionError("审计通知书由项目组长或经审负责人生成。")
-    if project.stage not in NOTICE_STAGES:
-        raise ValueError("审计通知书在「实施方案」或「审计通知」阶段生成。")
-    content = documents.build_audit_notice(notice_data(project))
-    return _archive(user, project, Kind.NOTICE, f"{project.code} 审计通知书", content)
+        raise PermissionError(f"{Kind(kind).label}由项目组长或经审负责人生成。")
+    if project.stage not in GENERATED_IN[kind]:
+        raise ValueError(f"{Kind(kind).label}在「{'」或「'.join(Stage(s).label for s in GENERATED_IN[kind])}」阶段生成。")
+    return project
+
+
+def _finding_data(f) -> documents.FindingData:
+    return documents.FindingData(
+        problem_type=f.problem_type.name, title=f.title, description=f.description, amount=f.amount or None,
+        basis=tuple(documents.CitationData(regulation=line.strip()) for line in f.basis.splitlines() if line.strip()),
+        recommendation=f.recommendation,
+    )
+
+
+def _screening_data(project: AuditProject) -> documents.ScreeningSummaryData | None:
+    from jingshen.audits.models import FlagVerification, VerificationStatus
+
+    runs = list(project.screening_runs.order_by("fiscal_year"))
+    if not runs:
+        return None
+    verified = FlagVerification.objects.filter(project=project)
+    return documents.ScreeningSummaryData(
+        run_ref="、".join(f"第 {r.pk} 次筛查" for r in runs), run_date=runs[-1].started_at.date(),
+        rule_count=max(len(r.rules) for r in runs), line_count=sum(r.lines_screened for r in runs),
+        voucher_count=sum(int(f.get("vouchers", 0)) for r in runs for f in r.unit_facts.values()),
+        flag_count=sum(r.flag_count for r in runs),
+        confirmed_count=verified.filter(status=VerificationStatus.CONFIRMED).count(),
+        dismissed_count=verified.filter(status=VerificationStatus.DISMISSED).count(),
+    )
+
+
+def report_data(project: AuditProject, *, draft: bool, deadline=None) -> documents.AuditReportData:
+    units = [u.org.name for u in project.units.select_related("org").order_by("org__code")]
+    return documents.AuditReportData(
+        issuer=f"{project.owner_org.name}经费审查委员会", addressee="、".join(units), issue_date=timezone.localdate(),
+        doc_number="" if draft else project.code, auditee="、".join(units), matter=project.name,
+        fiscal_years=tuple(project.fiscal_years), fieldwork_start=project.notice_served_on or project.planned_start,
+        fieldwork_end=timezone.localdate(), screening=_screening_data(project),
+        findings=tuple(_finding_data(f) for f in project.findings.select_related("problem_type").order_by("id")),
+        feedback_deadline=deadline,
+    )
+
+
+def generate_draft_report(user, project: AuditProject, deadline) -> GeneratedDocument:
+    """征求意见: the draft report, archived, and sent to each audited unit as a request for its
+    comments by ``deadline`` (answered on the platform like the survey's requests)."""
+    from jingshen.audits.models import DataRequest
+
+    project = _checked(user, project, Kind.DRAFT_REPORT)
+    if deadline < timezone.localdate():
+        raise ValueError("反馈期限不能早于今天。")
+    content = documents.build_draft_report(report_data(project, draft=True, deadline=deadline))
+    with transaction.atomic():
+        doc = _archive(user, project, Kind.DRAFT_REPORT, f"{project.code} 审计报告（征求意见稿）", content)
+        for unit in project.units.select_related("org"):
+            DataRequest.objects.create(project=project, org=unit.org, title="审计报告（征求意见稿）征求意见",
+                                       items=f"请审阅《{doc.title}》，在 {deadline:%Y-%m-%d} 前提出书面意见；逾期未提出的，视为无异议。",
+                                       due_date=deadline, sent_by=user)
+    return doc
+
+
+def generate_report(user, project: AuditProject) -> GeneratedDocument:
+    project = _checked(user, project, Kind.REPORT)
+    if not project.findings.exists():
+        raise ValueError("项目还没有审计发现，不能生成审计报告。")
+    content = documents.build_audit_report(report_data(project, draft=False))
+    return _archive(user, project, Kind.REPORT, f"{project.code} 审计报告", content)
+
+
+def generate_rectification_notice(user, project: AuditProject) -> GeneratedDocument:
+    from jingshen.audits.rectification import project_items
+
+    project = _checked(user, project, Kind.RECTIFICATION_NOTICE)
+    items = list(project_items(project))
+    if not items:
+        raise ValueError("没有整改事项，不能生成整改通知书。")
+    report = project.documents.filter(kind=Kind.REPORT).order_by("-generated_at").first()
+    data = documents.RectificationNoticeData(
+        issuer=f"{project.owner_org.name}经费审查委员会", addressee="、".join(sorted({i.finding.org.name for i in items})),
+        issue_date=timezone.localdate(), doc_number=project.code, report_title=f"关于{project.name}的审计报告",
+        report_number=project.code, report_date=report.generated_at.date() if report else None,
+        items=tuple(documents.RectificationItemData(finding=_finding_data(i.finding), deadline=i.deadline) for i in items),
+        report_back_by=max(i.deadline for i in items),
+    )
+    content = documents.build_rectification_notice(data)
+    return _archive(user, project, Kind.RECTIFICATION_NOTICE, f"{project.code} 整改通知书", content)
 
 
 def _archive(user, project, kind: str, title: str, content: bytes) -> GeneratedDocument:

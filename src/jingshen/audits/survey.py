@@ -15,6 +15,9 @@ from jingshen.orgs import scope
 # While the plan may be written, and data requests sent.
 PLAN_STAGES = (Stage.SURVEY, Stage.PLAN)
 REQUEST_STAGES = (Stage.SURVEY, Stage.PLAN, Stage.NOTICE, Stage.FIELDWORK)
+# The audited unit answers while its requests are open, and while its comments on the draft
+# report are sought (征求意见: a request sent with the draft, paperwork.generate_draft_report).
+ANSWER_STAGES = (*REQUEST_STAGES, Stage.CONSULTATION)
 PLAN_FIELDS = {"objectives": "审计目标", "key_matters": "审计重点", "procedures": "审计方法和步骤", "assignments": "人员分工"}
 TEXT_LIMIT = 20000
 
@@ -82,8 +85,8 @@ def answer_request(user, request: DataRequest, answer: str) -> DataRequest:
         raise ArchivedError(project)
     if not scope.can(user, scope.RESPOND, request.org):
         raise PermissionError("只有被审计单位的联络人可以答复。")
-    if project.stage not in REQUEST_STAGES:
-        raise ValueError("审前调查已结束，不能再答复。")
+    if project.stage not in ANSWER_STAGES:
+        raise ValueError("答复期已结束，不能再答复。")
     answer = _text(answer, "答复", required=True)
     with transaction.atomic():
         before = request.answer

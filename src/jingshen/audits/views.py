@@ -13,7 +13,7 @@ from jingshen import querystring
 from jingshen.accounts.models import User
 from jingshen.activity.services import record_download
 from jingshen.audits import access, paperwork, rectification, services, survey
-from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
+from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, DraftForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
 from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
@@ -100,7 +100,7 @@ def project(request, project_id):
         "documents": [d for d in p.documents.select_related("generated_by") if not auditee or paperwork.auditee_may_read(p, d)],
         "requests": access.requests_for(user, p),
         "rectifications": _rectifications_for(user, p, auditee),
-        "may_answer": auditee and p.stage in survey.REQUEST_STAGES and not p.archived,
+        "may_answer": auditee and p.stage in survey.ANSWER_STAGES and not p.archived,
     }
     if not auditee:
         pins = list(p.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year"))
@@ -114,8 +114,9 @@ def project(request, project_id):
             "next_steps": _next_steps(user, p),
             "may_sign": p.stage == Stage.REVIEW and p.leader_signed_at is None and services.may_act(user, p, services.LEADER),
             "may_work": access.may_work(user, p),
-            "may_notice": p.stage in paperwork.NOTICE_STAGES and (services.may_act(user, p, services.LEADER)
-                                                                   or services.may_act(user, p, services.DIRECTOR)),
+            "may_generate": {kind: p.stage in stages and (services.may_act(user, p, services.LEADER)
+                                                         or services.may_act(user, p, services.DIRECTOR))
+                             for kind, stages in paperwork.GENERATED_IN.items()},
             "plan": getattr(p, "plan", None),
             "may_plan": p.stage in survey.PLAN_STAGES and services.may_act(user, p, services.AUDITORS),
             "may_request": p.stage in survey.REQUEST_STAGES and services.may_act(user, p, services.AUDITORS),
@@ -206,6 +207,27 @@ def start_run(request, project_id):
 @require_POST
 def generate_notice(request, project_id):
     return _done(request, _project_for_post(request, project_id), paperwork.generate_notice)
+
+
+@require_POST
+@querystring.posts(DraftForm)
+def generate_draft(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, paperwork.generate_draft_report, form.cleaned_data["deadline"])
+
+
+@require_POST
+def generate_report(request, project_id):
+    return _done(request, _project_for_post(request, project_id), paperwork.generate_report)
+
+
+@require_POST
+def generate_rectification_notice(request, project_id):
+    return _done(request, _project_for_post(request, project_id), paperwork.generate_rectification_notice)
 
 
 def document(request, project_id, document_id):
