@@ -38,12 +38,23 @@ and for a keyword rule (one with a ``texts`` query, rules.py):
 Derived tables are dropped after the last statement of a run that reads them (``plan``): they
 can hold hundreds of MB that later rules need for their own hash tables.
 
-DuckDB (the embedded default) reads the datasets' Parquet files directly. A Spark engine
-runs the same SQL transpiled by sqlglot (tests/screening checks that every rule transpiles).
+DuckDB (the embedded default) reads the datasets' Parquet files directly: the data, vouchers and
+texts files of the packs the datasets are in (ledger/store.py), each kind of file of all the packs
+as one table (``_source``). A pack the run uses whole (every dataset it holds is in the run: the
+usual case, a year's latest versions) is read as it is; a pack that also holds other versions or
+years of the run's units is read filtered to the run's datasets (a semi join on file, unit and
+year, ``run_datasets``); a pack that also holds other units' datasets has the run's rows copied
+into tables (``run_data`` …) before the sandbox is locked, and is never opened after. Packs, not a
+folder per dataset, because what a run pays per file is paid by every rule: the pack of 44 rules
+over 600 units of 800 lines took 12.8 s over 600 folders and 4.0 s over one file of the same rows
+(docs/benchmarks.md, 2026-12-02). A Spark engine runs the same SQL transpiled by sqlglot
+(tests/screening checks that every rule transpiles).
 
 Sandbox. Every DuckDB engine is locked down once its tables and views exist and before any
-rule's SQL runs (``_lock``): the only files it may open are the run's own datasets' Parquet files
-(``allowed_paths``, which the views ``lines``, ``vouchers`` and ``dataset_texts`` read lazily), no
+rule's SQL runs (``_lock``): the only files it may open are the files of the packs the run reads
+whole or filtered, which hold the run's units only (``allowed_paths``, which the views ``lines``,
+``vouchers`` and ``dataset_texts`` read lazily; a rule naming such a file reaches at most other
+versions or years of the run's own units, which whoever screens them may read anyway), no
 other file or URL (``enable_external_access = false``: read_* functions, replacement scans of file
 names, ATTACH, COPY, INSTALL and extension loading all fail), no extension auto-loading or
 installing, no Python replacement scans (a variable of the calling code is not a table), the Arrow
