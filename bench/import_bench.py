@@ -240,54 +240,86 @@ class VoucherWriter:
             day += timedelta(days=1)
         return weekdays, weekends
 
-    def write(self, path: Path, lines: int, org_code: str) -> dict:
-        rng = self.rng
-        per_month = [int(lines * w / sum(MONTH_WEIGHTS)) for w in MONTH_WEIGHTS]
-        per_month[-1] = lines - sum(per_month[:-1])
+    def write(self, path: Path, units: list[tuple[str, int]]) -> dict:
+        """Write ``units`` (unit code, lines) one after the other into one file."""
         written = vouchers = 0
         with path.open("w", encoding="gb18030", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(HEADER)
-            for month, target in enumerate(per_month, start=1):
-                sizes, left = [], target
-                while left > 0:
-                    k = rng.choices(LINE_COUNTS, LINE_WEIGHTS)[0]
-                    if left - k == 1:
-                        k = k + 1 if k < 6 else k - 1
-                    k = min(k, left)
-                    sizes.append(k)
-                    left -= k
-                if sizes and sizes[-1] == 1:  # only when the month's target is 1
-                    sizes[-1] = 2
-                weekdays, weekends = self.month_days(month)
-                days = sorted(rng.choice(weekends) if rng.random() < 0.02 else rng.choice(weekdays) for _ in sizes)
-                for number, (k, day) in enumerate(zip(sizes, days), start=1):
-                    body, a = self.voucher(k, month)
-                    iso = day.isoformat()
-                    for line_no, (code, debit, credit, text, payee) in enumerate(body, start=1):
-                        out.writerow([
-                            org_code, YEAR, month, iso, "记", number, line_no, text, code, self.accounts[code],
-                            f"{debit // 100}.{debit % 100:02d}" if debit else "",
-                            f"{credit // 100}.{credit % 100:02d}" if credit else "",
-                            payee, a["settlement"], a["preparer"], a["reviewer"], a["attachments"],
-                            a["invoice"] if debit else "",
-                        ])
-                    written += len(body)
-                    vouchers += 1
+            for org_code, lines in units:
+                unit = self.write_unit(out, lines, org_code)
+                written += unit["lines"]
+                vouchers += unit["vouchers"]
         return {"lines": written, "vouchers": vouchers}
+
+    def write_unit(self, out, lines: int, org_code: str) -> dict:
+        rng = self.rng
+        per_month = [int(lines * w / sum(MONTH_WEIGHTS)) for w in MONTH_WEIGHTS]
+        per_month[-1] = lines - sum(per_month[:-1])
+        written = vouchers = 0
+        for month, target in enumerate(per_month, start=1):
+            sizes, left = [], target
+            while left > 0:
+                k = rng.choices(LINE_COUNTS, LINE_WEIGHTS)[0]
+                if left - k == 1:
+                    k = k + 1 if k < 6 else k - 1
+                k = min(k, left)
+                sizes.append(k)
+                left -= k
+            if sizes and sizes[-1] == 1:  # only when the month's target is 1
+                sizes[-1] = 2
+            weekdays, weekends = self.month_days(month)
+            days = sorted(rng.choice(weekends) if rng.random() < 0.02 else rng.choice(weekdays) for _ in sizes)
+            for number, (k, day) in enumerate(zip(sizes, days), start=1):
+                body, a = self.voucher(k, month)
+                iso = day.isoformat()
+                for line_no, (code, debit, credit, text, payee) in enumerate(body, start=1):
+                    out.writerow([
+                        org_code, YEAR, month, iso, "记", number, line_no, text, code, self.accounts[code],
+                        f"{debit // 100}.{debit % 100:02d}" if debit else "",
+                        f"{credit // 100}.{credit % 100:02d}" if credit else "",
+                        payee, a["settlement"], a["preparer"], a["reviewer"], a["attachments"],
+                        a["invoice"] if debit else "",
+                    ])
+                written += len(body)
+                vouchers += 1
+        return {"lines": written, "vouchers": vouchers}
+
+
+# --shape: how the lines are spread over units in the one file (issue 13, item 5).
+SHAPES = {
+    "one": "one unit of --lines lines",
+    "600x800": "600 units of about 800 lines (600-1,000)",
+    "province": "3,000 grassroots units of 200-2,000 lines and 5 large units of 60,000 (about 3.3 M lines)",
+}
+
+
+def shape_units(shape: str, lines: int, seed: int) -> list[tuple[str, int]]:
+    """(unit code, lines) of every unit of the file."""
+    if shape == "one":
+        return [(ORG[0], lines)]
+    rng = random.Random(f"import-bench-shape:{shape}:{seed}")
+    if shape == "600x800":
+        return [(f"33010{i:04d}", round(600 + 400 * rng.random())) for i in range(600)]
+    return ([(f"33019{i:04d}", 60_000) for i in range(5)]
+            + [(f"33010{i:04d}", round(200 + 1800 * rng.random() ** 1.25)) for i in range(3000)])
 
 
 # --- running and measuring child processes ----------------------------------------------------------
 
 
-def fresh_home(work: Path, name: str) -> tuple[Path, dict]:
-    """A new JINGSHEN_HOME (SQLite) holding the one unit, imported through the real CLI."""
+def fresh_home(work: Path, name: str, units: list[tuple[str, int]]) -> tuple[Path, dict]:
+    """A new JINGSHEN_HOME (SQLite) holding the file's units, imported through the real CLI (a
+    home a kept work folder still has is removed first: its datasets would make the import a no-op)."""
     home = work / name
+    shutil.rmtree(home, ignore_errors=True)
     env = jingshen_env(home)
-    org_file = work / "unit.csv"
+    org_file = work / "units.csv"
     if not org_file.exists():
         with org_file.open("w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerows([ORG_HEADER, ORG])
+            rows = [ORG] if [code for code, _ in units] == [ORG[0]] else [
+                [code, f"示范{code[-4:]}号单位工会委员会", "", "基层", "基层工会", "300"] for code, _ in units]
+            csv.writer(fh).writerows([ORG_HEADER, *rows])
     checked(measure([JINGSHEN, "import", "orgs", org_file], env, work / f"{name}-orgs"), "jingshen import orgs")
     return home, env
 
@@ -344,8 +376,8 @@ class TimedConnection:
             for name in ("vouchers", "texts", "data", "summary", "quality"):  # the first two read data.parquet
                 if f"/{name}.parquet'" in s:
                     return f"Parquet: write {name}.parquet"
-        if "read_parquet(" in s:
-            return "Parquet: checksum (re-reads data.parquet)"
+        if "sum(hash(" in s or "FROM quality GROUP BY" in s:
+            return "facts per unit-year: checksum, periods, quality counts (one pass each)"
         if s.startswith("INSERT INTO all_lines"):
             return "DuckDB validation: parse, check and store each group (INSERT INTO all_lines)"
         if s.startswith("INSERT INTO errors") or "TEMP TABLE bad_rows" in s:
@@ -403,8 +435,8 @@ def stage_profile(csv_path: str, result_path: str, use_cprofile: bool) -> None:
     patch(vouchers, "_known_orgs", "other (units, Django queries)")
     patch(vouchers, "_validate_batch", "_validate_batch")
     patch(vouchers, "raise_errors", "other (error table check)")
-    patch(vouchers, "_stage_datasets", "_stage_datasets")
-    patch(vouchers, "publish_all", "publish (fsync, rename, Dataset row, activity log)")
+    patch(vouchers, "_write_pack", "_write_pack")
+    patch(vouchers, "publish_pack", "publish (fsync, rename, Dataset row, activity log)")
     vouchers.connect = lambda workdir: TimedConnection(common.connect(workdir), timings)
     prefetch = vouchers.prefetch
 
@@ -494,10 +526,10 @@ def stage_rows(p: dict) -> list[tuple[str, float]]:
         rows.append((k, t.pop(k)))
     validate = t.pop("_validate_batch", 0.0)
     rows.append(("validation: Python/Django around the SQL (chart, units)", max(0.0, validate - duck_validation)))
-    t.pop("_stage_datasets", 0.0)  # its statements are timed one by one below
+    t.pop("_write_pack", 0.0)  # its statements are timed one by one below
     for k in ("quality checks (QUALITY_SQL)", "Parquet: write data.parquet", "Parquet: write vouchers.parquet",
               "Parquet: write texts.parquet", "Parquet: write summary.parquet",
-              "Parquet: write quality.parquet", "Parquet: checksum (re-reads data.parquet)"):
+              "Parquet: write quality.parquet", "facts per unit-year: checksum, periods, quality counts (one pass each)"):
         rows.append((k, t.pop(k, 0.0)))
     other_sql = t.pop("other SQL (counts, set-up, chart)", 0.0)
     rows.append(("other SQL (progress counts, set-up)", other_sql))
@@ -524,6 +556,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="journal lines to generate (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--shape", choices=list(SHAPES), default="one",
+                        help="; ".join(f"{k}: {v}" for k, v in SHAPES.items()) + " (default one)")
     work_folder_options(parser, "the file, homes and pandas venv")
     parser.add_argument("--pandas-python", help="an interpreter with pandas and pyarrow (default: a throwaway venv)")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
@@ -553,12 +587,14 @@ def run(args, work: Path) -> None:
     load_before = loadavg()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
 
-    path = work / f"凭证-{lines}.csv"
+    units = shape_units(args.shape, args.lines, args.seed)
+    path = work / f"凭证-{args.shape}-{sum(n for _, n in units)}.csv"
     start = time.perf_counter()
-    gen = VoucherWriter(args.seed).write(path, lines, ORG[0])
+    gen = VoucherWriter(args.seed).write(path, units)
+    lines = gen["lines"]
     size = path.stat().st_size
-    print(f"generated {gen['lines']:,} lines, {gen['vouchers']:,} vouchers, {size / MIB:.1f} MiB GB18030 "
-          f"in {time.perf_counter() - start:.1f} s (not measured)")
+    print(f"generated {gen['lines']:,} lines, {gen['vouchers']:,} vouchers of {len(units):,} units ({SHAPES[args.shape]}), "
+          f"{size / MIB:.1f} MiB GB18030 in {time.perf_counter() - start:.1f} s (not measured)")
 
     tools = {"importer": "jingshen import vouchers (strict)"}
     if pandas_py:
@@ -566,11 +602,12 @@ def run(args, work: Path) -> None:
     tools["pyarrow"] = "pyarrow read_csv(gb18030) + write_table (reference)"
     runs: dict[str, list[dict]] = {k: [] for k in tools}
     results = {"date": time.strftime("%Y-%m-%d"), "lines": lines, "vouchers": gen["vouchers"], "file_mib": size / MIB,
+               "shape": args.shape, "units": len(units),
                "seed": args.seed, "machine": info, "repeat": args.repeat, "load_before": load_before}
     # Rounds interleave the tools, so load from other processes on the machine hits them alike.
     for i in range(args.repeat):
         print(f"round {i + 1}/{args.repeat}: load average {loadavg()}", flush=True)
-        _, env = fresh_home(work, f"home-{i}")
+        _, env = fresh_home(work, f"home-{i}", units)
         print("  jingshen import vouchers …", flush=True)
         imp = checked(measure([JINGSHEN, "import", "vouchers", path], env, work / f"import-{i}"), "jingshen import vouchers")
         runs["importer"].append(imp)
@@ -605,7 +642,7 @@ def run(args, work: Path) -> None:
 
     if not args.no_profile:
         print("stage profile of the importer (in process, fresh home) …", flush=True)
-        _, penv = fresh_home(work, "home-profile")
+        _, penv = fresh_home(work, "home-profile", units)
         out = work / "profile.json"
         cmd = [PYTHON, Path(__file__).resolve(), "--_stage-profile", path, out] + (["--cprofile"] if args.cprofile else [])
         prof = measure(cmd, penv, work / "profile")
@@ -625,7 +662,8 @@ def run(args, work: Path) -> None:
 
 def report(r: dict) -> None:
     lines = r["lines"]
-    print(f"\n{lines:,} lines ({r['vouchers']:,} vouchers, {r['file_mib']:.1f} MiB GB18030), {r['machine']['nproc']} cores, "
+    print(f"\n{lines:,} lines ({r['vouchers']:,} vouchers, {r['units']:,} units: shape {r['shape']}, {r['file_mib']:.1f} MiB GB18030), "
+          f"{r['machine']['nproc']} cores, "
           f"load average before/after: {r['load_before']} / {r['load_after']}")
     print(f"imported {r['imported_rows']:,} lines, {r['quality_issues']} quality issues; "
           f"CLI start-up alone (jingshen datasets list): {r['cli_startup_seconds']:.2f} s, {r['cli_startup_rss_mib']:.0f} MiB\n")

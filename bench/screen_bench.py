@@ -70,6 +70,7 @@ MIB = 1024 * 1024
 TARGET_LINES_PER_S = 1_000_000
 TARGET_RSS_MIB = 2048  # "2 GB" read as 2 GiB
 TARGET_LINES = 10_000_000
+TARGET_SHAPE_LINES_PER_S = 300_000  # issue 13, item 5: --shape province and 600x800
 
 CORE_RULES = ["JS-TIME-001", "JS-ROUND-001", "JS-DUP-001", "JS-SPLIT-001", "JS-BEN-001", "JS-BAL-001", "JS-CARD-001",
               "JS-CASH-001"]
@@ -98,9 +99,10 @@ def last_json(text: str) -> dict:
 # --- the province: units, member counts, volume ----------------------------------------------------
 
 
-def plan_province(units: int, lines: int, seed: int) -> dict:
-    """The org rows to import and the units to generate, with the volume factor f."""
-    from jingshen.demo import ledger as L
+def choose_units(units: int, seed: int) -> tuple[list, list[list], int]:
+    """The demo's tree and ``units`` grassroots units (the demo's first, then added ones with new
+    codes under the demo's counties and member counts drawn like the demo's), and how many of
+    them are the demo's."""
     from jingshen.demo import orgs as O
 
     rows = O.org_rows(seed)
@@ -125,7 +127,13 @@ def plan_province(units: int, lines: int, seed: int) -> dict:
         names.add(name)
         members = rng.randint(800, 3000) if kind == "联合基层工会" else int(rng.lognormvariate(5.2, 0.9)) + 12
         extra.append([code, name, county[0], "基层", kind, members])
-    chosen = keep + extra
+    return tree, keep + extra, len(keep)
+
+
+def _scaled(chosen: list[list], lines: int) -> dict:
+    """Scale ``chosen`` (in place) to about ``lines`` lines by one factor f: member counts x f and
+    the generator's volume constants, so that lines and money per unit both grow x f."""
+    from jingshen.demo import ledger as L
 
     def base_target(members: int) -> int:  # the generator's own volume formula (demo scale)
         return min(L._MAX_LINES, max(L._MIN_LINES, round(L._LINES_SCALE * max(int(members), 1) ** L._LINES_POWER)))
@@ -135,20 +143,57 @@ def plan_province(units: int, lines: int, seed: int) -> dict:
     factor = lines / base / 1.005
     for r in chosen:
         r[5] = max(1, round(int(r[5]) * factor))
+    return {"factor": factor, "constants": {
+        "_LINES_SCALE": L._LINES_SCALE * factor ** (1 - L._LINES_POWER),
+        "_MIN_LINES": L._MIN_LINES * factor,
+        "_MAX_LINES": L._MAX_LINES * factor,
+    }}
+
+
+# --shape: the province's real shape (issue 13, item 5) besides the default of --units large units.
+# name -> (grassroots units, their lines as a function of u in [0, 1), large units, their lines in all)
+SHAPES = {
+    "province": (3000, lambda u: 200 + 1800 * u ** 1.25, 5, 300_000),  # 200-2,000 lines, mean 1,000: 3.0 M + 0.3 M
+    "600x800": (600, lambda u: 600 + 400 * u, 0, 0),  # about 800 lines each
+}
+
+
+def plan_province(units: int, lines: int, seed: int, shape: str = "default") -> dict:
+    """The org rows to import and the units to generate in groups, each with the generator's
+    volume constants: --units units scaled to --lines (default), or a --shape."""
+    from jingshen.demo import ledger as L
+    from jingshen.demo import orgs as O
+
+    demo_constants = {"_LINES_SCALE": L._LINES_SCALE, "_LINES_POWER": L._LINES_POWER, "_MIN_LINES": L._MIN_LINES,
+                      "_MAX_LINES": L._MAX_LINES}
+    if shape == "default":
+        tree, chosen, demo = choose_units(units, seed)
+        scaled = _scaled(chosen, lines)
+        groups = [{"constants": scaled["constants"], "units": [[r[0], r[5], r[1]] for r in chosen]}]
+        factor = scaled["factor"]
+    else:
+        small, small_lines, large, large_lines = SHAPES[shape]
+        tree, chosen, demo = choose_units(small + large, seed)
+        groups = []
+        factor = None
+        if large:  # a few large units, scaled like the default shape's
+            scaled = _scaled(chosen[:large], large_lines)
+            groups.append({"constants": scaled["constants"], "units": [[r[0], r[5], r[1]] for r in chosen[:large]]})
+            factor = scaled["factor"]
+        rng = random.Random(f"screen-bench-shape:{shape}:{seed}")
+        for r in chosen[large:]:  # the generator's target is _LINES_SCALE x members^_LINES_POWER
+            r[5] = max(1, round((small_lines(rng.random()) / L._LINES_SCALE) ** (1 / L._LINES_POWER)))
+        groups.append({"constants": {"_MIN_LINES": 200, "_MAX_LINES": 2000},
+                       "units": [[r[0], r[5], r[1]] for r in chosen[large:]]})
     return {
         "factor": factor,
-        "constants": {
-            "_LINES_SCALE": L._LINES_SCALE * factor ** (1 - L._LINES_POWER),
-            "_MIN_LINES": L._MIN_LINES * factor,
-            "_MAX_LINES": L._MAX_LINES * factor,
-        },
-        "demo_constants": {"_LINES_SCALE": L._LINES_SCALE, "_LINES_POWER": L._LINES_POWER, "_MIN_LINES": L._MIN_LINES,
-                           "_MAX_LINES": L._MAX_LINES},
+        "groups": groups,
+        "demo_constants": demo_constants,
         "org_header": O.HEADER,
         "org_rows": tree + chosen,
-        "units": [[r[0], r[5], r[1]] for r in chosen],
-        "demo_units": len(keep),
-        "added_units": len(extra),
+        "units": [u for g in groups for u in g["units"]],
+        "demo_units": demo,
+        "added_units": len(chosen) - demo,
     }
 
 
@@ -157,14 +202,14 @@ def generate(plan_path: str) -> None:
     from jingshen.demo import ledger as L
 
     plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
-    for name, value in plan["constants"].items():
-        if not hasattr(L, name):
-            raise SystemExit(f"jingshen.demo.ledger has no {name} any more: the volume scaling needs updating")
-        setattr(L, name, value)
     out = Path(plan["out_dir"])
     for i, chunk in enumerate(plan["chunks"]):
+        for name, value in (plan["demo_constants"] | chunk["constants"]).items():
+            if not hasattr(L, name):
+                raise SystemExit(f"jingshen.demo.ledger has no {name} any more: the volume scaling needs updating")
+            setattr(L, name, value)
         tmp = out / f"chunk-{i:04d}.csv.part"
-        count = L.write_vouchers_csv(tmp, [tuple(u) for u in chunk], year=plan["year"], seed=plan["seed"])
+        count = L.write_vouchers_csv(tmp, [tuple(u) for u in chunk["units"]], year=plan["year"], seed=plan["seed"])
         tmp.rename(out / f"chunk-{i:04d}.csv")
         print(json.dumps({"chunk": i, "lines": count}), flush=True)
 
@@ -173,7 +218,8 @@ def build_home(args, work: Path) -> dict:
     """The throwaway home with the province imported, or the one a previous run left in ``work``."""
     home = work / "home"
     marker = home / "screen-bench.json"
-    want = {"lines": args.lines, "units": args.units, "seed": args.seed, "year": YEAR}
+    want = {"lines": args.lines, "units": args.units, "seed": args.seed, "year": YEAR, "shape": args.shape,
+            "chunk_units": args.chunk_units}
     if marker.exists():
         built = json.loads(marker.read_text(encoding="utf-8"))
         if {k: built.get(k) for k in want} == want and (work / "pristine.sqlite3").exists():
@@ -187,9 +233,10 @@ def build_home(args, work: Path) -> dict:
         shutil.rmtree(leftover)
     env = jingshen_env(home)
     start = time.perf_counter()
-    plan = plan_province(args.units, args.lines, args.seed)
-    print(f"set-up: {args.units} units ({plan['demo_units']} demo units, {plan['added_units']} added), volume factor "
-          f"{plan['factor']:.2f} (member counts x f, _LINES_SCALE x f^0.6, _MIN/_MAX_LINES x f)", flush=True)
+    plan = plan_province(args.units, args.lines, args.seed, args.shape)
+    print(f"set-up: shape {args.shape}, {len(plan['units'])} units ({plan['demo_units']} demo units, {plan['added_units']} added), "
+          + (f"volume factor {plan['factor']:.2f} (member counts x f, _LINES_SCALE x f^0.6, _MIN/_MAX_LINES x f)"
+             if plan["factor"] else "lines per unit drawn for the shape"), flush=True)
     org_file = work / "orgs.csv"
     with org_file.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
@@ -200,9 +247,10 @@ def build_home(args, work: Path) -> dict:
     chunks_dir = work / "chunks"
     chunks_dir.mkdir()
     units = plan["units"]
-    chunks = [units[i:i + args.chunk_units] for i in range(0, len(units), args.chunk_units)]
+    chunks = [{"constants": g["constants"], "units": g["units"][i:i + args.chunk_units]}
+              for g in plan["groups"] for i in range(0, len(g["units"]), args.chunk_units)]
     plan_file = work / "plan.json"
-    plan_file.write_text(json.dumps({"constants": plan["constants"], "chunks": chunks, "year": YEAR, "seed": args.seed,
+    plan_file.write_text(json.dumps({"demo_constants": plan["demo_constants"], "chunks": chunks, "year": YEAR, "seed": args.seed,
                                      "out_dir": str(chunks_dir)}, ensure_ascii=False), encoding="utf-8")
     gen_log = open(work / "setup-generate.log", "wb")
     gen = subprocess.Popen([str(PYTHON), str(Path(__file__).resolve()), "--_generate", str(plan_file)],
@@ -220,7 +268,7 @@ def build_home(args, work: Path) -> dict:
         import_seconds += r["seconds"]
         import_rss = max(import_rss, r["peak_rss_mib"])
         path.unlink()
-        print(f"  imported file {i + 1}/{len(chunks)} ({len(chunks[i])} units) in {r['seconds']:.1f} s, "
+        print(f"  imported file {i + 1}/{len(chunks)} ({len(chunks[i]['units'])} units) in {r['seconds']:.1f} s, "
               f"{time.perf_counter() - start:.0f} s so far, load {loadavg()}", flush=True)
     gen.wait()
     gen_log.close()
@@ -243,7 +291,7 @@ def build_home(args, work: Path) -> dict:
         "files": len(chunks),
         "chunk_units": args.chunk_units,
         "factor": plan["factor"],
-        "constants": plan["constants"],
+        "groups": [{"constants": g["constants"], "units": len(g["units"])} for g in plan["groups"]],
         "demo_constants": plan["demo_constants"],
         "demo_units": plan["demo_units"],
         "added_units": plan["added_units"],
@@ -262,25 +310,91 @@ def build_home(args, work: Path) -> dict:
 
 
 def export(work: str) -> None:
-    """Child (Django): the Parquet files the engine reads, and the units' effective charts."""
+    """Child (Django): the Parquet files the engine reads, the units' effective charts, and every
+    line as one CSV (the plain DuckDB script's input)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingshen.settings")
     import django
 
     django.setup()
+    import duckdb
     import pyarrow.parquet as pq
 
     from jingshen.ledger import store
     from jingshen.ledger.charts import chart_table
-    from jingshen.ledger.models import Chart
+    from jingshen.ledger.models import Chart, Dataset
     from jingshen.orgs.models import Org
     from jingshen.screening.services import latest_voucher_datasets
 
     datasets = latest_voucher_datasets(YEAR)
-    files = [str(store.parquet_path(d)) for d in datasets]
+    packs = {d.path for d in datasets}
+    # a fresh home: each pack holds only the run's datasets, so its files are read whole
+    assert Dataset.objects.filter(path__in=packs).count() == len(datasets), "a pack holds datasets of other runs"
+    files = sorted({str(store.parquet_path(d)) for d in datasets})
     orgs = list(Org.objects.filter(pk__in={d.org_id for d in datasets}).select_related("parent"))
     pq.write_table(chart_table(orgs), Path(work) / "accounts.parquet")
     Path(work, "files.json").write_text(json.dumps(files), encoding="utf-8")
-    print(json.dumps({"files": files, "own_charts": Chart.objects.filter(org__isnull=False).count()}))
+    with duckdb.connect() as con:
+        listed = ", ".join(store.sql_literal(f) for f in files)
+        con.execute(f"COPY (SELECT * FROM read_parquet([{listed}], hive_partitioning = false)) "
+                    f"TO {store.sql_literal(str(Path(work) / 'lines.csv'))} (HEADER)").fetchall()
+    print(json.dumps({"files": files, "datasets": len(datasets), "own_charts": Chart.objects.filter(org__isnull=False).count()}))
+
+
+# The columns of lines.csv, typed as the datasets' data.parquet (engine.LINES_SHAPE).
+CSV_COLUMNS = {
+    "org": "VARCHAR", "fiscal_year": "INTEGER", "period": "INTEGER", "date": "DATE", "voucher_type": "VARCHAR",
+    "voucher_no": "INTEGER", "line_no": "INTEGER", "summary": "VARCHAR", "account_code": "VARCHAR",
+    "account_name": "VARCHAR", "debit": "DECIMAL(18,2)", "credit": "DECIMAL(18,2)", "counterparty": "VARCHAR",
+    "settlement": "VARCHAR", "preparer": "VARCHAR", "reviewer": "VARCHAR", "attachments": "INTEGER",
+    "invoice_no": "VARCHAR", "source_row": "BIGINT",
+}
+
+
+def duckdb_csv(work: str) -> None:
+    """Child: the plain DuckDB script. One connection reads lines.csv into a table, builds what
+    the core rules read (vouchers, the chart, the calendar, texts, payments, text_lines) with the
+    same SQL as the engine and the importer, and runs the eight core rules' own SQL with their
+    default parameters: what the pack's core costs without datasets, packs, sandbox or flags."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingshen.settings")
+    import django
+
+    django.setup()
+    import duckdb
+
+    from jingshen.ledger.importers.vouchers import SCREENING_FILES
+    from jingshen.screening.calendar import calendar_table
+    from jingshen.screening.engine import DERIVED, text_lines_sql
+    from jingshen.screening.rules import load_rules
+
+    times, hits = {}, {}
+    con = duckdb.connect()
+    t = time.perf_counter()
+    csv_file = str(Path(work) / "lines.csv").replace("'", "''")
+    columns = ", ".join(f"'{k}': '{v}'" for k, v in CSV_COLUMNS.items())
+    con.execute(f"CREATE TABLE lines AS SELECT *, debit - credit AS amount, abs(debit - credit) AS abs_amount "
+                f"FROM read_csv('{csv_file}', header = true, columns = {{{columns}}})").fetchall()
+    times["read the CSV"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vouchers = SCREENING_FILES["vouchers"].replace("read_parquet('{data}', hive_partitioning = false)", "lines")
+    con.execute(f"CREATE TABLE vouchers AS {vouchers}").fetchall()
+    accounts = str(Path(work) / "accounts.parquet").replace("'", "''")
+    con.execute(f"CREATE TABLE accounts AS SELECT * FROM read_parquet('{accounts}')").fetchall()
+    con.register("calendar_arrow", calendar_table({YEAR - 1, YEAR, YEAR + 1}))
+    con.execute("CREATE TABLE calendar AS SELECT * FROM calendar_arrow").fetchall()
+    con.execute("CREATE TABLE texts AS SELECT DISTINCT coalesce(summary, '') AS summary, coalesce(counterparty, '') AS counterparty "
+                "FROM lines").fetchall()
+    con.execute(f"CREATE TABLE payments AS {DERIVED['payments']}").fetchall()
+    times["vouchers, chart, calendar, texts, payments"] = time.perf_counter() - t
+    rules = load_rules()
+    for code in CORE_RULES:
+        rule = rules[code]
+        t = time.perf_counter()
+        if rule.texts:
+            con.execute(f"CREATE OR REPLACE TABLE matched AS {rule.render_texts(rule.defaults())}").fetchall()
+            con.execute(f"CREATE OR REPLACE TABLE text_lines AS {text_lines_sql(['matched'])}").fetchall()
+        hits[code] = len(con.execute(rule.render(rule.defaults())).fetchall())
+        times[code] = time.perf_counter() - t
+    print(json.dumps({"times": times, "hits": hits}))
 
 
 def pristine(home: Path, work: Path, save: bool = False) -> None:
@@ -957,6 +1071,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measured rounds (default 1; best and median reported)")
     parser.add_argument("--seed", type=int, default=2026, help="the demo generator's seed (default 2026, as `jingshen demo load`)")
     parser.add_argument("--chunk-units", type=int, default=10, help="units per generated voucher file (default 10)")
+    parser.add_argument("--shape", choices=["default", *SHAPES], default="default",
+                        help="default: --units units of --lines/--units lines each; province: 3,000 grassroots units of "
+                             "200-2,000 lines and 5 large ones (about 3.3 M lines); 600x800: 600 units of about 800 lines")
     work_folder_options(parser, "home, venv")
     parser.add_argument("--df-python", help="an interpreter with pandas, polars, pyarrow, chinese-calendar (default: throwaway venv)")
     parser.add_argument("--no-dataframes", action="store_true", help="skip pandas and polars")
@@ -966,7 +1083,10 @@ def main() -> None:
     parser.add_argument("--_profile", nargs=3, metavar=("OUT", "RULES", "KEYS"), help=argparse.SUPPRESS)
     parser.add_argument("--_flag-counts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--_floor", help=argparse.SUPPRESS)
+    parser.add_argument("--_duckdb-csv", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args._duckdb_csv:
+        return duckdb_csv(args._duckdb_csv)
     if args._generate:
         return generate(args._generate)
     if args._export:
@@ -1013,7 +1133,8 @@ def run(args, work: Path) -> None:
         script.write_text(DF_COMMON + body, encoding="utf-8")
         scripts[engine] = [python, script, args_file]
 
-    tools = {"full": "DuckDB full pack (`jingshen screen`)", "core": "DuckDB core subset (`jingshen screen --rules`)"}
+    tools = {"full": "DuckDB full pack (`jingshen screen`)", "core": "DuckDB core subset (`jingshen screen --rules`)",
+             "csv": "plain DuckDB script, core rules, one CSV"}
     if python:
         tools |= {"pandas": "pandas core subset", "polars": "polars core subset"}
     runs: dict[str, list[dict]] = {k: [] for k in tools}
@@ -1036,7 +1157,8 @@ def run(args, work: Path) -> None:
                     r["inner"] = last_json(counted["stdout"])
                     cli_counts[key] = r["inner"]
             else:
-                r = measure(scripts[key], env, work / f"{key}-{i}")
+                cmd = [PYTHON, Path(__file__).resolve(), "--_duckdb-csv", work] if key == "csv" else scripts[key]
+                r = measure(cmd, env, work / f"{key}-{i}")
                 if r["rc"] == 0:
                     r["inner"] = last_json(r["stdout"])
             if r["rc"] != 0:
@@ -1090,7 +1212,8 @@ def report(r: dict) -> None:
     print(f"\n{lines:,} journal lines in {s['datasets']} unit datasets (fiscal year {YEAR}; per unit "
           f"{s['lines_per_unit']['min']:,}–{s['lines_per_unit']['median']:,}–{s['lines_per_unit']['max']:,} min–median–max), "
           f"{s['parquet_mib']:.0f} MiB Parquet; set-up {s['setup_seconds']:.0f} s (import {s['import_seconds']:.0f} s in "
-          f"{s['files']} files), not measured")
+          f"{s['files']} files of {s['chunk_units']} units, {lines / s['import_seconds']:,.0f} lines/s while the next file "
+          f"was generated beside it; bench/import_bench.py measures imports), not measured; shape {s.get('shape', 'default')}")
     print(f"machine: {r['machine']['nproc']} cores, {r['machine']['ram_gib']} GiB; load average before/after: "
           f"{r['load_before']} / {r['load_after']}\n")
     print(f"{'tool':<48} {'best s':>7} {'median s':>9} {'lines/s':>11} {'peak RSS MiB':>13} {'CPU s':>6}  runs (s) / other CPU s")
@@ -1099,13 +1222,22 @@ def report(r: dict) -> None:
               f"{t['peak_rss_mib']:>13.0f} {t['cpu_seconds']:>6.1f}  " + ", ".join(f"{x:.2f}" for x in t["all_seconds"])
               + " / " + ", ".join(f"{x:.1f}" for x in t["other_cpu_seconds"]))
     by = {t["key"]: t for t in r["table"]}
-    for k in ("pandas", "polars"):
+    for k in ("pandas", "polars", "csv"):
         if k in by and by[k].get("inner"):
             ti = by[k]["inner"]["times"]
             print(f"  {k} inside: " + ", ".join(f"{name} {v:.2f} s" for name, v in ti.items() if not name.startswith("JS-")))
+    if "csv" in by and "core" in r.get("cli_counts", {}):
+        cli, csv_hits = r["cli_counts"]["core"]["rules"], by["csv"]["inner"]["hits"]
+        same = all(cli.get(code) == n for code, n in csv_hits.items())
+        print(f"  plain DuckDB script's rows per core rule {'equal' if same else 'DIFFER from'} the CLI's flags: "
+              + ", ".join(f"{code} {n}/{cli.get(code)}" for code, n in csv_hits.items()))
     for k in ("full", "core"):
         if k in by and by[k].get("inner"):
             print(f"  {by[k]['tool']}: {by[k]['inner']['flags']:,} flags from {len(by[k]['inner']['rules'])} rules")
+    for k in ("full", "core"):
+        if k in by and "csv" in by:
+            print(f"DuckDB {k} vs the plain DuckDB script: {by['csv']['seconds'] / by[k]['seconds']:.2f}× the speed "
+                  f"({by[k]['seconds']:.2f} s against {by['csv']['seconds']:.2f} s)")
     if "core" in by:
         c = by["core"]
         for k in ("pandas", "polars"):
@@ -1115,6 +1247,13 @@ def report(r: dict) -> None:
                       f"{o['seconds']:.2f} s), {c['peak_rss_mib'] / o['peak_rss_mib']:.2f}× the peak memory "
                       f"({c['peak_rss_mib']:.0f} against {o['peak_rss_mib']:.0f} MiB)")
     print()
+    if "full" in by and s.get("shape", "default") != "default":
+        f = by["full"]
+        print(f"target (issue 13, province shape) full pack ≥ {TARGET_SHAPE_LINES_PER_S:,} lines/s: {f['lines_per_s']:,.0f} → "
+              f"{'PASS' if f['lines_per_s'] >= TARGET_SHAPE_LINES_PER_S else 'FAIL'}")
+        if "csv" in by:
+            print(f"target full pack no slower than the plain DuckDB script: {f['seconds']:.2f} s against "
+                  f"{by['csv']['seconds']:.2f} s → {'PASS' if f['seconds'] <= by['csv']['seconds'] else 'FAIL'}")
     if "full" in by:
         f = by["full"]
         scale = "" if lines >= TARGET_LINES * 0.98 else f" (measured on {lines:,} lines, not 10 M)"

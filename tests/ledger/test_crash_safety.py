@@ -34,8 +34,14 @@ def datasets(home: Path) -> list[dict]:
 
 
 def readable(home: Path, ds: dict) -> int:
-    folder = home / "datasets" / f"kind={ds['kind']}/year={ds['fiscal_year']}/org={ds['org']}/version={ds['version']}"
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{folder / 'data.parquet'}')").fetchall()[0][0]
+    """The dataset's lines in its pack."""
+    data = home / "datasets" / ds["path"] / "data.parquet"
+    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{data}', hive_partitioning = false) "
+                      f"WHERE org = '{ds['org']}' AND fiscal_year = {ds['fiscal_year']}").fetchall()[0][0]
+
+
+def packs(home: Path) -> list[str]:
+    return sorted(p.name for p in (home / "datasets" / "kind=vouchers").iterdir())
 
 
 @pytest.fixture
@@ -55,12 +61,31 @@ def test_crash_while_publishing_keeps_the_old_state(home, tmp_path, point):
     listed = datasets(home)
     assert [(d["version"], d["rows"]) for d in listed] == [(1, 4)]
     assert readable(home, listed[0]) == 4
-    # the next import publishes cleanly over the leftover folder
+    assert len(packs(home)) == 2  # the old pack and the leftover one
+    # the next import publishes cleanly and removes the leftover pack
     again = cli(home, "import", "vouchers", second)
     assert again.returncode == 0, again.stderr
     listed = datasets(home)
     assert [(d["version"], d["rows"]) for d in listed] == [(1, 4), (2, 6)]
     assert readable(home, listed[1]) == 6
+    assert packs(home) == sorted(Path(d["path"]).name for d in listed)
+
+
+@pytest.mark.parametrize("point", ["after-rename", "before-commit"])
+def test_a_crash_publishing_a_pack_of_many_units_registers_none_of_them(home, tmp_path, point):
+    """A file of three units makes one pack: a crash before its commit leaves none of the three
+    (nor unit A's new version), and the next import of the file publishes all of them."""
+    rows = voucher(1) + voucher(2) + voucher(3) + voucher(1, org="A2") + voucher(1, org="B1X") + voucher(2, org="B1X")
+    many = write(tmp_path / "many.csv", rows)
+    assert cli(home, "import", "vouchers", many, crash_at=point).returncode == 137
+    assert [(d["org"], d["version"]) for d in datasets(home)] == [("A1X", 1)]
+    again = cli(home, "import", "vouchers", many)
+    assert again.returncode == 0, again.stderr
+    listed = datasets(home)
+    assert [(d["org"], d["version"], d["rows"]) for d in listed] == [("A1X", 1, 4), ("A1X", 2, 6), ("A2", 1, 2), ("B1X", 1, 4)]
+    assert len({d["path"] for d in listed[1:]}) == 1  # one pack for the three new unit-years
+    assert [readable(home, d) for d in listed] == [4, 6, 2, 4]
+    assert packs(home) == sorted({Path(d["path"]).name for d in listed})
 
 
 def test_kill_minus_nine_mid_import(home, tmp_path):

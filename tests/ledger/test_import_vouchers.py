@@ -20,11 +20,11 @@ def run(capsys, *args):
 
 
 def lines_of(dataset):
-    return duckdb.sql(f"SELECT * FROM read_parquet('{store.parquet_path(dataset)}') ORDER BY source_row").fetchall()
+    return duckdb.sql(f"SELECT * FROM {store.scan(dataset)} ORDER BY source_row").fetchall()
 
 
 def data(dataset, sql_select="*"):
-    return duckdb.sql(f"SELECT {sql_select} FROM read_parquet('{store.parquet_path(dataset)}') ORDER BY source_row").fetchall()
+    return duckdb.sql(f"SELECT {sql_select} FROM {store.scan(dataset)} ORDER BY source_row").fetchall()
 
 
 def test_standard_template_imports_into_a_dataset(books, capsys):
@@ -40,31 +40,6 @@ def test_standard_template_imports_into_a_dataset(books, capsys):
     summary = duckdb.sql(f"SELECT account_code, period, debit::VARCHAR FROM read_parquet('{store.parquet_path(ds, 'summary')}') WHERE account_code='50205' ORDER BY period").fetchall()
     assert summary == [("50205", 1, "350.50"), ("50205", 2, "350.50"), ("50205", 3, "350.50")]
 
-
-
-def test_datasets_imported_before_the_screening_files_get_them_from_the_migration(books, capsys):
-    """Migration ledger.0004 writes vouchers.parquet and texts.parquet for datasets that lack
-    them, the same files the importer writes, and leaves the files a dataset has alone."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("jingshen.ledger.migrations.0004_screening_files")
-    assert run(capsys, books)[0] == 0
-    ds = Dataset.objects.get()
-    facts, texts = store.parquet_path(ds, "vouchers"), store.parquet_path(ds, "texts")
-    written = {p: duckdb.sql(f"SELECT * FROM read_parquet('{p}', hive_partitioning = false) ORDER BY ALL").fetchall() for p in (facts, texts)}
-    assert len(written[facts]) == 6 and written[facts][0][:5] == ("A1X", 2025, 1, "记", 1)
-    assert written[texts] == [("职工篮球赛场地费", ""), ("送温暖慰问", "")]
-    facts.unlink()
-    texts.unlink()
-    migration.add_screening_files(apps, None)
-    assert {p: duckdb.sql(f"SELECT * FROM read_parquet('{p}', hive_partitioning = false) ORDER BY ALL").fetchall() for p in (facts, texts)} == written
-    assert sorted(p.name for p in facts.parent.iterdir()) == [
-        "data.parquet", "quality.parquet", "summary.parquet", "texts.parquet", "vouchers.parquet"]
-    before = facts.stat().st_mtime_ns
-    migration.add_screening_files(apps, None)  # run again: nothing to do
-    assert facts.stat().st_mtime_ns == before
 
 
 def test_reimport_identical_is_noop_and_change_makes_new_version(books, tmp_path, capsys):

@@ -29,10 +29,10 @@ CONTRACT = "org, fiscal_year, period, voucher_type, voucher_no, line_no, amount"
 
 @pytest.fixture
 def two_units(tree, tmp_path):
-    """Datasets of A1X and B1X, both on disk, a secret key file and a CSV beside them."""
-    rows = entry(1, "2025-05-06", "50305", "102", "6000.00", "支付管理咨询费", "某咨询公司")
-    rows += entry(1, "2025-05-06", "50305", "102", "9000.00", B_SECRET, "某咨询公司", org="B1X")
-    import_vouchers(write(tmp_path / "v.csv", rows))
+    """Datasets of A1X and B1X, each imported from its own file (so each in its own pack), a
+    secret key file and a CSV beside them."""
+    import_vouchers(write(tmp_path / "b.csv", entry(1, "2025-05-06", "50305", "102", "9000.00", B_SECRET, "某咨询公司", org="B1X")))
+    import_vouchers(write(tmp_path / "v.csv", entry(1, "2025-05-06", "50305", "102", "6000.00", "支付管理咨询费", "某咨询公司")))
     a, b = Dataset.objects.get(org__code="A1X"), Dataset.objects.get(org__code="B1X")
     (settings.HOME / "secret_key").write_text("the-secret-key", encoding="ascii")
     assert store.parquet_path(b).exists() and store.parquet_path(a).exists()
@@ -158,6 +158,37 @@ def test_the_sandbox_settings_are_applied_and_locked(two_units):
         assert engine.query("SELECT count(*) FROM accounts").fetchall()[0][0] > 0  # copied before they went
     finally:
         engine.close()
+
+
+def test_a_pack_holding_another_units_data_is_never_opened_by_the_rules(tree, tmp_path):
+    """A and B imported from one file share a pack: an engine over A copies A's rows before the
+    lock and may open no file at all, so naming the pack reaches neither B nor A; an engine over
+    both reads the pack as it is."""
+    rows = entry(1, "2025-05-06", "50305", "102", "6000.00", "支付管理咨询费", "某咨询公司")
+    rows += entry(1, "2025-05-06", "50305", "102", "9000.00", B_SECRET, "某咨询公司", org="B1X")
+    import_vouchers(write(tmp_path / "ab.csv", rows))
+    a, b = Dataset.objects.get(org__code="A1X"), Dataset.objects.get(org__code="B1X")
+    assert a.path == b.path and store.parquet_path(a) == store.parquet_path(b)
+    pack = str(store.parquet_path(a))
+    engine = DuckDBEngine([a])
+    try:
+        assert engine.con.execute("SELECT current_setting('allowed_paths')").fetchall() == [([],)]
+        assert engine.query("SELECT org, summary FROM lines").fetchall() == [("A1X", "支付管理咨询费")] * 2
+        assert engine.query("SELECT DISTINCT org FROM vouchers").fetchall() == [("A1X",)]
+        assert engine.query("SELECT summary FROM texts").fetchall() == [("支付管理咨询费",)]
+        for sql in (f"SELECT * FROM read_parquet('{pack}')", f"SELECT * FROM '{pack}'",
+                    f"SELECT * FROM parquet_metadata('{pack}')"):
+            with pytest.raises(RuleError, match="已被拒绝"):
+                engine.query(sql)
+    finally:
+        engine.close()
+    both = DuckDBEngine([a, b])
+    try:
+        allowed = both.con.execute("SELECT current_setting('allowed_paths')").fetchall()[0][0]
+        assert sorted(allowed) == sorted(str(store.parquet_path(a, n)) for n in ("data", "vouchers", "texts"))
+        assert both.query("SELECT count(*) FROM lines").fetchall() == [(4,)]
+    finally:
+        both.close()
 
 
 def test_an_engine_over_no_datasets_may_open_no_file(two_units):

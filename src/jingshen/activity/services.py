@@ -51,9 +51,10 @@ def _redact(value):
     return value
 
 
-def _advance_head() -> ChainHead:
-    """Lock the head by updating it (step 1), creating it if missing, and return it."""
-    if not ChainHead.objects.filter(pk=HEAD_PK).update(seq=F("seq") + 1):
+def _advance_head(count: int = 1) -> ChainHead:
+    """Lock the head by updating it (step 1), creating it if missing, and return it: ``count``
+    sequence numbers are taken, the last of which is the head's ``seq`` now."""
+    if not ChainHead.objects.filter(pk=HEAD_PK).update(seq=F("seq") + count):
         # no head row: a fresh database (the migration creates it; a test flush removes it), or a
         # deleted one (`log verify` reports that until this append): continue after the last entry
         last = ActivityLog.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS)
@@ -62,7 +63,7 @@ def _advance_head() -> ChainHead:
                 ChainHead.objects.create(pk=HEAD_PK, seq=last[0], hash=last[1])
         except IntegrityError:
             pass  # another writer created it meanwhile; its lock is ours to wait for below
-        ChainHead.objects.filter(pk=HEAD_PK).update(seq=F("seq") + 1)
+        ChainHead.objects.filter(pk=HEAD_PK).update(seq=F("seq") + count)
     return ChainHead.objects.get(pk=HEAD_PK)
 
 
@@ -73,29 +74,45 @@ def record(action: str, summary: str, *, actor=None, org=None, obj: models.Model
     dates become strings); ``details`` anything else worth keeping. Keys that look like secrets
     (password, secret, token, 密码 …) are kept with their value replaced by （已隐去）. Who,
     when, from which address and from where (网页, 接口, 命令行, 后台任务) are filled in here."""
+    return record_many([dict(action=action, summary=summary, actor=actor, org=org, obj=obj, before=before, after=after,
+                             **details)])[0]
+
+
+def record_many(entries: list[dict]) -> list[ActivityLog]:
+    """Append several entries, each given as ``record()``'s arguments, in one step: the head is
+    advanced once and the entries inserted together (an import of 3,000 unit-years logs each
+    of them without 3,000 round trips to the head)."""
+    if not entries:
+        return []
     origin = context.current()
     with transaction.atomic():
-        head = _advance_head()
-        entry = ActivityLog(
-            seq=head.seq,
-            at=timezone.now(),
-            action=action[:64],
-            summary=summary[:500],
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            org=org,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            details=_scrub(details),
-            before=_scrub(before),
-            after=_scrub(after),
-            address=origin.address[:45],
-            source=origin.source,
-            prev_hash=head.hash,
-        )
-        entry.hash = chain.entry_hash({f: getattr(entry, f) for f in chain.FIELDS})
-        entry.save(force_insert=True)
-        ChainHead.objects.filter(pk=HEAD_PK).update(hash=entry.hash)
-    return entry
+        head = _advance_head(len(entries))
+        prev, at, made = head.hash, timezone.now(), []
+        for seq, fields in enumerate(entries, start=head.seq - len(entries) + 1):
+            fields = dict(fields)
+            action, summary, actor, org = (fields.pop(k, None) for k in ("action", "summary", "actor", "org"))
+            obj, before, after = (fields.pop(k, None) for k in ("obj", "before", "after"))
+            entry = ActivityLog(
+                seq=seq,
+                at=at,
+                action=action[:64],
+                summary=summary[:500],
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                org=org,
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None else "",
+                details=_scrub(fields),
+                before=_scrub(before),
+                after=_scrub(after),
+                address=origin.address[:45],
+                source=origin.source,
+                prev_hash=prev,
+            )
+            entry.hash = prev = chain.entry_hash({f: getattr(entry, f) for f in chain.FIELDS})
+            made.append(entry)
+        ActivityLog.objects.bulk_create(made)
+        ChainHead.objects.filter(pk=HEAD_PK).update(hash=prev)
+    return made
 
 
 def record_download(what: str, filename: str, *, actor=None, org=None, obj: models.Model | None = None,

@@ -117,8 +117,9 @@ def _connect():
         con.close()
 
 
-def _file(dataset: Dataset, name: str) -> str:
-    return str(store.parquet_path(dataset, name))
+def _scan(dataset: Dataset, name: str) -> str:
+    """The dataset's rows of its file ``name`` (store.scan: a voucher dataset's pack, filtered)."""
+    return store.scan(dataset, name)
 
 
 def _in_list(values: list) -> str:
@@ -129,8 +130,8 @@ def _in_list(values: list) -> str:
 
 
 def _quality(dataset: Dataset, issue: str) -> tuple[str, list]:
-    source = "read_parquet(?, hive_partitioning = false)"
-    return (f"{source} WHERE issue = ?", [_file(dataset, "quality"), issue]) if issue else (source, [_file(dataset, "quality")])
+    source = store.scan(dataset, "quality")
+    return (f"{source} WHERE issue = ?", [issue]) if issue else (source, [])
 
 
 def quality_count(dataset: Dataset, issue: str = "") -> int:
@@ -228,7 +229,7 @@ class Accounts:
 
 
 def _summary_codes(con, dataset: Dataset) -> list[str]:
-    return [r[0] for r in con.execute("SELECT DISTINCT account_code FROM read_parquet(?, hive_partitioning = false)", [_file(dataset, "summary")]).fetchall()]
+    return [r[0] for r in con.execute(f"SELECT DISTINCT account_code FROM {_scan(dataset, 'summary')}").fetchall()]
 
 
 def dataset_accounts(dataset: Dataset) -> Accounts:
@@ -256,7 +257,7 @@ def _frame(con, dataset: Dataset, codes: Iterable[str]) -> _Frame:
         raw = {
             code: amount or ZERO
             for code, amount in con.execute(
-                "SELECT account_code, sum(opening) FROM read_parquet(?, hive_partitioning = false) GROUP BY 1", [_file(source, "data")]
+                f"SELECT account_code, sum(opening) FROM {_scan(source, 'data')} GROUP BY 1"
             ).fetchall()
         }
     accounts = Accounts(dataset.org, set(codes) | set(raw))
@@ -326,14 +327,14 @@ def balances(dataset: Dataset, level: str = "all", period_from: int = 1, period_
     deepest level shown ("1" = first-level accounts only)."""
     with _connect() as con:
         rows = con.execute(
-            """
+            f"""
             SELECT account_code,
                 coalesce(sum(debit - credit) FILTER (WHERE period < ?), 0),
                 coalesce(sum(debit) FILTER (WHERE period BETWEEN ? AND ?), 0),
                 coalesce(sum(credit) FILTER (WHERE period BETWEEN ? AND ?), 0)
-            FROM read_parquet(?, hive_partitioning = false) GROUP BY account_code
+            FROM {_scan(dataset, 'summary')} GROUP BY account_code
             """,
-            [period_from, period_from, period_to, period_from, period_to, _file(dataset, "summary")],
+            [period_from, period_from, period_to, period_from, period_to],
         ).fetchall()
         frame = _frame(con, dataset, [r[0] for r in rows])
     accounts, year_opening, source = frame.accounts, frame.year_opening, frame.opening_source
@@ -491,9 +492,9 @@ def _ledger_frame(con, dataset: Dataset, code: str, period_from: int, period_to:
     per_period = {
         p: (int(n), d, c)
         for p, n, d, c in con.execute(
-            f"SELECT period, sum(lines), sum(debit), sum(credit) FROM read_parquet(?, hive_partitioning = false) "
+            f"SELECT period, sum(lines), sum(debit), sum(credit) FROM {_scan(dataset, 'summary')} "
             f"WHERE account_code IN {_in_list(codes)} GROUP BY period ORDER BY period",
-            [_file(dataset, "summary"), *codes],
+            codes,
         ).fetchall()
     }
     opening_dc = sum((frame.year_opening.get(c, ZERO) for c in codes), ZERO)
@@ -546,12 +547,12 @@ def _ledger_rows(con, dataset, node, codes, opening_dc, per_period, in_range, of
         f"""
         SELECT {LINE_COLUMNS},
             ? + sum(debit - credit) OVER (ORDER BY {LINE_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        FROM read_parquet(?, hive_partitioning = false)
+        FROM {_scan(dataset, 'data')}
         WHERE account_code IN {_in_list(codes)} AND period BETWEEN ? AND ?
         ORDER BY {LINE_ORDER}
         LIMIT ? OFFSET ?
         """,
-        [base, _file(dataset, "data"), *codes, win.first_period, win.last_period, limit, win.inner_offset],
+        [base, *codes, win.first_period, win.last_period, limit, win.inner_offset],
     )
     while batch := cur.fetchmany(5000):
         for (period, date, vtype, vno, line_no, summary, acode, aname, debit, credit, counterparty, _s, _i, run) in batch:
@@ -634,30 +635,30 @@ class Voucher:
 def voucher(dataset: Dataset, period: int, voucher_type: str, voucher_no: int) -> Voucher | None:
     """One voucher (凭证) with its lines, totals, neighbours in its series and quality issues."""
     key = [period, voucher_type, voucher_no]
-    data = _file(dataset, "data")
+    data = _scan(dataset, "data")
     with _connect() as con:
         head = con.execute(
-            """
+            f"""
             SELECT count(*), sum(debit), sum(credit), list(DISTINCT date ORDER BY date),
                 list(DISTINCT preparer ORDER BY preparer) FILTER (WHERE coalesce(preparer, '') <> ''),
                 list(DISTINCT reviewer ORDER BY reviewer) FILTER (WHERE coalesce(reviewer, '') <> ''),
                 max(attachments)
-            FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ? AND voucher_no = ?
+            FROM {data} WHERE period = ? AND voucher_type = ? AND voucher_no = ?
             """,
-            [data, *key],
+            key,
         ).fetchall()[0]
         if not head[0]:
             return None
         rows = con.execute(
             f"SELECT line_no, summary, account_code, account_name, debit, credit, counterparty, settlement, invoice_no "
-            f"FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
+            f"FROM {data} WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
             f"ORDER BY line_no, source_row LIMIT {VOUCHER_MAX_LINES}",
-            [data, *key],
+            key,
         ).fetchall()
         previous_no, next_no = con.execute(
             "SELECT max(voucher_no) FILTER (WHERE voucher_no < ?), min(voucher_no) FILTER (WHERE voucher_no > ?) "
-            "FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ?",
-            [voucher_no, voucher_no, data, period, voucher_type],
+            f"FROM {data} WHERE period = ? AND voucher_type = ?",
+            [voucher_no, voucher_no, period, voucher_type],
         ).fetchall()[0]
         issues = []
         quality = store.parquet_path(dataset, "quality")
@@ -665,9 +666,9 @@ def voucher(dataset: Dataset, period: int, voucher_type: str, voucher_no: int) -
             issues = [
                 r[0]
                 for r in con.execute(
-                    "SELECT message FROM read_parquet(?, hive_partitioning = false) WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
+                    f"SELECT message FROM {_scan(dataset, 'quality')} WHERE period = ? AND voucher_type = ? AND voucher_no = ? "
                     "ORDER BY issue, source_row",
-                    [str(quality), *key],
+                    key,
                 ).fetchall()
             ]
         accounts = Accounts(dataset.org, {r[2] for r in rows})
@@ -764,14 +765,14 @@ class Journal:
 
 def _journal_counts(con, dataset: Dataset, flt: JournalFilter) -> list[tuple[int, int, Decimal, Decimal]]:
     if flt.only_account:
-        sql = "SELECT period, sum(lines), sum(debit), sum(credit) FROM read_parquet(?, hive_partitioning = false) WHERE {} GROUP BY 1 ORDER BY 1"
+        sql = "SELECT period, sum(lines), sum(debit), sum(credit) FROM {} WHERE {} GROUP BY 1 ORDER BY 1"
         where, params = ("starts_with(account_code, ?)", [flt.account]) if flt.account else ("TRUE", [])
-        rows = con.execute(sql.format(where), [_file(dataset, "summary"), *params]).fetchall()
+        rows = con.execute(sql.format(_scan(dataset, "summary"), where), params).fetchall()
     else:
         where, params = flt.where()
         rows = con.execute(
-            f"SELECT period, count(*), sum(debit), sum(credit) FROM read_parquet(?, hive_partitioning = false) WHERE {where} GROUP BY 1 ORDER BY 1",
-            [_file(dataset, "data"), *params],
+            f"SELECT period, count(*), sum(debit), sum(credit) FROM {_scan(dataset, 'data')} WHERE {where} GROUP BY 1 ORDER BY 1",
+            params,
         ).fetchall()
     return [(p, int(n), d or ZERO, c or ZERO) for p, n, d, c in rows]
 
@@ -783,9 +784,9 @@ def _journal_rows(con, dataset, flt, counts, offset, limit) -> Iterator[JournalL
     where, params = flt.where()
     accounts = None
     cur = con.execute(
-        f"SELECT {LINE_COLUMNS} FROM read_parquet(?, hive_partitioning = false) WHERE {where} AND period BETWEEN ? AND ? "
+        f"SELECT {LINE_COLUMNS} FROM {_scan(dataset, 'data')} WHERE {where} AND period BETWEEN ? AND ? "
         f"ORDER BY {LINE_ORDER} LIMIT ? OFFSET ?",
-        [_file(dataset, "data"), *params, win.first_period, win.last_period, limit, win.inner_offset],
+        [*params, win.first_period, win.last_period, limit, win.inner_offset],
     )
     while batch := cur.fetchmany(5000):
         if accounts is None:

@@ -1,24 +1,47 @@
-"""The dataset store: Parquet folders under JINGSHEN_HOME/datasets, one per
-(kind, fiscal year, unit, version), in a hive-style layout Spark reads as is:
+"""The dataset store: Parquet files under JINGSHEN_HOME/datasets.
 
-    datasets/kind=vouchers/year=2025/org=330101001/version=1/data.parquet
-                                                            vouchers.parquet  one row per voucher (vouchers only)
-                                                            texts.parquet     distinct 摘要 and payees (vouchers only)
-                                                            summary.parquet   per account and period
-                                                            quality.parquet   data-quality issues
+Voucher datasets are packed: one import writes one folder (a pack) holding every unit-year it
+created, and each of its Dataset rows names that folder as its ``path``:
+
+    datasets/kind=vouchers/pack=20261202-0a1b2c3d4e5f/data.parquet      the lines, by fiscal_year, org, file row
+                                                      vouchers.parquet  one row per voucher
+                                                      texts.parquet     distinct 摘要 and payees per unit-year
+                                                      summary.parquet   per unit-year, account and period
+                                                      quality.parquet   data-quality issues per unit-year
+
+Every file of a pack has the columns ``org`` and ``fiscal_year``; within a pack they identify a
+dataset (an import makes at most one version of a unit-year), so a reader of one dataset filters
+on them (``scan``), and the rows are sorted by them so that such a filter reads only the row
+groups of that unit. A pack's files hold exactly the datasets whose rows name the pack: the
+importer leaves out the unit-years equal to their latest version before writing, and Dataset
+rows are never deleted. A re-import of one unit writes a pack of that unit alone; the older
+version stays in its pack, untouched, and screening reads a pack unfiltered only when the run
+uses every dataset it holds (screening/engine.py).
+
+Why packs (docs/benchmarks.md, 2026-12-02): at a province's shape (thousands of grassroots units
+of a few hundred to a few thousand lines) a folder of five files per unit-year made the import
+write and sync 15,000 files for 3,000 units, and every screening rule open them all; a pack
+costs the same per line whatever the number of units in the file.
+
+Balance datasets (科目余额, one small file per unit-year, read by 查账 only) keep one folder
+per dataset version:
+
+    datasets/kind=balances/year=2025/org=330101001/version=1/data.parquet, quality.parquet
 
 Readers must pass ``hive_partitioning = false`` to DuckDB's read_parquet: the folder names
 would otherwise add (and override) columns such as ``org``, turning codes into numbers.
 
-Every dataset is built in a staging folder on the same file system and renamed into place;
-the Dataset row committed in the same database transaction is what makes it visible. A crash
-at any point leaves either the old state or the new one: a folder without its row is a
-leftover that is never read and is removed by the next import that needs its name.
+Every folder is built in a staging folder on the same file system and renamed into place;
+the Dataset rows committed in the same database transaction are what make it visible. A crash
+at any point leaves either the old state or the new one: a folder without its rows is a
+leftover that is never read; a later import removes leftover packs (``remove_leftover_packs``)
+and a dataset folder when it needs its name.
 """
 
 import fcntl
 import os
 import shutil
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +58,20 @@ def root() -> Path:
 
 
 def relative_path(kind: str, year: int, org_code: str, version: int) -> str:
+    """The folder of one dataset version (balances)."""
     return f"kind={kind}/year={year}/org={org_code}/version={version}"
+
+
+PACK = "pack="
+
+
+def pack_path(kind: str) -> str:
+    """A new pack's folder (vouchers): unique, so no two imports ever write the same one."""
+    return f"kind={kind}/{PACK}{time.strftime('%Y%m%d')}-{uuid.uuid4().hex[:12]}"
+
+
+def is_packed(dataset) -> bool:
+    return f"/{PACK}" in f"/{dataset.path}"
 
 
 def dataset_dir(dataset) -> Path:
@@ -43,7 +79,22 @@ def dataset_dir(dataset) -> Path:
 
 
 def parquet_path(dataset, name: str = "data") -> Path:
+    """The file ``name`` of the dataset's folder: for a packed dataset, shared with the pack's
+    other datasets (read it through ``scan``)."""
     return dataset_dir(dataset) / f"{name}.parquet"
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def scan(dataset, name: str = "data") -> str:
+    """SQL (DuckDB) for the dataset's rows of its file ``name``: the file itself, or for a packed
+    dataset the file filtered to its unit and year (row groups of other units are skipped)."""
+    read = f"read_parquet({sql_literal(str(parquet_path(dataset, name)))}, hive_partitioning = false)"
+    if not is_packed(dataset):
+        return read
+    return f"(SELECT * FROM {read} WHERE org = {sql_literal(dataset.org.code)} AND fiscal_year = {int(dataset.fiscal_year)})"
 
 
 def checkpoint(name: str) -> None:
@@ -95,10 +146,23 @@ def publish_lock():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def remove_leftover_packs(kind: str, referenced: set[str]) -> None:
+    """Remove the packs of ``kind`` that no Dataset row names (``referenced``: the paths that
+    rows name): leftovers of imports that crashed after renaming their pack into place. Call it
+    holding ``publish_lock`` inside the transaction that publishes, so no import is between its
+    rename and its commit."""
+    folder = root() / f"kind={kind}"
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name.startswith(PACK) and f"kind={kind}/{entry.name}" not in referenced:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def publish(staged: Path, rel: str, *, registered: bool) -> None:
-    """Move a staged dataset folder to its place. ``registered`` says whether a Dataset row
-    already claims ``rel``: then the target must not exist; otherwise a folder there is a
-    leftover of an interrupted import and is replaced."""
+    """Move a staged folder (a dataset's or a pack) to its place. ``registered`` says whether a
+    Dataset row already claims ``rel``: then the target must not exist; otherwise a folder there
+    is a leftover of an interrupted import and is replaced."""
     target = root() / rel
     if target.exists():
         if registered:

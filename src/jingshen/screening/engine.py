@@ -40,12 +40,23 @@ and for a keyword rule (one with a ``texts`` query, rules.py):
 Derived tables are dropped after the last statement of a run that reads them (``plan``): they
 can hold hundreds of MB that later rules need for their own hash tables.
 
-DuckDB (the embedded default) reads the datasets' Parquet files directly. A Spark engine
-runs the same SQL transpiled by sqlglot (tests/screening checks that every rule transpiles).
+DuckDB (the embedded default) reads the datasets' Parquet files directly: the data, vouchers and
+texts files of the packs the datasets are in (ledger/store.py), each kind of file of all the packs
+as one table (``_source``). A pack the run uses whole (every dataset it holds is in the run: the
+usual case, a year's latest versions) is read as it is; a pack that also holds other versions or
+years of the run's units is read filtered to the run's datasets (a semi join on file, unit and
+year, ``run_datasets``); a pack that also holds other units' datasets has the run's rows copied
+into tables (``run_data`` …) before the sandbox is locked, and is never opened after. Packs, not a
+folder per dataset, because what a run pays per file is paid by every rule: the pack of 44 rules
+over 600 units of 800 lines took 12.8 s over 600 folders and 4.0 s over one file of the same rows
+(docs/benchmarks.md, 2026-12-02). A Spark engine runs the same SQL transpiled by sqlglot
+(tests/screening checks that every rule transpiles).
 
 Sandbox. Every DuckDB engine is locked down once its tables and views exist and before any
-rule's SQL runs (``_lock``): the only files it may open are the run's own datasets' Parquet files
-(``allowed_paths``, which the views ``lines``, ``vouchers`` and ``dataset_texts`` read lazily), no
+rule's SQL runs (``_lock``): the only files it may open are the files of the packs the run reads
+whole or filtered, which hold the run's units only (``allowed_paths``, which the views ``lines``,
+``vouchers`` and ``dataset_texts`` read lazily; a rule naming such a file reaches at most other
+versions or years of the run's own units, which whoever screens them may read anyway), no
 other file or URL (``enable_external_access = false``: read_* functions, replacement scans of file
 names, ATTACH, COPY, INSTALL and extension loading all fail), no extension auto-loading or
 installing, no Python replacement scans (a variable of the calling code is not a table), the Arrow
@@ -66,6 +77,7 @@ import duckdb
 
 from jingshen.ledger import store
 from jingshen.ledger.charts import chart_table
+from jingshen.ledger.models import Dataset
 from jingshen.orgs.models import Org
 from jingshen.screening.calendar import calendar_table
 from jingshen.screening.rules import Rule, RuleError, reads_table
@@ -88,6 +100,10 @@ SANDBOX = (
 def _literal(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def _read_parquet(files: list[str]) -> str:
+    return f"read_parquet([{', '.join(_literal(f) for f in files)}], hive_partitioning = false)"
 
 # Tables derived from the others in SQL (so any engine can build them), each built the first time
 # a statement reads it (FROM or JOIN it). ``dataset_texts`` (each dataset's texts.parquet, the
@@ -143,7 +159,7 @@ VOUCHERS_SHAPE = (
     "NULL::INTEGER AS first_line, NULL::DECIMAL(18,2) AS debit, NULL::DECIMAL(18,2) AS credit, NULL::VARCHAR AS summary, "
     "NULL::VARCHAR AS preparer, NULL::VARCHAR AS reviewer, NULL::INTEGER AS attachments"
 )
-TEXTS_SHAPE = "NULL::VARCHAR AS summary, NULL::VARCHAR AS counterparty"
+TEXTS_SHAPE = "NULL::VARCHAR AS org, NULL::INTEGER AS fiscal_year, NULL::VARCHAR AS summary, NULL::VARCHAR AS counterparty"
 # The columns of ``text_lines``: what keyword rules join and show. Reading fewer columns of every
 # line is most of what building it costs (a run with one keyword rule pays it for that rule alone).
 TEXT_LINE_COLUMNS = (
@@ -191,10 +207,11 @@ class DuckDBEngine:
 
     def _prepare(self) -> None:
         con = self.con
-        lines = self._source("data", LINES_SHAPE)
+        packs = self._packs()
+        lines = self._source("data", LINES_SHAPE, packs)
         con.execute(f"CREATE VIEW lines AS SELECT *, debit - credit AS amount, abs(debit - credit) AS abs_amount FROM {lines}").fetchall()
-        con.execute(f"CREATE VIEW vouchers AS SELECT * FROM {self._source('vouchers', VOUCHERS_SHAPE)}").fetchall()
-        con.execute(f"CREATE VIEW dataset_texts AS SELECT * FROM {self._source('texts', TEXTS_SHAPE)}").fetchall()
+        con.execute(f"CREATE VIEW vouchers AS SELECT * FROM {self._source('vouchers', VOUCHERS_SHAPE, packs)}").fetchall()
+        con.execute(f"CREATE VIEW dataset_texts AS SELECT * FROM {self._source('texts', TEXTS_SHAPE, packs)}").fetchall()
         orgs = list(Org.objects.filter(pk__in={d.org_id for d in self.datasets}).select_related("parent"))
         con.register("accounts_arrow", chart_table(orgs))
         con.execute("CREATE TABLE accounts AS SELECT * FROM accounts_arrow").fetchall()
@@ -228,24 +245,59 @@ class DuckDBEngine:
         for statement in SANDBOX:
             con.execute(statement).fetchall()
 
-    def _source(self, name: str, shape: str) -> str:
-        """The datasets' ``name``.parquet files, or an empty table of that shape without datasets.
-        A missing file (a dataset folder restored from before the screening files existed,
-        without ``jingshen migrate``) is named in a Chinese error instead of DuckDB's."""
-        files = [str(store.parquet_path(d, name)) for d in self.datasets]
-        missing = [d for d, f in zip(self.datasets, files, strict=True) if not os.path.exists(f)]
+    def _packs(self) -> dict[str, str]:
+        """How the run reads each pack its datasets are in (ledger/store.py): ``whole`` when the
+        run uses every dataset the pack holds (read as it is), ``shared`` when the others are
+        other versions or years of the run's own units (read through ``run_datasets``), and
+        ``copied`` when it also holds other units' datasets: then the run's rows are copied into
+        tables before the sandbox is locked and the pack's files stay closed to rules, which must
+        never reach a unit outside the run."""
+        run_ids, run_orgs = {d.pk for d in self.datasets}, {d.org_id for d in self.datasets}
+        held: dict[str, list[tuple[int, int]]] = {}
+        for pk, path, org_id in Dataset.objects.filter(path__in={d.path for d in self.datasets}).values_list("pk", "path", "org_id"):
+            held.setdefault(path, []).append((pk, org_id))
+        packs = {}
+        for path, members in held.items():
+            if all(pk in run_ids for pk, _ in members):
+                packs[path] = "whole"
+            elif all(org_id in run_orgs for _, org_id in members):
+                packs[path] = "shared"
+            else:
+                packs[path] = "copied"
+        keys = [(str(store.root() / d.path / f"{name}.parquet"), d.org.code, d.fiscal_year)
+                for d in self.datasets if packs[d.path] != "whole" for name in ("data", "vouchers", "texts")]
+        if keys:
+            self.con.execute("CREATE TABLE run_datasets (file VARCHAR, org VARCHAR, fiscal_year INTEGER)").fetchall()
+            self.con.executemany("INSERT INTO run_datasets VALUES (?, ?, ?)", keys)
+        return packs
+
+    def _source(self, name: str, shape: str, packs: dict[str, str]) -> str:
+        """The run's rows of the packs' ``name``.parquet files (``_packs``), or an empty table of
+        that shape without datasets. A missing file (a pack restored from before the screening
+        files existed, without ``jingshen migrate``) is named in a Chinese error instead of DuckDB's."""
+        files = {path: str(store.root() / path / f"{name}.parquet") for path in packs}
+        missing = [d for d in self.datasets if not os.path.exists(files[d.path])]
         if missing:
             listed = "、".join(f"{d.org.name}（{d.org.code}）{d.fiscal_year} 年第 {d.version} 版" for d in missing[:5])
             more = f"等 {len(missing)} 个" if len(missing) > 5 else ""
             raise ValueError(
-                f"数据集 {listed}{more}缺少文件 {name}.parquet（{store.parquet_path(missing[0], name)}），"
+                f"数据集 {listed}{more}缺少文件 {name}.parquet（{files[missing[0].path]}），"
                 "无法筛查：请系统管理员运行 jingshen migrate 补齐，或重新导入这些单位的凭证。"
             )
         if not files:
             return f"(SELECT {shape} WHERE false)"
-        self.files += files
-        listed = ", ".join(_literal(f) for f in files)
-        return f"read_parquet([{listed}], hive_partitioning = false)"
+        read = {how: [f for path, f in files.items() if packs[path] == how] for how in ("whole", "shared", "copied")}
+        kept = "SEMI JOIN run_datasets d ON d.file = l.filename AND d.org = l.org AND d.fiscal_year = l.fiscal_year"
+        parts = []
+        if read["whole"]:
+            parts.append(f"SELECT * FROM {_read_parquet(read['whole'])}")
+        if read["shared"]:
+            parts.append(f"SELECT l.* FROM {_read_parquet(read['shared'])} l {kept}")
+        if read["copied"]:
+            self.con.execute(f"CREATE TABLE run_{name} AS SELECT l.* FROM {_read_parquet(read['copied'])} l {kept}").fetchall()
+            parts.append(f"SELECT * FROM run_{name}")
+        self.files += read["whole"] + read["shared"]
+        return "(" + " UNION ALL ".join(parts) + ")"
 
     def plan(self, tasks: list[tuple[Rule, dict | None]]) -> None:
         """Announce the rules of a run (each with its parameter values), so that ``text_lines``

@@ -210,7 +210,7 @@ def _stage(con, workdir: Path, org_codes: dict[str, Org]) -> list[Staged]:
                 || '）与凭证（第 {vouchers.version} 版）合计（借 ' || coalesce(v.d, 0) || '，贷 ' || coalesce(v.c, 0) || '）不一致。'
             FROM lines b LEFT JOIN (
                 SELECT account_code, sum(debit) AS d, sum(credit) AS c
-                FROM read_parquet('{store.parquet_path(vouchers, 'summary')}', hive_partitioning = false) GROUP BY 1
+                FROM {store.scan(vouchers, 'summary')} GROUP BY 1
             ) v ON v.account_code = b.account_code
             JOIN chart a ON a.org = b.org AND a.code = b.account_code AND a.is_leaf
             WHERE b.org = '{org_code}' AND b.fiscal_year = {int(year)}

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 from django.db import transaction
 
-from jingshen.activity.services import record
+from jingshen.activity.services import record, record_many
 from jingshen.ledger import store
 from jingshen.ledger.charts import chart_table
 from jingshen.ledger.models import Dataset, DatasetStatus
@@ -197,65 +197,124 @@ class Staged:
     periods: frozenset[int] = frozenset()  # vouchers: the periods the new version holds
 
 
+def _status(s: Staged, status_partial: bool) -> str:
+    return DatasetStatus.PARTIAL if status_partial and s.rejected else DatasetStatus.READY
+
+
 def publish_all(staged: list[Staged], *, kind: str, display: str, source_hash: str, actor, report: ImportReport,
                 status_partial: bool) -> None:
-    """Register new versions in one transaction, moving their folders into place inside it.
-    A dataset whose content equals its latest version is not published again."""
+    """Register new versions in one transaction, moving their folders (one per dataset: balances)
+    into place inside it. A dataset whose content equals its latest version is not published again."""
     with store.publish_lock(), transaction.atomic():
         for s in staged:
             latest = (
                 Dataset.objects.filter(org=s.org, fiscal_year=s.fiscal_year, kind=kind).order_by("-version").first()
             )
-            status = DatasetStatus.PARTIAL if status_partial and s.rejected else DatasetStatus.READY
+            status = _status(s, status_partial)
             if latest and latest.checksum == s.checksum and latest.status == status:
                 report.unchanged.append(latest)
                 continue
             version = (latest.version + 1) if latest else 1
-            if latest and s.periods:
-                report.warnings += _shrinking(latest, s)
             rel = store.relative_path(kind, s.fiscal_year, s.org.code, version)
             store.publish(s.folder, rel, registered=False)
             store.checkpoint("after-rename")
-            dataset = Dataset.objects.create(
-                org=s.org,
-                fiscal_year=s.fiscal_year,
-                kind=kind,
-                version=version,
-                status=status,
-                rows=s.rows,
-                checksum=s.checksum,
-                path=rel,
-                source_name=display,
-                source_hash=source_hash,
-                rejected_rows=s.rejected,
-                quality=s.quality,
-                quality_issues=sum(v for k, v in s.quality.items() if k != "rejected_row"),
-                imported_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
+            dataset = Dataset.objects.create(**_dataset_fields(s, kind, version, status, rel, display, source_hash, actor))
             report.created.append(dataset)
-            record(
-                "ledger.import",
-                f"导入{dataset}：{s.rows:,} 行，来源「{display}」",
-                actor=actor,
-                org=s.org,
-                obj=dataset,
-            )
+            record("ledger.import", f"导入{dataset}：{s.rows:,} 行，来源「{display}」", actor=actor, org=s.org, obj=dataset)
         store.checkpoint("before-commit")
 
 
-def _shrinking(latest: Dataset, new: Staged) -> list[str]:
-    """A warning when a new version holds fewer periods or far fewer lines than the one it
-    replaces: each version is the unit's whole year, so a one-month file would hide the rest."""
+def _dataset_fields(s: Staged, kind: str, version: int, status: str, rel: str, display: str, source_hash: str, actor) -> dict:
+    return dict(
+        org=s.org,
+        fiscal_year=s.fiscal_year,
+        kind=kind,
+        version=version,
+        status=status,
+        rows=s.rows,
+        checksum=s.checksum,
+        path=rel,
+        source_name=display,
+        source_hash=source_hash,
+        rejected_rows=s.rejected,
+        quality=s.quality,
+        quality_issues=sum(v for k, v in s.quality.items() if k != "rejected_row"),
+        imported_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def latest_versions(kind: str, staged: list[Staged]) -> dict[tuple[int, int], Dataset]:
+    """The latest version of each staged unit-year, in one query."""
+    latest: dict[tuple[int, int], Dataset] = {}
+    wanted = {(s.org.pk, s.fiscal_year) for s in staged}
+    datasets = Dataset.objects.filter(kind=kind, fiscal_year__in={y for _, y in wanted}, org__in={o for o, _ in wanted})
+    for d in datasets.select_related("org").order_by("version"):
+        latest[(d.org_id, d.fiscal_year)] = d
+    return latest
+
+
+def new_contents(staged: list[Staged], *, kind: str, report: ImportReport, status_partial: bool) -> list[Staged]:
+    """The staged datasets whose content differs from their latest version, to be written into a
+    pack; the others go to ``report.unchanged``, and a new version that holds fewer periods or far
+    fewer lines than the one it replaces adds a warning. (Compared before the pack is written,
+    outside the publishing lock: an import that publishes the same unit meanwhile is as if it had
+    come after this one or before it.)"""
+    latest = latest_versions(kind, staged)
+    new = []
+    for s in staged:
+        old = latest.get((s.org.pk, s.fiscal_year))
+        if old and old.checksum == s.checksum and old.status == _status(s, status_partial):
+            report.unchanged.append(old)
+        else:
+            new.append(s)
+    report.warnings += _shrinking([(latest[(s.org.pk, s.fiscal_year)], s) for s in new if (s.org.pk, s.fiscal_year) in latest])
+    return new
+
+
+def publish_pack(pack: Path, staged: list[Staged], *, kind: str, display: str, source_hash: str, actor,
+                 report: ImportReport, status_partial: bool) -> None:
+    """Move the staged ``pack`` folder into place and register its datasets (``staged``: exactly
+    the unit-years it holds, from ``new_contents``) as new versions, in one transaction: one
+    rename, the Dataset rows and their activity-log entries written together."""
+    with store.publish_lock(), transaction.atomic():
+        referenced = set(Dataset.objects.filter(kind=kind, path__contains=store.PACK).values_list("path", flat=True).distinct())
+        store.remove_leftover_packs(kind, referenced)
+        latest = latest_versions(kind, staged)
+        rel = store.pack_path(kind)
+        store.publish(pack, rel, registered=False)
+        store.checkpoint("after-rename")
+        created = Dataset.objects.bulk_create([
+            Dataset(**_dataset_fields(s, kind, latest[(s.org.pk, s.fiscal_year)].version + 1 if (s.org.pk, s.fiscal_year) in latest else 1,
+                                      _status(s, status_partial), rel, display, source_hash, actor))
+            for s in staged
+        ])
+        report.created += created
+        record_many([dict(action="ledger.import", summary=f"导入{d}：{d.rows:,} 行，来源「{display}」", actor=actor, org=d.org, obj=d)
+                     for d in created])
+        store.checkpoint("before-commit")
+
+
+def _shrinking(pairs: list[tuple[Dataset, Staged]]) -> list[str]:
+    """Warnings for new versions that hold fewer periods or far fewer lines than the ones they
+    replace: each version is the unit's whole year, so a one-month file would hide the rest. The
+    old versions' periods are read once per file (their pack's summary)."""
+    old_periods: dict[tuple[str, int], set[int]] = {}
+    by_file: dict[str, set[tuple[str, int]]] = {}
+    for latest, _ in pairs:
+        by_file.setdefault(str(store.parquet_path(latest, "summary")), set()).add((latest.org.code, latest.fiscal_year))
     with duckdb.connect() as con:  # never the module-level default connection: imports run beside the server
-        old = {p for (p,) in con.execute(
-            f"SELECT DISTINCT period FROM read_parquet('{store.parquet_path(latest, 'summary')}', hive_partitioning = false)"
-        ).fetchall()}
-    missing = sorted(old - new.periods)
-    if missing or new.rows < latest.rows // 2:
-        what = f"缺少第 {'、'.join(map(str, missing))} 期" if missing else f"只有 {new.rows:,} 行（上一版 {latest.rows:,} 行）"
-        return [f"注意：{new.org.code} {new.fiscal_year} 年的新版本{what}；每个版本代表全年数据，查账和筛查将使用新版本，"
-                f"如需恢复请重新导入完整的全年文件"]
-    return []
+        for file, wanted in by_file.items():
+            rows = con.execute(f"SELECT org, fiscal_year, list(DISTINCT period) FROM read_parquet({store.sql_literal(file)}, "
+                               "hive_partitioning = false) GROUP BY ALL").fetchall()
+            old_periods |= {(o, y): set(p) for o, y, p in rows if (o, y) in wanted}
+    warnings = []
+    for latest, new in pairs:
+        missing = sorted(old_periods.get((latest.org.code, latest.fiscal_year), set()) - new.periods)
+        if missing or new.rows < latest.rows // 2:
+            what = f"缺少第 {'、'.join(map(str, missing))} 期" if missing else f"只有 {new.rows:,} 行（上一版 {latest.rows:,} 行）"
+            warnings.append(f"注意：{new.org.code} {new.fiscal_year} 年的新版本{what}；每个版本代表全年数据，查账和筛查将使用新版本，"
+                            f"如需恢复请重新导入完整的全年文件")
+    return warnings
 
 
 ProgressFn = Callable[[float, str], None]

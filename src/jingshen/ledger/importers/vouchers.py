@@ -19,9 +19,10 @@ from jingshen.ledger.importers.common import (
     file_sha256,
     load_charts,
     load_orgs,
+    new_contents,
     unknown_org_reason,
     no_progress,
-    publish_all,
+    publish_pack,
     raise_errors,
     scalar,
     sql_amount_clean,
@@ -81,13 +82,13 @@ DATA_COLUMNS = (
     "org, fiscal_year, period, date, voucher_type, voucher_no, {line_no} AS line_no, summary, account_code, "
     "account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no, source_row"
 )
-# The files screening reads beside data.parquet, each computed once here from it (``{data}``):
-# what they hold does not depend on the chart, which may change after import. vouchers.parquet
-# has one row per voucher, so that rules read 4 M vouchers instead of grouping 10 M lines each
-# time; texts.parquet each distinct pair of 摘要 and 往来单位, from which a run builds its
-# ``texts`` table without reading every line (docs/benchmarks.md). Changing their columns needs
-# a migration that rewrites every dataset's files, as ledger.0004 wrote them: the engine reads
-# each kind of file of all the datasets as one table.
+# The files screening reads beside a pack's data.parquet, each computed once here from it
+# (``{data}``): what they hold does not depend on the chart, which may change after import.
+# vouchers.parquet has one row per voucher, so that rules read 4 M vouchers instead of grouping
+# 10 M lines each time; texts.parquet each distinct pair of 摘要 and 往来单位 of each unit-year,
+# from which a run builds its ``texts`` table without reading every line (docs/benchmarks.md).
+# Changing their columns needs a migration that rewrites every pack's files, as ledger.0005
+# wrote them: the engine reads each kind of file of all the packs as one table.
 SCREENING_FILES = {
     "vouchers": """
 SELECT org, fiscal_year, period, voucher_type, voucher_no,
@@ -98,11 +99,12 @@ SELECT org, fiscal_year, period, voucher_type, voucher_no,
        max(coalesce(attachments, 0)) AS attachments
 FROM read_parquet('{data}', hive_partitioning = false)
 GROUP BY org, fiscal_year, period, voucher_type, voucher_no
-ORDER BY period, voucher_type, voucher_no
+ORDER BY fiscal_year, org, period, voucher_type, voucher_no
 """,
     "texts": """
-SELECT DISTINCT coalesce(summary, '') AS summary, coalesce(counterparty, '') AS counterparty
+SELECT DISTINCT org, fiscal_year, coalesce(summary, '') AS summary, coalesce(counterparty, '') AS counterparty
 FROM read_parquet('{data}', hive_partitioning = false)
+ORDER BY fiscal_year, org
 """,
 }
 # Files without 分录号 number the lines of each voucher in file order.
@@ -159,23 +161,20 @@ def import_vouchers(
             _create_missing_accounts(con, org_codes, display, actor)
         progress(0.92, "检查数据质量")
         line_no = "line_no" if "分录号" in cols else LINE_NO_FROM_ORDER
-        staged = _stage_datasets(con, workdir, org_codes, line_no)
+        staged = _facts(con, workdir / "pack", org_codes, line_no)
         report.rows = sum(s.rows for s in staged)
         report.rejected = _error_rows(con)
         if skip_bad_rows and report.rejected:
             rows = con.execute("SELECT row, col, val, reason FROM errors ORDER BY row LIMIT 200").fetchall()
             report.rejected_errors = [RowError(display, r, c, v, why) for r, c, v, why in rows]
+        staged = new_contents(staged, kind=DatasetKind.VOUCHERS, report=report, status_partial=skip_bad_rows)
+        if staged:
+            progress(0.95, "保存")
+            _write_pack(con, workdir / "pack", staged)
         con.close()
-        progress(0.97, "保存")
-        publish_all(
-            staged,
-            kind=DatasetKind.VOUCHERS,
-            display=display,
-            source_hash=source_hash,
-            actor=actor,
-            report=report,
-            status_partial=skip_bad_rows,
-        )
+        if staged:
+            publish_pack(workdir / "pack", staged, kind=DatasetKind.VOUCHERS, display=display, source_hash=source_hash,
+                         actor=actor, report=report, status_partial=skip_bad_rows)
     progress(1.0, "完成")
     return report
 
@@ -403,57 +402,63 @@ QUALITY_LABELS = {
 
 
 def write_screening_file(con, name: str, data: Path, target: Path) -> None:
-    """Write a dataset's screening file ``name`` (SCREENING_FILES) to ``target`` from its
-    ``data``.parquet (the importer, and the migration that added the files to datasets imported
-    before they existed)."""
+    """Write a pack's screening file ``name`` (SCREENING_FILES) to ``target`` from its
+    ``data``.parquet (the importer, and the migration that packed older datasets)."""
     data_sql, target_sql = (str(p).replace("'", "''") for p in (data, target))
     query = SCREENING_FILES[name].format(data=data_sql)
     con.execute(f"COPY ({query}) TO '{target_sql}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
 
 
-def _stage_datasets(con, workdir: Path, org_codes: dict[str, Org], line_no: str) -> list[Staged]:
+# The content checksum of each unit-year: computed from the values, not the file's bytes, so that
+# an identical re-import is recognised whatever the layout (``{lines}``: the dataset's lines).
+CHECKSUM_SQL = (
+    "count(*) || '-' || sum(hash(period, date, voucher_type, voucher_no, line_no, summary, account_code, account_name, "
+    "debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no))::HUGEINT"
+)
+# summary.parquet: per unit-year, account and period, from the lines ``{lines}``.
+SUMMARY_SQL = """
+SELECT org, fiscal_year, account_code, period, sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit,
+       count(*) AS lines
+FROM {lines} GROUP BY ALL ORDER BY fiscal_year, org, account_code, period
+"""
+
+
+def _facts(con, pack: Path, org_codes: dict[str, Org], line_no: str) -> list[Staged]:
+    """Every unit-year of the file with its row count, checksum, periods and quality counts, in
+    one pass over the lines each (nothing per unit: docs/benchmarks.md, 2026-12-02)."""
     con.execute(QUALITY_SQL)
-    keys = con.execute("SELECT org, fiscal_year, count(*) FROM lines GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+    con.execute(f"CREATE OR REPLACE TEMP VIEW dataset_lines AS SELECT {DATA_COLUMNS.format(line_no=line_no)} FROM lines")
+    facts = con.execute(
+        f"SELECT org, fiscal_year, {CHECKSUM_SQL}, count(*), list(DISTINCT period) FROM dataset_lines GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall()
+    quality: dict[tuple[str, int], dict[str, int]] = {}
+    for org_code, year, issue, n in con.execute("SELECT org, fiscal_year, issue, count(*) FROM quality GROUP BY ALL").fetchall():
+        quality.setdefault((org_code, year), {})[issue] = int(n)
     staged = []
-    for org_code, year, rows in keys:
-        folder = workdir / f"ds-{org_code}-{year}"
-        folder.mkdir()
-        where = f"org = '{org_code}' AND fiscal_year = {int(year)}"
-        # LZ4: a screening run reads every dataset dozens of times, and LZ4 decodes faster than
-        # zstd (the whole rule pack 12 % faster) for files about 1.6 times as large (docs/benchmarks.md)
-        con.execute(
-            f"COPY (SELECT {DATA_COLUMNS.format(line_no=line_no)} FROM lines WHERE {where}) "
-            f"TO '{folder / 'data.parquet'}' (FORMAT parquet, COMPRESSION lz4)"
-        )
-        for name in SCREENING_FILES:
-            write_screening_file(con, name, folder / "data.parquet", folder / f"{name}.parquet")
-        con.execute(
-            f"COPY (SELECT account_code, period, sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit, "
-            f"count(*) AS lines FROM lines WHERE {where} GROUP BY ALL ORDER BY account_code, period) "
-            f"TO '{folder / 'summary.parquet'}' (FORMAT parquet)"
-        )
-        con.execute(
-            f"COPY (SELECT issue, period, voucher_type, voucher_no, source_row, message FROM quality WHERE {where} "
-            f"ORDER BY issue, period, voucher_type, voucher_no, source_row) TO '{folder / 'quality.parquet'}' (FORMAT parquet)"
-        )
-        checksum = scalar(
-            con,
-            f"SELECT count(*) || '-' || sum(hash(period, date, voucher_type, voucher_no, line_no, summary, account_code, "
-            f"account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no))::HUGEINT "
-            f"FROM read_parquet('{folder / 'data.parquet'}', hive_partitioning = false)",
-        )
-        quality = dict(con.execute(f"SELECT issue, count(*) FROM quality WHERE {where} GROUP BY 1").fetchall())
-        periods = frozenset(p for (p,) in con.execute(f"SELECT DISTINCT period FROM lines WHERE {where}").fetchall())
-        staged.append(
-            Staged(
-                org=org_codes[org_code],
-                fiscal_year=int(year),
-                folder=folder,
-                rows=int(rows),
-                checksum=str(checksum),
-                rejected=int(quality.get("rejected_row", 0)),
-                quality={k: int(v) for k, v in quality.items()},
-                periods=periods,
-            )
-        )
+    for org_code, year, checksum, rows, periods in facts:
+        counts = quality.get((org_code, year), {})
+        staged.append(Staged(org=org_codes[org_code], fiscal_year=int(year), folder=pack, rows=int(rows), checksum=str(checksum),
+                             rejected=counts.get("rejected_row", 0), quality=counts, periods=frozenset(periods)))
     return staged
+
+
+def _write_pack(con, pack: Path, staged: list[Staged]) -> None:
+    """Write the pack of the ``staged`` unit-years (store.py): each file once for all of them,
+    sorted by year and unit so that reading one unit skips the row groups of the others."""
+    pack.mkdir()
+    keys = [(s.org.code, s.fiscal_year) for s in staged]
+    con.execute("CREATE OR REPLACE TEMP TABLE pack_keys (org VARCHAR, fiscal_year INTEGER)").fetchall()
+    con.executemany("INSERT INTO pack_keys VALUES (?, ?)", keys)
+    kept = "SEMI JOIN pack_keys k ON k.org = l.org AND k.fiscal_year = l.fiscal_year"
+    # LZ4: a screening run reads every dataset dozens of times, and LZ4 decodes faster than
+    # zstd (the whole rule pack 12 % faster) for files about 1.6 times as large (docs/benchmarks.md)
+    con.execute(f"COPY (SELECT l.* FROM dataset_lines l {kept} ORDER BY l.fiscal_year, l.org, l.source_row) "
+                f"TO '{pack / 'data.parquet'}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
+    for name in SCREENING_FILES:
+        write_screening_file(con, name, pack / "data.parquet", pack / f"{name}.parquet")
+    con.execute(f"COPY ({SUMMARY_SQL.format(lines=f'(SELECT l.* FROM dataset_lines l {kept})')}) "
+                f"TO '{pack / 'summary.parquet'}' (FORMAT parquet)").fetchall()
+    con.execute(
+        f"COPY (SELECT l.org, l.fiscal_year, issue, period, voucher_type, voucher_no, source_row, message FROM quality l {kept} "
+        f"ORDER BY l.fiscal_year, l.org, issue, period, voucher_type, voucher_no, source_row) TO '{pack / 'quality.parquet'}' (FORMAT parquet)"
+    ).fetchall()

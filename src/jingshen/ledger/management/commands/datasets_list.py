@@ -8,7 +8,7 @@ class Command(JingshenCommand):
     help = "列出已导入的数据集（每个单位、年度、类型的各个版本）。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--json", action="store_true", help="以 JSON 输出（字段：org、fiscal_year、kind、version、rows、status、quality_issues 等）")
+        parser.add_argument("--json", action="store_true", help="以 JSON 输出（字段：org、fiscal_year、kind、version、rows、status、quality_issues、path 等）")
         parser.add_argument("--org", help="只列出该单位")
         parser.add_argument("--year", type=int, help="只列出该会计年度")
 
@@ -45,6 +45,7 @@ def _as_dict(d: Dataset) -> dict:
         "source_name": d.source_name,
         "source_hash": d.source_hash,
         "checksum": d.checksum,
+        "path": d.path,
         "imported_at": d.imported_at.isoformat(),
     }
 
