@@ -162,6 +162,7 @@ def import_vouchers(
         progress(0.92, "检查数据质量")
         line_no = "line_no" if "分录号" in cols else LINE_NO_FROM_ORDER
         staged = _facts(con, workdir / "pack", org_codes, line_no)
+        in_file = len(staged)
         report.rows = sum(s.rows for s in staged)
         report.rejected = _error_rows(con)
         if skip_bad_rows and report.rejected:
@@ -170,7 +171,7 @@ def import_vouchers(
         staged = new_contents(staged, kind=DatasetKind.VOUCHERS, report=report, status_partial=skip_bad_rows)
         if staged:
             progress(0.95, "保存")
-            _write_pack(con, workdir / "pack", staged)
+            _write_pack(con, workdir / "pack", staged, whole=len(staged) == in_file)
         con.close()
         if staged:
             publish_pack(workdir / "pack", staged, kind=DatasetKind.VOUCHERS, display=display, source_hash=source_hash,
@@ -442,17 +443,23 @@ def _facts(con, pack: Path, org_codes: dict[str, Org], line_no: str) -> list[Sta
     return staged
 
 
-def _write_pack(con, pack: Path, staged: list[Staged]) -> None:
+def _write_pack(con, pack: Path, staged: list[Staged], whole: bool) -> None:
     """Write the pack of the ``staged`` unit-years (store.py): each file once for all of them,
-    sorted by year and unit so that reading one unit skips the row groups of the others."""
+    sorted by year and unit so that reading one unit skips the row groups of the others.
+    ``whole``: every unit-year of the file is staged (none unchanged), so no filter is needed;
+    a file of one unit-year is written in file order, without a sort (a 1 M-line import spent
+    0.7 s sorting what was already in order, docs/benchmarks.md)."""
     pack.mkdir()
-    keys = [(s.org.code, s.fiscal_year) for s in staged]
-    con.execute("CREATE OR REPLACE TEMP TABLE pack_keys (org VARCHAR, fiscal_year INTEGER)").fetchall()
-    con.executemany("INSERT INTO pack_keys VALUES (?, ?)", keys)
-    kept = "SEMI JOIN pack_keys k ON k.org = l.org AND k.fiscal_year = l.fiscal_year"
+    kept = ""
+    if not whole:
+        keys = [(s.org.code, s.fiscal_year) for s in staged]
+        con.execute("CREATE OR REPLACE TEMP TABLE pack_keys (org VARCHAR, fiscal_year INTEGER)").fetchall()
+        con.executemany("INSERT INTO pack_keys VALUES (?, ?)", keys)
+        kept = "SEMI JOIN pack_keys k ON k.org = l.org AND k.fiscal_year = l.fiscal_year"
+    order = "ORDER BY l.fiscal_year, l.org, l.source_row" if len(staged) > 1 else ""
     # LZ4: a screening run reads every dataset dozens of times, and LZ4 decodes faster than
     # zstd (the whole rule pack 12 % faster) for files about 1.6 times as large (docs/benchmarks.md)
-    con.execute(f"COPY (SELECT l.* FROM dataset_lines l {kept} ORDER BY l.fiscal_year, l.org, l.source_row) "
+    con.execute(f"COPY (SELECT l.* FROM dataset_lines l {kept} {order}) "
                 f"TO '{pack / 'data.parquet'}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
     for name in SCREENING_FILES:
         write_screening_file(con, name, pack / "data.parquet", pack / f"{name}.parquet")
