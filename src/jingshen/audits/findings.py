@@ -152,7 +152,7 @@ def _check_flag(project: AuditProject, flag) -> None:
 def _verification(project: AuditProject, flag) -> FlagVerification:
     """The project's verification of the flag's key, made now (待核实) if there is none yet."""
     _check_flag(project, flag)
-    found = project.verifications.select_for_update().filter(key=key_of(flag)).first()
+    found = project.verifications.select_for_update(of=("self",)).filter(key=key_of(flag)).first()
     if found is not None:
         return found
     return FlagVerification.objects.create(
@@ -179,7 +179,7 @@ def assign(user, project: AuditProject, assignee, *, flag=None, verification: Fl
     if assignee is None or _member(project, assignee) is None:
         raise ValueError("只能分派给本项目组的成员。")
     with transaction.atomic():
-        v = _verification(project, flag) if verification is None else FlagVerification.objects.select_for_update().get(pk=verification.pk, project=project)
+        v = _verification(project, flag) if verification is None else FlagVerification.objects.select_for_update(of=("self",)).get(pk=verification.pk, project=project)
         before = _snapshot(v)
         v.assigned_to = assignee
         v.save(update_fields=["assigned_to", "updated_at"])
@@ -202,7 +202,7 @@ def verify(user, project: AuditProject, status: str, *, reason: str = "", note: 
     if len(reason) > MAX_TEXT or len(note) > MAX_TEXT:
         raise ValueError(f"理由和说明不能超过 {MAX_TEXT:,} 个字。")
     with transaction.atomic():
-        v = _verification(project, flag) if verification is None else FlagVerification.objects.select_for_update().get(pk=verification.pk, project=project)
+        v = _verification(project, flag) if verification is None else FlagVerification.objects.select_for_update(of=("self",)).get(pk=verification.pk, project=project)
         lead = may_act(user, project, AUDITORS)
         assignee = v.assigned_to_id == user.pk and access.may_work(user, project)
         if not (lead or assignee):

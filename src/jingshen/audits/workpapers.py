@@ -231,7 +231,7 @@ def update_workpaper(user, wp: Workpaper, **fields) -> Workpaper:
     _check_worker(user, project)
     values = _clean(project, fields)
     with transaction.atomic():
-        wp = Workpaper.objects.select_for_update().select_related("org", "reviewed_by").get(pk=wp.pk)
+        wp = Workpaper.objects.select_for_update(of=("self",)).select_related("org", "reviewed_by").get(pk=wp.pk)
         if values["index_no"] != wp.index_no and _index_taken(project, values["index_no"], exclude=wp):
             raise ValueError(f"索引号「{values['index_no']}」在本项目中已被使用。")
         changes = {name: [_shown(getattr(wp, name)), _shown(value)] for name, value in values.items()
@@ -269,7 +269,7 @@ def submit_workpaper(user, wp: Workpaper) -> Workpaper:
     project = _current(wp.project)
     _check_worker(user, project)
     with transaction.atomic():
-        wp = Workpaper.objects.select_for_update().get(pk=wp.pk)
+        wp = Workpaper.objects.select_for_update(of=("self",)).get(pk=wp.pk)
         if wp.status != WorkpaperStatus.DRAFT:
             raise ValueError(f"底稿「{wp.index_no}」处于「{wp.get_status_display()}」状态，不能再提交复核。")
         wp.status = WorkpaperStatus.SUBMITTED
@@ -285,7 +285,7 @@ def sign_off(user, wp: Workpaper) -> Workpaper:
     if not may_review(user, project):
         raise PermissionError("复核底稿须由项目组长、主审或审计单位的经审负责人操作（项目组成员须先确认审计纪律）。")
     with transaction.atomic():
-        wp = Workpaper.objects.select_for_update().get(pk=wp.pk)
+        wp = Workpaper.objects.select_for_update(of=("self",)).get(pk=wp.pk)
         if wp.status != WorkpaperStatus.SUBMITTED:
             raise ValueError(f"底稿「{wp.index_no}」处于「{wp.get_status_display()}」状态：只有待复核的底稿才能复核签字。")
         if wp.prepared_by_id == user.pk:
@@ -310,7 +310,7 @@ def add_note(user, wp: Workpaper, text: str) -> ReviewNote:
         raise PermissionError("复核意见须由项目组长、主审或审计单位的经审负责人提出。")
     text = _text(text, "复核意见", NOTE_LIMIT)
     with transaction.atomic():
-        wp = Workpaper.objects.select_for_update().get(pk=wp.pk)
+        wp = Workpaper.objects.select_for_update(of=("self",)).get(pk=wp.pk)
         if wp.status == WorkpaperStatus.REVIEWED:
             raise ValueError(f"底稿「{wp.index_no}」已复核签字，不能再提复核意见。")
         note = ReviewNote.objects.create(workpaper=wp, text=text, author=user)
@@ -325,7 +325,7 @@ def answer_note(user, note: ReviewNote, reply: str) -> ReviewNote:
     _check_worker(user, project)
     reply = _text(reply, "答复", NOTE_LIMIT)
     with transaction.atomic():
-        note = ReviewNote.objects.select_for_update().select_related("workpaper").get(pk=note.pk)
+        note = ReviewNote.objects.select_for_update(of=("self",)).select_related("workpaper").get(pk=note.pk)
         if note.workpaper.prepared_by_id != user.pk:
             raise PermissionError("复核意见由底稿的编制人答复。")
         if note.status != NoteStatus.OPEN:
@@ -341,7 +341,7 @@ def close_note(user, note: ReviewNote) -> ReviewNote:
     """The note's author closes it once it is answered."""
     project = _current(note.workpaper.project)
     with transaction.atomic():
-        note = ReviewNote.objects.select_for_update().select_related("workpaper").get(pk=note.pk)
+        note = ReviewNote.objects.select_for_update(of=("self",)).select_related("workpaper").get(pk=note.pk)
         if note.author_id != user.pk or not may_review(user, project):
             raise PermissionError("复核意见只能由提出它的复核人关闭。")
         if note.status != NoteStatus.ANSWERED:
@@ -368,7 +368,7 @@ def add_evidence(user, wp: Workpaper, upload, description: str = "") -> Evidence
         raise ValueError("请选择要上传的文件。")
     stored = evidence.check_and_store(upload)
     with transaction.atomic():
-        wp = Workpaper.objects.select_for_update().select_related("org", "reviewed_by").get(pk=wp.pk)
+        wp = Workpaper.objects.select_for_update(of=("self",)).select_related("org", "reviewed_by").get(pk=wp.pk)
         if wp.evidence.filter(sha256=stored.sha256).exists():
             raise ValueError(f"文件「{stored.original_name}」已上传到这份底稿。")
         item = Evidence.objects.create(
