@@ -27,10 +27,24 @@ def test_demo_province(capsys):
     hz = set(scope.visible_orgs(User.objects.get(username="auditor")).values_list("code", flat=True))
     nb = set(scope.visible_orgs(User.objects.get(username="auditor_nb")).values_list("code", flat=True))
     assert hz and nb and not hz & nb
+    # the demo audit projects show the lifecycle: one archived with its documents and finished
+    # rectification, one in fieldwork; the unit's contact sees the archived one
+    from jingshen.audits.access import projects_for
+    from jingshen.audits.models import AuditProject, Rectification, Stage
+
+    archived, fieldwork = AuditProject.objects.order_by("code")
+    assert (archived.stage, fieldwork.stage) == (Stage.ARCHIVED, Stage.FIELDWORK)
+    assert set(archived.documents.values_list("kind", flat=True)) == {"notice", "draft_report", "report", "rectification_notice"}
+    assert archived.findings.exists() and archived.workpapers.filter(status="reviewed").exists()
+    assert not Rectification.objects.filter(finding__project=archived).exclude(status="done").exists()
+    assert fieldwork.findings.exists() and fieldwork.workpapers.get().notes.filter(status="open").exists()
+    assert list(projects_for(User.objects.get(username="contact"))) == [archived]
+    assert "演示审计项目" in out
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
     call_command("demo_load")
     assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
+    assert AuditProject.objects.count() == 2
 
 
 def test_demo_is_reproducible_from_its_seed():

@@ -1,5 +1,6 @@
 """One demo user per role, placed so that the 下审一级 scope shows: the province sees all,
-a Hangzhou user sees Hangzhou, a Ningbo user sees Ningbo, a contact sees one grassroots unit."""
+a Hangzhou user sees Hangzhou, a Ningbo user sees Ningbo, the 西湖区 county's audit staff run the
+demo audit projects on its grassroots units, a contact sees one grassroots unit."""
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.accounts.services import create_user
@@ -14,6 +15,9 @@ DEMO_USERS = [
     ("teamlead", "陈静", "3301", [RoleCode.TEAM_LEAD, RoleCode.AUDITOR]),
     ("auditor", "张伟", "3301", [RoleCode.AUDITOR]),
     ("auditor_nb", "刘洋", "3302", [RoleCode.AUDITOR]),
+    # the 经审会 of 西湖区总工会, which audits the grassroots units below it (the demo audit projects)
+    ("county_director", "周强", "330103", [RoleCode.DIRECTOR]),
+    ("county_lead", "吴芳", "330103", [RoleCode.TEAM_LEAD, RoleCode.AUDITOR]),
     ("contact", "赵敏", "330103001", [RoleCode.AUDITEE_CONTACT]),
 ]
 

@@ -4,12 +4,13 @@ from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
 from jingshen.demo.orgs import write_orgs_csv
 from jingshen.ledger.importers.vouchers import import_vouchers
+from jingshen.demo.audits import ensure_demo_projects
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），以及每个角色一个演示用户。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，以及两个演示审计项目（一个已归档，一个在实施中）。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -23,6 +24,8 @@ class Command(JingshenCommand):
             report = import_vouchers(settings.HOME / "demo" / "vouchers-2025.csv", progress=progress)
         self.stdout.write(f"演示凭证：{vouchers:,} 行；{report.summary()}")
         users = ensure_demo_users()
+        projects = ensure_demo_projects()
+        self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:
-            self.stdout.write(f"  {username:<12} {roles:<16} {org}")
+            self.stdout.write(f"  {username:<16} {roles:<16} {org}")
