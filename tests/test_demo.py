@@ -39,6 +39,7 @@ def test_demo_province(capsys):
     assert not Rectification.objects.filter(finding__project=archived).exclude(status="done").exists()
     assert fieldwork.findings.exists() and fieldwork.workpapers.get().notes.filter(status="open").exists()
     assert list(projects_for(User.objects.get(username="contact"))) == [archived]
+    assert archived.requests.get().status == "answered"  # the unit answered the draft report
     assert "演示审计项目" in out
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))

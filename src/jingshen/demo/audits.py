@@ -8,7 +8,7 @@ import datetime
 from django.utils import timezone
 
 from jingshen.accounts.models import User
-from jingshen.audits import findings, paperwork, rectification, services, workpapers
+from jingshen.audits import findings, paperwork, rectification, services, survey, workpapers
 from jingshen.audits.models import AuditProject, AuditType, ProblemType, ProjectRole, Stage, VerificationStatus
 from jingshen.orgs.models import Org
 from jingshen.screening.models import Flag
@@ -54,9 +54,19 @@ def _start(director, lead, code: str, unit_code: str, name: str) -> AuditProject
 
 
 def _top_flags(project: AuditProject, n: int):
+    """The ``n`` highest-scored flags of the project's run, one per voucher, statistics aside (an
+    outlier is a lead to a problem, not the problem the finding names)."""
     run = project.screening_runs.get()
-    return list(Flag.objects.filter(run=run, org__in=project.units.values("org")).exclude(voucher_no=None)
-                .order_by("-voucher_score", "id")[:n])
+    chosen, seen = [], set()
+    for flag in (Flag.objects.filter(run=run, org__in=project.units.values("org")).exclude(voucher_no=None)
+                 .exclude(category="统计").order_by("-voucher_score", "-score", "id")):
+        key = (flag.period, flag.voucher_type, flag.voucher_no)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(flag)
+        if len(chosen) == n:
+            break
+    return chosen
 
 
 def _finding_from(lead, project: AuditProject, flag, problem: str, recommendation: str):
@@ -88,12 +98,14 @@ def _archived(director, lead, code: str, unit_code: str, name: str) -> None:
     services.advance(lead, project, Stage.REVIEW)
     services.sign_review(lead, project)
     services.advance(director, project, Stage.CONSULTATION)
+    contact = User.objects.get(username="contact")  # the unit's 联络人 answers and reports its rectification
     paperwork.generate_draft_report(lead, project, timezone.localdate() + datetime.timedelta(days=10))
+    for request in project.requests.all():
+        survey.answer_request(contact, request, "对审计报告（征求意见稿）无异议。")
     services.advance(lead, project, Stage.REPORT)
     paperwork.generate_report(director, project)
     services.advance(director, project, Stage.RECTIFICATION)
     paperwork.generate_rectification_notice(lead, project)
-    contact = User.objects.get(username="contact")  # the unit's 联络人 reports its rectification
     for item in rectification.project_items(project):
         rectification.submit(contact, item, measures="已收回违规发放的款项，修订经费审批制度", owner="工会主席")
         rectification.review(lead, item, accept=True)
