@@ -25,7 +25,6 @@ SHOWN_TO_AUDITEE_FROM = {Kind.NOTICE: Stage.NOTICE, Kind.DRAFT_REPORT: Stage.CON
 # In which stages each document may be generated (again: each generation is a new archived version).
 GENERATED_IN = {Kind.NOTICE: (Stage.PLAN, Stage.NOTICE), Kind.DRAFT_REPORT: (Stage.CONSULTATION,),
                 Kind.REPORT: (Stage.REPORT,), Kind.RECTIFICATION_NOTICE: (Stage.RECTIFICATION,)}
-NOTICE_STAGES = GENERATED_IN[Kind.NOTICE]
 
 
 def _name(user) -> str:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jingshen.activity.services import record
-from jingshen.audits.models import ArchivedError, AuditProject, Finding, Rectification, Stage
+from jingshen.audits.models import ArchivedError, AuditProject, Rectification, Stage
 from jingshen.audits.services import AUDITORS, may_act
 from jingshen.orgs import scope
 
@@ -129,6 +129,3 @@ def by_unit(project: AuditProject) -> list[dict]:
     units = sorted({i.finding.org for i in items}, key=lambda o: o.code)
     return [{"org": u, **counts(i for i in items if i.finding.org_id == u.pk)} for u in units]
 
-
-def findings_without_items(project: AuditProject):
-    return Finding.objects.filter(project=project, rectification__isnull=True)

@@ -302,7 +302,8 @@ def _rectifications_for(user, p, auditee: bool) -> dict:
         items = items.filter(finding__org__in=scope.orgs_for(user, scope.RESPOND).values("pk"))
     items = list(items)
     open_ = p.stage == Stage.RECTIFICATION and not p.archived
-    return {"items": items, "counts": rectification.counts(items), "may_submit": open_ and auditee,
+    return {"items": items, "counts": rectification.counts(items), "by_unit": rectification.by_unit(p) if not auditee else [],
+            "may_submit": open_ and auditee,
             "may_review": open_ and not auditee and services.may_act(user, p, services.AUDITORS)}
 
 
