@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "jingshen.screening",
     "jingshen.audits",
     "jingshen.portal",
+    "jingshen.operations",
     "jingshen.api",
     "jingshen.demo",
 ]
