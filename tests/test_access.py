@@ -26,7 +26,8 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice", "audits:generate_draft",
              "audits:generate_report", "audits:generate_rectification_notice",
              "audits:plan", "audits:send_request", "audits:answer", "audits:rectify", "audits:workpaper_submit",
-             "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload"}
+             "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload",
+             "audits:verification_evidence_upload", "audits:finding_evidence_upload", "audits:evidence_remove"}
 
 
 def all_patterns(resolver=None, prefix=""):

@@ -256,7 +256,7 @@ def test_evidence_uploads_through_the_page(team, tree, project, client, media):
     response = client.post(url, {"description": "没有文件"}, follow=True)
     assert "请选择要上传的文件" in response.content.decode()
     response = client.post(url, {"file": SimpleUploadedFile("again.pdf", PDF)}, follow=True)
-    assert "已上传到这份底稿" in response.content.decode()
+    assert "已上传到工作底稿「A-1-1」" in response.content.decode()
     assert Evidence.objects.count() == 1
     assert len([p for p in (media / "evidence").rglob("*") if p.is_file() and ".incoming" not in p.parts]) == 1
 
@@ -273,7 +273,7 @@ def test_the_archive_package_holds_the_workpapers_and_their_evidence(team, tree,
     with zipfile.ZipFile(out) as archive:
         manifest = {e["path"]: e for e in json.loads(archive.read("manifest.json"))["files"]}
         item = Evidence.objects.get()
-        path = f"evidence/{wp.index_no}/{item.pk}-取证单.pdf"
+        path = f"evidence/工作底稿/{wp.index_no}/{item.pk}-取证单.pdf"
         assert archive.read(path) == PDF and manifest[path]["sha256"] == hashlib.sha256(PDF).hexdigest()
         (saved,) = json.loads(archive.read("workpapers.json"))
         assert saved["index_no"] == wp.index_no and saved["matter"] == wp.matter and saved["versions"] == []

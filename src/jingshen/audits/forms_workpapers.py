@@ -38,5 +38,9 @@ class EvidenceForm(forms.Form):
     description = querystring.text("说明", max_length=500)
 
 
+class RemoveEvidenceForm(forms.Form):
+    reason = querystring.text("删除原因", max_length=500)
+
+
 class WorkpaperListForm(querystring.ExportForm):
     """The workpaper list answers as the XLSX workpaper index with ?format=xlsx."""

@@ -463,11 +463,16 @@ class EvidenceQuerySet(GuardedQuerySet):
 
 class Evidence(ArchivedGuard):
     """取证材料: a file checked and stored by audits/evidence.py (content-addressed, so the
-    stored name is its SHA-256), attached to a workpaper of the project."""
+    stored name is its SHA-256), attached to one workpaper, flag verification or finding of the
+    project (audits/workpapers.py writes and removes them)."""
 
     project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="evidence")
     workpaper = models.ForeignKey(Workpaper, verbose_name="工作底稿", null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="evidence")
+    verification = models.ForeignKey("FlagVerification", verbose_name="疑点核实", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="evidence")
+    finding = models.ForeignKey("Finding", verbose_name="审计发现", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="evidence")
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.BigIntegerField("大小（字节）")
     content_type = models.CharField("内容类型", max_length=100)
@@ -484,6 +489,14 @@ class Evidence(ArchivedGuard):
         verbose_name = "取证材料"
         verbose_name_plural = "取证材料"
         ordering = ["project", "uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(workpaper__isnull=True, verification__isnull=True)
+                           | models.Q(workpaper__isnull=True, finding__isnull=True)
+                           | models.Q(verification__isnull=True, finding__isnull=True)),
+                name="evidence_attached_to_one_object",
+            )
+        ]
 
 # --- 疑点核实 and 审计发现 (issue 15 items 4–5; audits/findings.py writes them) -----------------
 

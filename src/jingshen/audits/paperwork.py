@@ -3,7 +3,6 @@ project (documents.py builds the .docx; here it is filled from the project and a
 hash), who may read each kind, and ``export_archive`` for ``jingshen audits export``."""
 
 import hashlib
-import io
 import json
 import zipfile
 
@@ -195,35 +194,50 @@ def workpapers_record(project: AuditProject) -> list[dict]:
     return rows
 
 
+def _evidence_folder(item) -> str:
+    """Where an evidence file sits in the archive package: under the object it is attached to."""
+    if item.workpaper_id:
+        return f"工作底稿/{item.workpaper.index_no}"
+    if item.verification_id:
+        v = item.verification
+        voucher = f"{v.voucher_type}-{v.voucher_no}" if v.voucher_no is not None else "单位级"
+        return f"疑点核实/{v.pk}-{v.rule}-{v.fiscal_year}-{voucher}"
+    return f"审计发现/{item.finding_id}"
+
+
 def export_archive(project: AuditProject, output) -> dict:
-    """The archive package (归档): the project, its workpapers (with versions and review notes)
-    as JSON, every generated document and every evidence file, with ``manifest.json`` listing
-    each file's path, size and SHA-256. A stored file whose content no longer matches its
-    recorded SHA-256 stops the export. Returns the manifest."""
+    """The archive package (归档) written to the binary file ``output``: the project, its
+    workpapers (with versions and review notes) as JSON, every generated document and every
+    evidence file (filed under its workpaper, verification or finding), with ``manifest.json``
+    listing each file's path, size and SHA-256. Files are streamed one at a time. A stored file
+    whose content no longer matches its recorded SHA-256 stops the export with ValueError (the
+    caller discards the partial output). Returns the manifest."""
     from jingshen.audits import evidence as evidence_files
 
-    files = [("project.json", _json(project_summary(project))), ("workpapers.json", _json(workpapers_record(project)))]
-    for doc in project.documents.order_by("generated_at", "id"):
-        content = read(doc)
-        if hashlib.sha256(content).hexdigest() != doc.sha256:
-            raise ValueError(f"文书「{doc.title}」的存储文件与生成时的 SHA-256 不一致，可能已被改动，不能归档导出。")
-        files.append((f"documents/{doc.generated_at:%Y%m%d-%H%M%S}-{doc.get_kind_display()}-{doc.sha256[:8]}.docx", content))
-    for item in project.evidence.select_related("workpaper").order_by("id"):
-        with evidence_files.open_evidence(item.storage_name) as fh:
-            content = fh.read()
-        if hashlib.sha256(content).hexdigest() != item.sha256:
-            raise ValueError(f"取证材料「{item.original_name}」的存储文件与上传时的 SHA-256 不一致，可能已被改动，不能归档导出。")
-        folder = item.workpaper.index_no if item.workpaper else "未归入底稿"
-        files.append((f"evidence/{folder}/{item.pk}-{item.original_name}", content))
-    manifest = {
-        "project": project.code,
-        "exported_at": timezone.now().isoformat(timespec="seconds"),
-        "files": [{"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for path, data in files],
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in files:
+    listed = []
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        def add_bytes(path: str, data: bytes) -> None:
             archive.writestr(path, data)
+            listed.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+
+        add_bytes("project.json", _json(project_summary(project)))
+        add_bytes("workpapers.json", _json(workpapers_record(project)))
+        for doc in project.documents.order_by("generated_at", "id"):
+            content = read(doc)
+            if hashlib.sha256(content).hexdigest() != doc.sha256:
+                raise ValueError(f"文书「{doc.title}」的存储文件与生成时的 SHA-256 不一致，可能已被改动，不能归档导出。")
+            add_bytes(f"documents/{doc.generated_at:%Y%m%d-%H%M%S}-{doc.get_kind_display()}-{doc.sha256[:8]}.docx", content)
+        for item in project.evidence.select_related("workpaper", "verification").order_by("id"):
+            path = f"evidence/{_evidence_folder(item)}/{item.pk}-{item.original_name}"
+            digest, size = hashlib.sha256(), 0
+            with evidence_files.open_evidence(item.storage_name) as fh, archive.open(path, "w", force_zip64=True) as out:
+                for chunk in fh.chunks(evidence_files.CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != item.sha256:
+                raise ValueError(f"取证材料「{item.original_name}」的存储文件与上传时的 SHA-256 不一致，可能已被改动，不能归档导出。")
+            listed.append({"path": path, "size": size, "sha256": item.sha256})
+        manifest = {"project": project.code, "exported_at": timezone.now().isoformat(timespec="seconds"), "files": listed}
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    output.write(buffer.getvalue())
     return manifest

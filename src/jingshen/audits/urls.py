@@ -1,8 +1,7 @@
 from django.urls import path
 
-from jingshen.audits import views, views_workpapers as wp
-from jingshen.audits import views
-from jingshen.audits import views_findings
+from jingshen.audits import views, views_findings
+from jingshen.audits import views_workpapers as wp
 
 app_name = "audits"
 urlpatterns = [
@@ -34,6 +33,10 @@ urlpatterns = [
     path("<int:project_id>/notes/<int:note_id>/answer/", wp.note_answer, name="note_answer"),
     path("<int:project_id>/notes/<int:note_id>/close/", wp.note_close, name="note_close"),
     path("<int:project_id>/evidence/<int:evidence_id>/", wp.evidence_download, name="evidence_download"),
+    path("<int:project_id>/evidence/<int:evidence_id>/remove/", wp.evidence_remove, name="evidence_remove"),
+    path("<int:project_id>/verifications/<int:verification_id>/evidence/", wp.verification_evidence_upload,
+         name="verification_evidence_upload"),
+    path("<int:project_id>/findings/<int:finding_id>/evidence/", wp.finding_evidence_upload, name="finding_evidence_upload"),
 ]
 
 # 疑点核实 and 审计发现 (views_findings.py)

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from jingshen import querystring, xlsx_export
 from jingshen.accounts.models import User
@@ -15,6 +16,7 @@ from jingshen.audits import access, findings
 from jingshen.audits.forms_findings import FindingForm, FindingListQuery, FlagListQuery, VerifyForm
 from jingshen.audits.models import ProblemType, VerificationStatus
 from jingshen.audits.services import AUDITORS, may_act
+from jingshen.audits.views_workpapers import evidence_context
 from jingshen.orgs import scope
 from jingshen.screening.views import FLAG_ORDER
 from jingshen.xlsx_export import Column, Sheet
@@ -89,7 +91,8 @@ def _verify_context(request, p, verification, flag):
         "may_work": access.may_work(user, p),
         "findings": verification.findings.all() if verification else [],
         "open_findings": open_findings,
-    }
+    } | evidence_context(user, p, verification,
+                         reverse("audits:verification_evidence_upload", args=[p.pk, verification.pk]) if verification else "")
 
 
 def _write(request, p, verification=None, flag=None):
@@ -190,7 +193,8 @@ def _finding_context(request, p, finding, values, verification=None):
         "units": p.units.select_related("org").order_by("org__code"),
         "may_work": access.may_work(request.user, p),
         "attached": finding.verifications.select_related("org").order_by("id") if finding else [],
-    }
+    } | evidence_context(request.user, p, finding,
+                         reverse("audits:finding_evidence_upload", args=[p.pk, finding.pk]) if finding else "")
 
 
 def _posted_finding(request, p, finding):

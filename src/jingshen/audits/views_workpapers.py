@@ -7,13 +7,14 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jingshen import querystring, xlsx_export
 from jingshen.activity.services import record_download
-from jingshen.audits import access, evidence, workpapers
-from jingshen.audits.forms_workpapers import EvidenceForm, NoteForm, ReplyForm, WorkpaperForm, WorkpaperListForm
+from jingshen.audits import access, evidence, findings, workpapers
+from jingshen.audits.forms_workpapers import EvidenceForm, NoteForm, RemoveEvidenceForm, ReplyForm, WorkpaperForm, WorkpaperListForm
 from jingshen.audits.models import NoteStatus, ReviewNote, WorkpaperStatus
 from jingshen.xlsx_export import Column, Sheet
 
@@ -161,7 +162,6 @@ def workpaper(request, project_id, wp_id):
         "project": p, "wp": wp, "values": values or _values(wp),
         "units": p.units.select_related("org").order_by("org__code"),
         "notes": wp.notes.select_related("author", "answered_by"),
-        "evidence": wp.evidence.select_related("uploaded_by"),
         "versions": [(v, [(labels.get(k, k), before, after) for k, (before, after) in v.changes.items()]) for v in versions],
         "after_review": [v for v in versions if v.after_review],
         "may_work": may_work,
@@ -170,9 +170,7 @@ def workpaper(request, project_id, wp_id):
         "may_sign": may_review and wp.status == WorkpaperStatus.SUBMITTED and wp.prepared_by_id != user.pk,
         "may_note": may_review and wp.status != WorkpaperStatus.REVIEWED,
         "may_answer": may_work and wp.prepared_by_id == user.pk,
-        "max_mb": evidence.max_bytes() / (1024 * 1024),
-        "allowed": evidence.ALLOWED_LABELS,
-    }
+    } | evidence_context(user, p, wp, reverse("audits:evidence_upload", args=[p.pk, wp.pk]))
     return render(request, "audits/workpaper.html", context)
 
 
@@ -237,23 +235,88 @@ def note_close(request, project_id, note_id):
 # --- evidence -----------------------------------------------------------------------------------------
 
 
+def evidence_context(user, p, target, upload_url: str) -> dict:
+    """What the evidence section of a workpaper, verification or finding page shows
+    (templates/audits/_evidence.html): the files with whether the user may remove each, and the
+    upload form for those who may work."""
+    may_view = workpapers.may_view(user, p)
+    rows = target.evidence.select_related("uploaded_by") if may_view and target is not None else []
+    return {
+        "evidence_rows": [(e, workpapers.may_remove(user, e)) for e in rows],
+        "evidence_shown": may_view and target is not None,
+        "evidence_upload_url": upload_url if target is not None and access.may_work(user, p) else "",
+        "max_mb": evidence.max_bytes() / (1024 * 1024),
+        "allowed": evidence.ALLOWED_LABELS,
+    }
+
+
+def _upload(request, p, target, back):
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return back
+    try:
+        item = workpapers.add_evidence(request.user, target, form.cleaned_data["file"], form.cleaned_data["description"])
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已上传取证材料「{item.original_name}」（{item.kind}）。")
+    return back
+
+
 @require_POST
 @querystring.posts(EvidenceForm)
 def evidence_upload(request, project_id, wp_id):
     p = _project_for_post(request, project_id)
     wp = _workpaper_in(p, wp_id)
-    form = EvidenceForm(request.POST, request.FILES)
+    return _upload(request, p, wp, redirect("audits:workpaper", project_id=p.pk, wp_id=wp.pk))
+
+
+@require_POST
+@querystring.posts(EvidenceForm)
+def verification_evidence_upload(request, project_id, verification_id):
+    p = _project_for_post(request, project_id)
+    v = findings.verifications_for(request.user, p).filter(pk=verification_id).first()
+    if v is None:
+        raise Http404("疑点核实不存在或不在您的权限范围内。")
+    return _upload(request, p, v, redirect("audits:verification", project_id=p.pk, verification_id=v.pk))
+
+
+@require_POST
+@querystring.posts(EvidenceForm)
+def finding_evidence_upload(request, project_id, finding_id):
+    p = _project_for_post(request, project_id)
+    f = findings.findings_for(request.user, p).filter(pk=finding_id).first()
+    if f is None:
+        raise Http404("审计发现不存在或不在您的权限范围内。")
+    return _upload(request, p, f, redirect("audits:finding", project_id=p.pk, finding_id=f.pk))
+
+
+def _page_of(item):
+    if item.workpaper_id:
+        return redirect("audits:workpaper", project_id=item.project_id, wp_id=item.workpaper_id)
+    if item.verification_id:
+        return redirect("audits:verification", project_id=item.project_id, verification_id=item.verification_id)
+    return redirect("audits:finding", project_id=item.project_id, finding_id=item.finding_id)
+
+
+@require_POST
+@querystring.posts(RemoveEvidenceForm)
+def evidence_remove(request, project_id, evidence_id):
+    p = _project_for_post(request, project_id)
+    item = workpapers.get_evidence_for_user(request.user, p, evidence_id)
+    back = _page_of(item)
+    form = RemoveEvidenceForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        return redirect("audits:workpaper", project_id=p.pk, wp_id=wp.pk)
-    upload = form.cleaned_data["file"]
+        return back
     try:
-        item = workpapers.add_evidence(request.user, wp, upload, form.cleaned_data["description"])
+        workpapers.remove_evidence(request.user, item, form.cleaned_data["reason"])
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"已上传取证材料「{item.original_name}」（{item.kind}）。")
-    return redirect("audits:workpaper", project_id=p.pk, wp_id=wp.pk)
+        messages.success(request, f"已删除取证材料「{item.original_name}」。")
+    return back
 
 
 def evidence_download(request, project_id, evidence_id):

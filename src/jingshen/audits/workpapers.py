@@ -37,6 +37,8 @@ from jingshen.audits.models import (
     ArchivedError,
     AuditProject,
     Evidence,
+    Finding,
+    FlagVerification,
     NoteStatus,
     ReviewNote,
     Workpaper,
@@ -106,7 +108,7 @@ def get_note_for_user(user, project: AuditProject, note_id: int) -> ReviewNote:
 
 def get_evidence_for_user(user, project: AuditProject, evidence_id: int) -> Evidence:
     check_view(user, project)
-    item = project.evidence.select_related("workpaper").filter(pk=evidence_id).first()
+    item = project.evidence.select_related("workpaper", "verification", "finding").filter(pk=evidence_id).first()
     if item is None:
         raise Http404("取证材料不存在或不在您的权限范围内。")
     return item
@@ -356,35 +358,90 @@ def close_note(user, note: ReviewNote) -> ReviewNote:
 # --- evidence ----------------------------------------------------------------------------------------
 
 
-def add_evidence(user, wp: Workpaper, upload, description: str = "") -> Evidence:
+def _attached_to(target) -> tuple[str, str, dict]:
+    """(field on Evidence, how the log names the object, the object's lookup) of an evidence
+    target: a workpaper, a flag verification or a finding of the project."""
+    if isinstance(target, Workpaper):
+        return "workpaper", f"工作底稿「{target.index_no}」", {"workpaper": target.pk}
+    if isinstance(target, FlagVerification):
+        return "verification", f"疑点核实「{target}」", {"verification": target.pk}
+    if isinstance(target, Finding):
+        return "finding", f"审计发现「{target.title}」", {"finding": target.pk}
+    raise TypeError(f"evidence cannot be attached to {type(target).__name__}")
+
+
+def target_of(item: Evidence):
+    return item.workpaper or item.verification or item.finding
+
+
+def add_evidence(user, target, upload, description: str = "") -> Evidence:
     """Check and store a file (audits/evidence.py: type by content, size limit, stored by its
-    SHA-256) and attach it to the workpaper. A file refused raises EvidenceError (a ValueError,
-    Chinese) before anything is stored or written. New evidence on a signed-off workpaper is a
-    change after review."""
-    project = _current(wp.project)
+    SHA-256) and attach it to a workpaper, a flag verification or a finding of the project. A
+    file refused raises EvidenceError (a ValueError, Chinese) before anything is stored or
+    written. New evidence on a signed-off workpaper is a change after review."""
+    project = _current(target.project)
     _check_worker(user, project)
+    field, named, lookup = _attached_to(target)
     description = _text(description, "说明", 500, required=False, one_line=True)
     if upload is None:
         raise ValueError("请选择要上传的文件。")
     stored = evidence.check_and_store(upload)
     with transaction.atomic():
-        wp = Workpaper.objects.select_for_update(of=("self",)).select_related("org", "reviewed_by").get(pk=wp.pk)
-        if wp.evidence.filter(sha256=stored.sha256).exists():
-            raise ValueError(f"文件「{stored.original_name}」已上传到这份底稿。")
+        target = type(target).objects.select_for_update(of=("self",)).get(pk=target.pk)
+        if Evidence.objects.filter(sha256=stored.sha256, **lookup).exists():
+            raise ValueError(f"文件「{stored.original_name}」已上传到{named}。")
         item = Evidence.objects.create(
-            project=project, workpaper=wp, sha256=stored.sha256, size=stored.size, content_type=stored.content_type,
+            project=project, **{field: target}, sha256=stored.sha256, size=stored.size, content_type=stored.content_type,
             kind=stored.kind, original_name=stored.original_name, storage_name=stored.storage_name,
             description=description, uploaded_by=user,
         )
-        after_review = wp.status == WorkpaperStatus.REVIEWED
-        if after_review:
-            _keep_version(wp, user, {"evidence": ["", f"新增取证材料「{item.original_name}」"]}, True)
-            _reopen(wp)
-            wp.save()
-        record("audits.evidence_add", f"上传取证材料「{item.original_name}」到工作底稿「{wp.index_no}」"
+        after_review = _changed_after_review(target, user, {"evidence": ["", f"新增取证材料「{item.original_name}」"]})
+        record("audits.evidence_add", f"上传取证材料「{item.original_name}」到{named}"
                + ("（复核后修改，须重新复核）" if after_review else ""), actor=user, org=project.owner_org, obj=item,
-               workpaper=wp.pk, sha256=item.sha256, size=item.size, kind=item.kind, after_review=after_review)
+               **{field: target.pk}, sha256=item.sha256, size=item.size, kind=item.kind, after_review=after_review)
     return item
+
+
+def may_remove(user, item: Evidence) -> bool:
+    """Whoever uploaded a file removes it, and so do the project's reviewers (组长, 主审, 经审负责人)."""
+    project = item.project
+    if project.archived or not access.may_work(user, project) and not may_review(user, project):
+        return False
+    return item.uploaded_by_id == user.pk or may_review(user, project)
+
+
+def remove_evidence(user, item: Evidence, reason: str) -> None:
+    """Take a file off its workpaper, verification or finding (an upload made in error, or to be
+    replaced by a better copy), with a reason. The row goes; the stored file stays (other rows
+    may hold the same content, and the activity log names its SHA-256). Removing evidence from
+    a signed-off workpaper is a change after review."""
+    project = _current(item.project)
+    if not may_remove(user, item):
+        raise PermissionError("取证材料只能由上传人或项目的复核人（组长、主审、经审负责人）删除。")
+    reason = _text(reason, "删除原因", 500, one_line=True)
+    with transaction.atomic():
+        item = Evidence.objects.select_for_update(of=("self",)).select_related("workpaper", "verification", "finding").get(pk=item.pk)
+        target = target_of(item)
+        field, named, _ = _attached_to(target)
+        if field == "workpaper":
+            target = Workpaper.objects.select_for_update(of=("self",)).get(pk=target.pk)
+        after_review = _changed_after_review(target, user, {"evidence": [f"取证材料「{item.original_name}」", f"已删除（{reason}）"]})
+        snapshot = {"file": item.original_name, "sha256": item.sha256, "size": item.size, "kind": item.kind,
+                    "uploaded_by": item.uploaded_by.username, "uploaded_at": item.uploaded_at.isoformat(timespec="seconds")}
+        record("audits.evidence_remove", f"删除{named}的取证材料「{snapshot['file']}」：{reason}"
+               + ("（复核后修改，须重新复核）" if after_review else ""), actor=user, org=project.owner_org, obj=item,
+               before=snapshot, reason=reason, **{field: target.pk}, after_review=after_review)
+        item.delete()
+
+
+def _changed_after_review(target, user, changes: dict) -> bool:
+    """A change of evidence on a signed-off workpaper keeps a version and sends it back to 待复核."""
+    if not isinstance(target, Workpaper) or target.status != WorkpaperStatus.REVIEWED:
+        return False
+    _keep_version(target, user, changes, True)
+    _reopen(target)
+    target.save()
+    return True
 
 
 # --- summaries ---------------------------------------------------------------------------------------
