@@ -27,7 +27,8 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "audits:generate_report", "audits:generate_rectification_notice",
              "audits:plan", "audits:send_request", "audits:answer", "audits:rectify", "audits:workpaper_submit",
              "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload",
-             "audits:verification_evidence_upload", "audits:finding_evidence_upload", "audits:evidence_remove"}
+             "audits:verification_evidence_upload", "audits:finding_evidence_upload", "audits:evidence_remove",
+             "audits:hours", "audits:hours_delete"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -49,10 +50,10 @@ def fill(route: str, values: dict) -> str:
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
-                "evidence_id", "verification_id", "finding_id", "item_id"}
+                "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
-                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id"}
+                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -63,7 +64,7 @@ def values_for(code: str, tmp_path=None) -> dict:
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
-              "verification_id": "0", "finding_id": "0", "item_id": "0"}
+              "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -92,6 +93,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         verification, finding = verification_and_finding(project, flag)
         values["verification_id"], values["finding_id"] = str(verification.pk), str(finding.pk)
         values["item_id"] = str(rectification_item(finding).pk)
+        values["time_entry_id"] = str(time_entry(project).pk)
     return values
 
 
@@ -160,6 +162,13 @@ def verification_and_finding(project, flag):
                                      amount=1, description="测试", created_by=project.created_by)
     finding.verifications.add(verification)
     return verification, finding
+
+
+def time_entry(project):
+    """Two hours the project's 组长 (acknowledged in workpaper_objects) recorded today."""
+    from jingshen.audits.services import record_hours
+
+    return record_hours(project.members.get().user, project, datetime.date.today(), "2", "查阅凭证")
 
 
 def rectification_item(finding):

@@ -28,6 +28,7 @@ from jingshen.audits.models import (
     Rectification,
     ReviewNote,
     StageChange,
+    TimeEntry,
     Workpaper,
     WorkpaperVersion,
 )
@@ -78,6 +79,8 @@ WRITES = {
     "audits:verification_evidence_upload": (None, "project"),
     "audits:finding_evidence_upload": (None, "project"),
     "audits:evidence_remove": (None, "project"),
+    "audits:hours": (None, "project"),
+    "audits:hours_delete": (None, "project"),
     "audits:flag": (None, "project"),
     "audits:verification": (None, "project"),
     "audits:finding_new": (None, "project"),
@@ -88,7 +91,7 @@ WRITES = {
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
-           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification)
+           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry)
 
 
 def handles_post(callback) -> bool:
@@ -131,7 +134,14 @@ def target_objects(personas, tree, tmp_path):
                                      created_by=contact)
     from jingshen.screening.models import Flag
     from jingshen.screening.services import run_screening
-    from tests.test_access import audit_project, audit_request, rectification_item, verification_and_finding, workpaper_objects
+    from tests.test_access import (
+        audit_project,
+        audit_request,
+        rectification_item,
+        time_entry,
+        verification_and_finding,
+        workpaper_objects,
+    )
 
     run = run_screening(year=2025, org=tree[TARGET], rule_codes=["JS-CASH-001"])
     flag = Flag.objects.create(run=run, rule="JS-CASH-001", rule_name="大额现金支付", category="财务", severity="中", score=50,
@@ -143,7 +153,8 @@ def target_objects(personas, tree, tmp_path):
     return {"code": TARGET, "job_id": str(job.pk), "rule_id": str(rule.pk), "username": contact.username,
             "project_id": str(project.pk), "request_id": str(audit_request(project).pk), "flag_id": str(other.pk),
             "verification_id": str(verification.pk), "finding_id": str(finding.pk),
-            "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project)
+            "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
+            "time_entry_id": str(time_entry(project).pk)}
 
 
 def post_data(name: str, tree) -> dict:
@@ -183,6 +194,8 @@ def post_data(name: str, tree) -> dict:
         **{name: {"file": SimpleUploadedFile("越权.pdf", b"%PDF-1.4\n%%EOF\n"), "description": "x"}
            for name in ("audits:evidence_upload", "audits:verification_evidence_upload", "audits:finding_evidence_upload")},
         "audits:evidence_remove": {"reason": "越权删除"},
+        "audits:hours": {"work_date": datetime.date.today().isoformat(), "hours": "2", "description": "越权工时"},
+        "audits:hours_delete": {},
         "audits:flag": {"op": "verify", "status": "confirmed"},
         "audits:verification": {"op": "verify", "status": "dismissed", "reason": "越权排除"},
         "audits:finding_new": {"problem_type": "1", "org": TARGET, "title": "越权发现", "amount": "1", "description": "x"},

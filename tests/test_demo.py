@@ -40,6 +40,8 @@ def test_demo_province(capsys):
     assert fieldwork.findings.exists() and fieldwork.workpapers.get().notes.filter(status="open").exists()
     assert list(projects_for(User.objects.get(username="contact"))) == [archived]
     assert archived.requests.get().status == "answered"  # the unit answered the draft report
+    assert archived.evidence.filter(finding__isnull=False).exists()  # a finding's 取证记录
+    assert archived.time_entries.exists() and fieldwork.time_entries.exists()
     assert "演示审计项目" in out
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))

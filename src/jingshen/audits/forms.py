@@ -77,3 +77,9 @@ class RectifyForm(forms.Form):
 
 class DraftForm(forms.Form):
     deadline = forms.DateField(label="反馈期限", error_messages={"required": "请填写反馈期限。", "invalid": "日期格式应为 YYYY-MM-DD。"})
+
+
+class HoursForm(forms.Form):
+    work_date = forms.DateField(label="日期", error_messages={"required": "请填写日期。", "invalid": "日期格式应为 YYYY-MM-DD。"})
+    hours = querystring.text("工时（小时）", max_length=10)
+    description = querystring.text("工作内容", max_length=200)

@@ -211,6 +211,30 @@ class ProjectMember(ArchivedGuard):
         constraints = [models.UniqueConstraint(fields=["project", "user"], name="project_member_once")]
 
 
+class TimeEntryQuerySet(GuardedQuerySet):
+    unit_field = "project__owner_org"
+
+
+class TimeEntry(ArchivedGuard):
+    """工时: the hours a member spent on the project on one day, and on what. The project page
+    sets them against the member's ``hours_budget`` (services.record_hours writes them)."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="time_entries")
+    member = models.ForeignKey(ProjectMember, verbose_name="成员", on_delete=models.PROTECT, related_name="time_entries")
+    work_date = models.DateField("日期")
+    hours = models.DecimalField("工时（小时）", max_digits=3, decimal_places=1)
+    description = models.CharField("工作内容", max_length=200)
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "工时记录"
+        verbose_name_plural = "工时记录"
+        ordering = ["project", "-work_date", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(hours__gt=0, hours__lte=24), name="time_entry_hours_in_a_day")]
+
+
 class PinQuerySet(GuardedQuerySet):
     unit_field = "dataset__org"
 

@@ -2,7 +2,7 @@
 
 import json
 
-from jingshen.audits import rectification, workpapers
+from jingshen.audits import rectification, services, workpapers
 from jingshen.audits.models import AuditProject, Stage
 
 
@@ -10,6 +10,7 @@ def project_summary(project: AuditProject) -> dict:
     """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
     datasets and runs, the workpapers, the findings (problem type, amount, description, basis).
     And the rectification counts (total, done, overdue)."""
+    spent = services.hours_by_member(project)
     return {
         "code": project.code,
         "name": project.name,
@@ -22,7 +23,7 @@ def project_summary(project: AuditProject) -> dict:
         "planned_end": project.planned_end.isoformat(),
         "team": [
             {"username": m.user.username, "name": m.user.display_name, "role": m.get_role_display(),
-             "hours_budget": m.hours_budget, "acknowledged": m.acknowledged_at is not None}
+             "hours_budget": m.hours_budget, "hours_spent": float(spent.get(m.pk, 0)), "acknowledged": m.acknowledged_at is not None}
             for m in project.members.select_related("user").order_by("role", "id")
         ],
         "datasets": [

@@ -6,8 +6,10 @@ with one activity-log entry. An archived project refuses every write (models.Arc
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from jingshen.activity.services import record
@@ -21,6 +23,7 @@ from jingshen.audits.models import (
     ProjectUnit,
     Stage,
     StageChange,
+    TimeEntry,
 )
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
@@ -170,6 +173,67 @@ def acknowledge_discipline(user, project: AuditProject) -> ProjectMember:
         member.save(update_fields=["acknowledged_at"])
         record("audits.acknowledge", f"确认遵守审计纪律（四严禁、八不准）：{project.code}", actor=user, org=project.owner_org, obj=project)
     return member
+
+
+HOURS_STEP = Decimal("0.5")
+
+
+def hours_text(hours) -> str:
+    """8.0 → "8", 6.5 → "6.5"."""
+    return format(Decimal(hours).normalize(), "f")
+
+
+def record_hours(user, project: AuditProject, work_date: datetime.date, hours, description: str) -> TimeEntry:
+    """A member who acknowledged the discipline records the hours they spent on the project on
+    one day (half hours; at most 24 a day across their entries; not in the future, not before
+    立项), with what they did."""
+    project = AuditProject.objects.get(pk=project.pk)
+    if project.archived:
+        raise ArchivedError(project)
+    member = project.members.filter(user=user, acknowledged_at__isnull=False).first()
+    if member is None:
+        raise PermissionError("只有确认了审计纪律的项目组成员可以记录工时。")
+    try:
+        hours = Decimal(str(hours).strip())
+    except InvalidOperation:
+        raise ValueError("工时应为数字，如 3 或 1.5。") from None
+    if not hours.is_finite() or hours <= 0 or hours > 24 or hours % HOURS_STEP:
+        raise ValueError("工时应在 0.5 到 24 小时之间，以半小时计。")
+    if work_date is None or work_date > timezone.localdate():
+        raise ValueError("不能记录今天以后的工时。")
+    if work_date < timezone.localtime(project.created_at).date():
+        raise ValueError(f"工时日期不能早于立项日期（{timezone.localtime(project.created_at):%Y-%m-%d}）。")
+    description = _clean_text(description, "工作内容", 200)
+    with transaction.atomic():
+        member = ProjectMember.objects.select_for_update().get(pk=member.pk)
+        that_day = sum(member.time_entries.filter(work_date=work_date).values_list("hours", flat=True), Decimal(0))
+        if that_day + hours > 24:
+            raise ValueError(f"{work_date:%Y-%m-%d} 已记录 {hours_text(that_day)} 小时，再记 {hours_text(hours)} 小时将超过一天 24 小时。")
+        entry = TimeEntry.objects.create(project=project, member=member, work_date=work_date, hours=hours,
+                                         description=description)
+        record("audits.hours", f"记录工时：{project.code} {work_date:%Y-%m-%d} {hours_text(hours)} 小时（{description}）", actor=user,
+               org=project.owner_org, obj=entry, after={"date": work_date, "hours": hours, "description": description})
+    return entry
+
+
+def delete_hours(user, entry: TimeEntry) -> None:
+    """A member takes back an entry of their own (recorded in error)."""
+    project = AuditProject.objects.get(pk=entry.project_id)
+    if project.archived:
+        raise ArchivedError(project)
+    if entry.member.user_id != user.pk:
+        raise PermissionError("只能删除自己记录的工时。")
+    with transaction.atomic():
+        record("audits.hours_delete", f"删除工时记录：{project.code} {entry.work_date:%Y-%m-%d} {hours_text(entry.hours)} 小时", actor=user,
+               org=project.owner_org, obj=entry,
+               before={"date": entry.work_date, "hours": entry.hours, "description": entry.description})
+        entry.delete()
+
+
+def hours_by_member(project: AuditProject) -> dict[int, Decimal]:
+    """ProjectMember id -> hours recorded."""
+    rows = TimeEntry.objects.filter(project=project).values("member").annotate(total=Sum("hours"))
+    return {r["member"]: r["total"] for r in rows}
 
 
 def may_act(user, project: AuditProject, who: str) -> bool:

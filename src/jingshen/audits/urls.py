@@ -22,6 +22,8 @@ urlpatterns = [
     path("<int:project_id>/requests/", views.send_request, name="send_request"),
     path("<int:project_id>/requests/<int:request_id>/answer/", views.answer, name="answer"),
     path("<int:project_id>/rectifications/<int:item_id>/", views.rectify, name="rectify"),
+    path("<int:project_id>/hours/", views.hours, name="hours"),
+    path("<int:project_id>/hours/<int:time_entry_id>/delete/", views.hours_delete, name="hours_delete"),
     # 工作底稿 (views_workpapers.py)
     path("<int:project_id>/workpapers/", wp.index, name="workpapers"),
     path("<int:project_id>/workpapers/new/", wp.new, name="workpaper_new"),

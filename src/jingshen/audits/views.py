@@ -6,6 +6,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -13,7 +14,7 @@ from jingshen import querystring
 from jingshen.accounts.models import User
 from jingshen.activity.services import record_download
 from jingshen.audits import access, paperwork, rectification, services, survey
-from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, DraftForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
+from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, DraftForm, HoursForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
 from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
@@ -105,8 +106,9 @@ def project(request, project_id):
     if not auditee:
         pins = list(p.pins.select_related("dataset__org").order_by("dataset__org__code", "dataset__fiscal_year"))
         newest = _newest_versions(p)
+        spent = services.hours_by_member(p)
         context |= {
-            "team": p.members.select_related("user").order_by("role", "id"),
+            "team": [(m, spent.get(m.pk, 0)) for m in p.members.select_related("user").order_by("role", "id")],
             "pins": [(pin, newest.get((pin.dataset.org_id, pin.dataset.fiscal_year))) for pin in pins],
             "unpinned": _unpinned(p, pins, newest),
             "runs": p.screening_runs.order_by("fiscal_year"),
@@ -121,6 +123,9 @@ def project(request, project_id):
             "may_plan": p.stage in survey.PLAN_STAGES and services.may_act(user, p, services.AUDITORS),
             "may_request": p.stage in survey.REQUEST_STAGES and services.may_act(user, p, services.AUDITORS),
             "may_manage_data": not p.archived and (services.may_act(user, p, services.LEADER) or services.may_act(user, p, services.DIRECTOR)),
+            "my_hours": member.time_entries.order_by("-work_date", "-id") if member else [],
+            "may_record_hours": not p.archived and member is not None and member.acknowledged_at is not None,
+            "today": timezone.localdate(),
         }
     return render(request, "audits/project.html", context)
 
@@ -344,3 +349,36 @@ def rectify(request, project_id, item_id):
 
 def _no_date():
     raise ValueError("请填写整改期限。")
+
+
+@require_POST
+@querystring.posts(HoursForm)
+def hours(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = HoursForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(f"{form.fields[n].label}：{''.join(e)}" for n, e in form.errors.items()))
+        return redirect("audits:project", project_id=p.pk)
+    data = form.cleaned_data
+    try:
+        entry = services.record_hours(request.user, p, data["work_date"], data["hours"], data["description"])
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已记录 {entry.work_date:%Y-%m-%d} 的工时 {services.hours_text(entry.hours)} 小时。")
+    return redirect(reverse("audits:project", args=[p.pk]) + "#hours")
+
+
+@require_POST
+def hours_delete(request, project_id, time_entry_id):
+    p = _project_for_post(request, project_id)
+    entry = p.time_entries.select_related("member").filter(pk=time_entry_id, member__user=request.user).first()
+    if entry is None:
+        raise Http404("工时记录不存在或不是您记录的。")
+    try:
+        services.delete_hours(request.user, entry)
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "已删除这条工时记录。")
+    return redirect(reverse("audits:project", args=[p.pk]) + "#hours")

@@ -5,6 +5,7 @@ under way, a finding, a workpaper with an open review note). Idempotent: nothing
 
 import datetime
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from jingshen.accounts.models import User
@@ -88,8 +89,13 @@ def _workpaper(lead, project: AuditProject, index_no: str, matter: str, conclusi
 def _archived(director, lead, code: str, unit_code: str, name: str) -> None:
     project = _start(director, lead, code, unit_code, name)
     flags = _top_flags(project, 3)
-    for flag in flags[:2]:
-        _finding_from(lead, project, flag, "违规发放", "收回违规发放的款项，完善经费审批制度")
+    made = [_finding_from(lead, project, flag, "违规发放", "收回违规发放的款项，完善经费审批制度") for flag in flags[:2]]
+    if made:
+        record = "审计取证记录\n事项：" + made[0].title + "\n经调阅原始凭证及发放名单，情况属实。\n被审计单位经办人签字：（已签）\n"
+        workpapers.add_evidence(lead, made[0], ContentFile(record.encode(), name="取证记录.txt"), "经办人签字确认的取证记录")
+    today = timezone.localdate()
+    services.record_hours(lead, project, today, "6", "调阅凭证、核实疑点、编制底稿")
+    services.record_hours(director, project, today, "2", "复核底稿")
     if len(flags) > 2:
         findings.verify(lead, project, VerificationStatus.DISMISSED, flag=flags[2], reason="附件齐全，审批手续完备")
     wp = _workpaper(director, project, "A-1", "经费支出的真实性与合规性", "发现违规发放问题，已形成审计发现")
@@ -119,6 +125,7 @@ def _in_fieldwork(director, lead, code: str, unit_code: str, name: str) -> None:
         _finding_from(lead, project, flags[0], "违规发放", "收回违规发放的款项")
     for flag in flags[1:]:
         findings.assign(lead, project, director, flag=flag)
+    services.record_hours(lead, project, timezone.localdate(), "4", "现场审计：节日慰问品发放")
     wp = _workpaper(lead, project, "A-1", "节日慰问品发放", "待补充发放名单后形成结论")
     workpapers.submit_workpaper(lead, wp)
     workpapers.add_note(director, wp, "请补充节日慰问品的发放名单和签收记录。")

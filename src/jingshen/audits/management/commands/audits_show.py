@@ -25,7 +25,7 @@ class Command(JingshenCommand):
         self.stdout.write(f"{summary['code']} {summary['name']}（{summary['type']}）")
         self.stdout.write(f"阶段：{summary['stage']['name']}；年度：{project.years_text}；计划 {summary['planned_start']} 至 {summary['planned_end']}")
         self.stdout.write("被审计单位：" + "、".join(f"{u['name']}（{u['code']}）" for u in summary["units"]))
-        self.stdout.write("项目组：" + "、".join(f"{m['name'] or m['username']}（{m['role']}）" for m in summary["team"]))
+        self.stdout.write("项目组：" + "、".join(f"{m['name'] or m['username']}（{m['role']}，工时 {m['hours_spent']:g}/{m['hours_budget']}）" for m in summary["team"]))
         self.stdout.write(f"审计发现：{len(summary['findings'])} 项")
         for n, f in enumerate(summary["findings"], start=1):
             self.stdout.write(f"  {n}. [{f['problem_type']}] {f['title']}，涉及金额 {Decimal(f['amount']):,.2f} 元")
