@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "jingshen.ledger",
     "jingshen.screening",
     "jingshen.audits",
+    "jingshen.knowledge",
     "jingshen.portal",
     "jingshen.operations",
     "jingshen.api",

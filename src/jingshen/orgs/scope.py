@@ -39,6 +39,7 @@ VIEW_LOG = "view_log"  # read the activity log (操作日志) of a unit
 PLAN = "plan"  # start an audit project (立项) on a unit
 APPROVE = "approve"  # approve a project of the unit's 经审会 and sign it off as 经审负责人
 RESPOND = "respond"  # answer, as the audited unit, what an audit project sends it (notice, requests, draft report, 整改)
+PUBLISH = "publish"  # publish knowledge (法规, 指引, 定性表述) for the unit; approve cases of the units below
 ACTIONS = {
     VIEW: "查看",
     VIEW_FLAGS: "查看疑点",
@@ -51,6 +52,7 @@ ACTIONS = {
     PLAN: "审计立项",
     APPROVE: "审批",
     RESPOND: "被审计单位答复",
+    PUBLISH: "发布知识库内容",
 }
 
 # How far from the user's own unit a role reaches for an action.
@@ -79,6 +81,10 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     # and approved (立项, 复核 sign-off, report, archive) by the 经审负责人 of the auditing unit
     APPROVE: {R.DIRECTOR: OWN},
     RESPOND: {R.AUDITEE_CONTACT: OWN},
+    # regulations, guides and standard wordings are published by a unit's administrator or
+    # 经审负责人 for their own unit (national documents at the root); cases of the units below are
+    # approved by the 经审负责人 of a unit above them (knowledge/access.py)
+    PUBLISH: {R.ADMIN: OWN, R.DIRECTOR: OWN},
 }
 
 # What a grant opens on its target: to every grantee, or only to grantees who are audit staff.
@@ -155,6 +161,15 @@ def project_units(user) -> QuerySet:
     return ProjectUnit.objects.filter(
         project__members__user=user, project__members__acknowledged_at__isnull=False
     ).exclude(project__stage=archived).values("org_id")
+
+
+def knowledge_sources(user) -> QuerySet[Org]:
+    """The units whose published knowledge (法规库, 案例库, 知识库) the user reads: their own unit and
+    every unit above it up to the root (共建共享: what a unit publishes reaches its whole subtree),
+    and the units the user may see below (an auditor reads the 本单位制度 of the units they audit)."""
+    if not _roles(user) or not user.org.path:
+        return Org.objects.none()
+    return Org.objects.filter(Q(pk__in=user.org.ancestor_ids()) | Q(pk__in=orgs_for(user, VIEW).values("pk")))
 
 
 def may(user, action: str) -> bool:

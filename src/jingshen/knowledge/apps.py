@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KnowledgeConfig(AppConfig):
+    name = "jingshen.knowledge"
+    verbose_name = "知识库"
