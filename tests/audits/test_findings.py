@@ -326,3 +326,18 @@ def test_findings_of_earlier_audits_raise_a_units_risk(work, tree):
     ranker = scoring.Ranker(Run())
     ranker.add([(org.pk, "JS-X", "中", 50.0, None, "", None, None)])
     assert ranker.units()[0].score == 50.0
+
+
+def test_a_member_opens_the_projects_flags_only_after_acknowledging_the_discipline(work, client):
+    """a1_late audits A1X by 下审一级 anyway, but as a member of this project the discipline
+    comes first: the flags, verification and finding pages answer 403 with the reason."""
+    project, flag = work["project"], work["flags"][0]
+    v = findings.verify(work["lead"], project, "confirmed", flag=flag)
+    client.force_login(work["late"])
+    for url in (f"/audits/{project.pk}/flags/", f"/audits/{project.pk}/flags/{flag.pk}/",
+                f"/audits/{project.pk}/verifications/{v.pk}/", f"/audits/{project.pk}/findings/"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "请先在项目页面确认审计纪律" in response.content.decode()
+    services.acknowledge_discipline(work["late"], project)
+    assert client.get(f"/audits/{project.pk}/flags/").status_code == 200

@@ -11,6 +11,7 @@ the action); services receive projects already checked and re-check what they ch
   it is archived.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
@@ -46,6 +47,15 @@ def get_project_by_code(code: str) -> AuditProject | None:
 
 def membership(user, project: AuditProject) -> ProjectMember | None:
     return project.members.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
+
+
+def check_discipline(user, project: AuditProject) -> None:
+    """A member of the team opens the project's flags, verifications and findings only after
+    acknowledging the audit discipline (四严禁、八不准), even where their own scope would show
+    the unit: 403 with the reason until then."""
+    member = membership(user, project)
+    if member is not None and member.acknowledged_at is None:
+        raise PermissionDenied("请先在项目页面确认审计纪律（四严禁、八不准），再查看本项目的疑点、核实和审计发现。")
 
 
 def is_auditee(user, project: AuditProject) -> bool:

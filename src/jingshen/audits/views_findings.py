@@ -29,6 +29,7 @@ def _project(request, project_id):
     p = access.get_project_for_user(request.user, project_id)
     if access.is_auditee(request.user, p):
         raise Http404(NOT_FOUND)
+    access.check_discipline(request.user, p)
     return p
 
 
