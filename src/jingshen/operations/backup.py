@@ -183,7 +183,7 @@ def _pg_snapshot(workdir: Path) -> Snapshot:
     params.pop("cursor_factory", None)
     params.pop("context", None)
     target = workdir / "jingshen.pgdump"
-    with psycopg.connect(**params) as conn:
+    with psycopg.connect(**params, autocommit=True) as conn:
         server = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
         if dump_major < server:
             raise BackupError(f"pg_dump 的版本（{dump_version}）低于数据库服务器（{server}），无法备份："
