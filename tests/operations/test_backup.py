@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path

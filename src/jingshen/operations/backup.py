@@ -40,7 +40,6 @@ from django.db import connection
 from django.utils import timezone
 
 from jingshen.operations.manifest import (
-    CHUNK,
     DB_PREFIX,
     MANIFEST,
     SECRET,

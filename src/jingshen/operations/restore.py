@@ -38,7 +38,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from jingshen.ledger.store import checkpoint
-from jingshen.operations.manifest import DB_PREFIX, SECRET, Archive, BackupError, Entry, human_size, release, version_key
+from jingshen.operations.manifest import SECRET, Archive, BackupError, Entry, human_size, release, version_key
 from jingshen.paths import RESTORING
 
 Progress = Callable[[float, str], None]
