@@ -26,8 +26,11 @@ COMMANDS = {
     "audits export": "导出审计项目的归档包（ZIP，含 manifest.json）",
     "log list": "列出操作日志（--org、--since 筛选，可输出 JSON Lines）",
     "log verify": "校验操作日志哈希链是否完整（发现篡改、删除、插入）",
+    "backup": "备份全部数据到一个文件（数据库、数据集、上传和取证文件、文书；可增量）",
+    "restore": "从备份文件恢复到空的数据目录（先校验整个备份）",
 }
-NO_AUTO_MIGRATE = {"makemigrations", "migrate", "help", "check", "sqlmigrate", "showmigrations"}
+# restore: the database must stay empty until the backup's own database is put in place
+NO_AUTO_MIGRATE = {"makemigrations", "migrate", "help", "check", "sqlmigrate", "showmigrations", "restore"}
 
 
 def _usage() -> str:
@@ -80,7 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import get_commands, load_command_class
     from django.core.management.base import CommandError
 
-    django.setup()
+    from jingshen.paths import RESTORE_ENV, IncompleteRestore
+
+    if argv[0] == "restore":
+        os.environ[RESTORE_ENV] = "1"  # the one command that may run on a home marked RESTORING
+    try:
+        django.setup()
+    except IncompleteRestore as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
     commands = get_commands()
     # `jingshen users reset-password` → users_reset_password
     if len(argv) >= 2 and f"{argv[0]}_{argv[1].replace('-', '_')}" in commands:

@@ -24,6 +24,26 @@ def jingshen_home() -> Path:
     return home
 
 
+RESTORING = "RESTORING"  # marker of a restore under way (operations/restore.py)
+RESTORE_ENV = "JINGSHEN_RESTORE_RUNNING"  # set by `jingshen restore` for itself only (cli.py)
+
+
+class IncompleteRestore(RuntimeError):
+    """JINGSHEN_HOME holds a restore that has not finished: the data is incomplete."""
+
+
+def refuse_incomplete_restore(home: Path) -> None:
+    """Refuse to run on a home whose restore has not finished (killed, failed, or still under
+    way): ``jingshen restore`` writes the marker first and removes it last, so a home with the
+    marker is never used as if it were whole. Only the restore itself runs with it."""
+    if (home / RESTORING).exists() and os.environ.get(RESTORE_ENV) != "1":
+        raise IncompleteRestore(
+            f"数据目录「{home}」中有一次未完成的恢复（存在标记文件 {RESTORING}）：其中的数据不完整，经审拒绝使用。"
+            f"如果恢复仍在进行，请等待它结束；如果恢复已中断，请清空该目录（使用 PostgreSQL 时并新建一个空数据库）"
+            f"后重新执行 jingshen restore。"
+        )
+
+
 def secret_key(home: Path) -> str:
     """The installation's secret key, generated once and kept in JINGSHEN_HOME."""
     path = home / "secret_key"

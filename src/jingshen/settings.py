@@ -15,10 +15,11 @@ from datetime import timedelta
 
 import dj_database_url
 
-from jingshen.paths import PACKAGE_DIR, jingshen_home, repo_root, secret_key
+from jingshen.paths import PACKAGE_DIR, jingshen_home, refuse_incomplete_restore, repo_root, secret_key
 
 BASE_DIR = repo_root()
 HOME = jingshen_home()
+refuse_incomplete_restore(HOME)  # a home left by an unfinished `jingshen restore` is never used
 
 SECRET_KEY = os.environ.get("JINGSHEN_SECRET_KEY") or secret_key(HOME)
 DEBUG = os.environ.get("JINGSHEN_DEBUG") == "1"
