@@ -143,9 +143,10 @@ def _unpinned(p, pins, newest) -> list:
     return [d for key, d in sorted(newest.items(), key=lambda kv: (kv[1].org.code, kv[0][1])) if key not in pinned]
 
 
-def _next_steps(user, p) -> list[tuple[str, str, bool]]:
-    """The stages the project may move to from here: (code, name, whether this user may)."""
-    return [(to, Stage(to).label, services.may_act(user, p, who)) for (frm, to), who in services.TRANSITIONS.items() if frm == p.stage]
+def _next_steps(user, p) -> list[tuple[str, str, bool, str]]:
+    """The stages the project may move to from here: (code, name, whether this user may, who may)."""
+    return [(to, Stage(to).label, services.may_act(user, p, who), services.WHO[who])
+            for (frm, to), who in services.TRANSITIONS.items() if frm == p.stage]
 
 
 def _project_for_post(request, project_id):
@@ -157,17 +158,22 @@ def _project_for_post(request, project_id):
     return p
 
 
-def _done(request, p, write, *args):
+def _done(request, p, write, *args, success: str = ""):
+    """Run a write of the project; its refusal (Chinese) or ``success`` as the page's message."""
     try:
         write(request.user, p, *args)
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
+    else:
+        if success:
+            messages.success(request, success)
     return redirect("audits:project", project_id=p.pk)
 
 
 @require_POST
 def acknowledge(request, project_id):
-    return _done(request, _project_for_post(request, project_id), services.acknowledge_discipline)
+    return _done(request, _project_for_post(request, project_id), services.acknowledge_discipline,
+                 success="已确认遵守审计纪律，可以查看和处理本项目的数据。")
 
 
 @require_POST
@@ -178,12 +184,13 @@ def advance(request, project_id):
     if not form.is_valid():
         messages.error(request, "提交的内容无效，请刷新页面后重试。")
         return redirect("audits:project", project_id=p.pk)
-    return _done(request, p, services.advance, form.cleaned_data["to_stage"], form.cleaned_data["note"])
+    return _done(request, p, services.advance, form.cleaned_data["to_stage"], form.cleaned_data["note"],
+                 success=f"项目已转到「{Stage(form.cleaned_data['to_stage']).label}」阶段。")
 
 
 @require_POST
 def sign_review(request, project_id):
-    return _done(request, _project_for_post(request, project_id), services.sign_review)
+    return _done(request, _project_for_post(request, project_id), services.sign_review, success="组长已复核签字。")
 
 
 @require_POST
@@ -195,7 +202,7 @@ def adopt(request, project_id):
     if dataset is None:
         messages.error(request, "没有这个数据集。")
         return redirect("audits:project", project_id=p.pk)
-    return _done(request, p, services.adopt_dataset, dataset)
+    return _done(request, p, services.adopt_dataset, dataset, success=f"已换用{dataset}。")
 
 
 @require_POST
@@ -211,7 +218,7 @@ def start_run(request, project_id):
 
 @require_POST
 def generate_notice(request, project_id):
-    return _done(request, _project_for_post(request, project_id), paperwork.generate_notice)
+    return _done(request, _project_for_post(request, project_id), paperwork.generate_notice, success="已生成审计通知书。")
 
 
 @require_POST
@@ -222,17 +229,19 @@ def generate_draft(request, project_id):
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("audits:project", project_id=p.pk)
-    return _done(request, p, paperwork.generate_draft_report, form.cleaned_data["deadline"])
+    return _done(request, p, paperwork.generate_draft_report, form.cleaned_data["deadline"],
+                 success="已生成审计报告（征求意见稿），并已向被审计单位征求意见。")
 
 
 @require_POST
 def generate_report(request, project_id):
-    return _done(request, _project_for_post(request, project_id), paperwork.generate_report)
+    return _done(request, _project_for_post(request, project_id), paperwork.generate_report, success="已生成审计报告。")
 
 
 @require_POST
 def generate_rectification_notice(request, project_id):
-    return _done(request, _project_for_post(request, project_id), paperwork.generate_rectification_notice)
+    return _done(request, _project_for_post(request, project_id), paperwork.generate_rectification_notice,
+                 success="已生成整改通知书。")
 
 
 def document(request, project_id, document_id):

@@ -174,24 +174,27 @@ def workpaper(request, project_id, wp_id):
     return render(request, "audits/workpaper.html", context)
 
 
-def _done(request, p, wp_id, write, *args):
+def _done(request, p, wp_id, write, *args, success: str = ""):
     try:
         write(request.user, *args)
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
+    else:
+        if success:
+            messages.success(request, success)
     return redirect("audits:workpaper", project_id=p.pk, wp_id=wp_id)
 
 
 @require_POST
 def submit(request, project_id, wp_id):
     p = _project_for_post(request, project_id)
-    return _done(request, p, wp_id, workpapers.submit_workpaper, _workpaper_in(p, wp_id))
+    return _done(request, p, wp_id, workpapers.submit_workpaper, _workpaper_in(p, wp_id), success="已提交复核。")
 
 
 @require_POST
 def sign_off(request, project_id, wp_id):
     p = _project_for_post(request, project_id)
-    return _done(request, p, wp_id, workpapers.sign_off, _workpaper_in(p, wp_id))
+    return _done(request, p, wp_id, workpapers.sign_off, _workpaper_in(p, wp_id), success="已复核签字。")
 
 
 @require_POST
@@ -203,7 +206,7 @@ def note_add(request, project_id, wp_id):
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("audits:workpaper", project_id=p.pk, wp_id=wp.pk)
-    return _done(request, p, wp.pk, workpapers.add_note, wp, form.cleaned_data["text"])
+    return _done(request, p, wp.pk, workpapers.add_note, wp, form.cleaned_data["text"], success="已提出复核意见。")
 
 
 def _note_in(p, note_id):
@@ -222,14 +225,14 @@ def note_answer(request, project_id, note_id):
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("audits:workpaper", project_id=p.pk, wp_id=note.workpaper_id)
-    return _done(request, p, note.workpaper_id, workpapers.answer_note, note, form.cleaned_data["reply"])
+    return _done(request, p, note.workpaper_id, workpapers.answer_note, note, form.cleaned_data["reply"], success="已答复复核意见。")
 
 
 @require_POST
 def note_close(request, project_id, note_id):
     p = _project_for_post(request, project_id)
     note = _note_in(p, note_id)
-    return _done(request, p, note.workpaper_id, workpapers.close_note, note)
+    return _done(request, p, note.workpaper_id, workpapers.close_note, note, success="已关闭复核意见。")
 
 
 # --- evidence -----------------------------------------------------------------------------------------
