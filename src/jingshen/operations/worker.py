@@ -171,6 +171,7 @@ class JingshenWorker(Worker):
     def run_task(self, db_task_result: DBTaskResult) -> None:
         self.heartbeat.task = str(db_task_result.id)
         try:
+            self.heartbeat.beat()  # the task in hand is seen at once, not at the next beat
             self._run_task(db_task_result)
         finally:
             self.heartbeat.task = None
