@@ -197,6 +197,17 @@ def test_anonymous_users_are_sent_to_login_or_refused(client, tree):
 
 
 @pytest.mark.django_db
+def test_public_urls_keep_what_they_reveal_to_themselves(client, client_for, personas):
+    """The public health check answers "ok" to anyone; its deep report (every unit's datasets,
+    the log) only to an administrator of the whole installation, and 404 to everyone else."""
+    assert client.get("/healthz").content == b"ok\n"
+    assert client.get("/healthz?deep=1").status_code == 404
+    for name in personas:
+        expected = {200, 503} if name == "prov_admin" else {404}  # 503: a check failed (no worker runs in tests)
+        assert client_for(name).get("/healthz?deep=1").status_code in expected, name
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "persona,foreign",
     [("a_auditor", "B1X"), ("b_auditor", "A1"), ("a1_auditor", "A2"), ("contact", "A1"), ("a_auditor", "P")],

@@ -8,6 +8,8 @@ import sys
 
 COMMANDS = {
     "serve": "启动 Web 服务（默认 http://127.0.0.1:8000）",
+    "worker": "单独运行后台任务进程（jingshen serve 已自带）",
+    "check": "检查系统运行状况（数据库、后台任务、磁盘、数据集与文件、日志链），可输出 JSON",
     "demo load": "载入演示数据（固定随机种子，可重复执行）",
     "import orgs": "导入单位（CSV 或 XLSX 标准模板）",
     "import accounts": "导入科目表（默认科目表，或 --org 某单位的科目表）",

@@ -1,6 +1,6 @@
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import TemplateView
+
+from jingshen.operations.views import healthz
 
 urlpatterns = [
     path("", include("jingshen.portal.urls")),
@@ -12,9 +12,5 @@ urlpatterns = [
     path("audits/", include("jingshen.audits.urls")),
     path("activity/", include("jingshen.activity.urls")),
     path("api/v1/", include("jingshen.api.urls")),
-    path(
-        "healthz",
-        login_not_required(TemplateView.as_view(template_name="healthz.txt", content_type="text/plain")),
-        name="healthz",
-    ),
+    path("healthz", healthz, name="healthz"),  # ?deep=1: the health report, for the installation's administrators
 ]

@@ -97,6 +97,45 @@ def scan(dataset, name: str = "data") -> str:
     return f"(SELECT * FROM {read} WHERE org = {sql_literal(dataset.org.code)} AND fiscal_year = {int(dataset.fiscal_year)})"
 
 
+# The files every dataset folder holds (a pack's are shared by its datasets).
+FILES = {
+    "vouchers": ("data", "vouchers", "texts", "summary", "quality"),
+    "balances": ("data", "quality"),
+}
+
+# A dataset's content checksum (Dataset.checksum): the row count and the sum of the hashes of its
+# values, over its lines (``data``.parquet, or the importer's table before it is written). It is
+# computed from the values, not the file's bytes, so that an identical re-import is recognised
+# whatever the layout, and so that `jingshen check` can recompute it from the stored file.
+CHECKSUM_SQL = {
+    "vouchers": (
+        "count(*) || '-' || sum(hash(period, date, voucher_type, voucher_no, line_no, summary, account_code, account_name, "
+        "debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no))::HUGEINT"
+    ),
+    "balances": "count(*) || '-' || sum(hash(account_code, account_name, opening, period_debit, period_credit, closing))::HUGEINT",
+}
+
+
+def missing_files(dataset) -> list[str]:
+    """The names of the dataset's files that are not in its folder (empty when complete)."""
+    folder = dataset_dir(dataset)
+    return [f"{name}.parquet" for name in FILES[dataset.kind] if not (folder / f"{name}.parquet").is_file()]
+
+
+def stored_checksum(con, dataset) -> str:
+    """The content checksum of the dataset as its stored lines give it now: equal to
+    ``dataset.checksum`` unless a file was altered (DuckDB connection ``con``)."""
+    return str(con.execute(f"SELECT {CHECKSUM_SQL[dataset.kind]} FROM {scan(dataset)}").fetchall()[0][0])
+
+
+def stored_pack_checksums(con, rel: str, kind: str) -> dict[tuple[str, int], str]:
+    """The content checksum of every unit-year in the pack ``rel`` (one pass over its lines
+    instead of one filtered read per dataset), keyed by (unit code, fiscal year)."""
+    read = f"read_parquet({sql_literal(str(root() / rel / 'data.parquet'))}, hive_partitioning = false)"
+    rows = con.execute(f"SELECT org, fiscal_year, {CHECKSUM_SQL[kind]} FROM {read} GROUP BY 1, 2").fetchall()
+    return {(org, int(year)): str(checksum) for org, year, checksum in rows}
+
+
 def checkpoint(name: str) -> None:
     """Crash-safety tests set JINGSHEN_CRASH_AT to a checkpoint name: the process then dies
     there as abruptly as a kill -9 (no cleanup, no exception handlers)."""

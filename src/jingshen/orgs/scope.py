@@ -182,6 +182,14 @@ def may(user, action: str) -> bool:
     return bool(roles) and _grant_opens(user, action) and active_grants(user).exists()
 
 
+def operates_platform(user) -> bool:
+    """Whether the user administers the whole installation: a 系统管理员 whose MANAGE scope
+    covers every unit (the platform's health, `/healthz?deep=1`, is about all of them)."""
+    if not may(user, MANAGE):
+        return False
+    return not Org.objects.exclude(pk__in=orgs_for(user, MANAGE).values("pk")).exists()
+
+
 def visible_orgs(user, today: datetime.date | None = None) -> QuerySet[Org]:
     return orgs_for(user, VIEW, today)
 

@@ -235,8 +235,7 @@ def _stage(con, workdir: Path, org_codes: dict[str, Org]) -> list[Staged]:
         ).fetchall()
         checksum = scalar(
             con,
-            f"SELECT count(*) || '-' || sum(hash(account_code, account_name, opening, period_debit, period_credit, closing))::HUGEINT "
-            f"FROM lines WHERE {where}",
+            f"SELECT {store.CHECKSUM_SQL[DatasetKind.BALANCES]} FROM lines WHERE {where}",
         )
         quality = dict(con.execute(f"SELECT issue, count(*) FROM read_parquet('{folder / 'quality.parquet'}', hive_partitioning = false) GROUP BY 1").fetchall())
         staged.append(

@@ -410,12 +410,9 @@ def write_screening_file(con, name: str, data: Path, target: Path) -> None:
     con.execute(f"COPY ({query}) TO '{target_sql}' (FORMAT parquet, COMPRESSION lz4)").fetchall()
 
 
-# The content checksum of each unit-year: computed from the values, not the file's bytes, so that
-# an identical re-import is recognised whatever the layout (``{lines}``: the dataset's lines).
-CHECKSUM_SQL = (
-    "count(*) || '-' || sum(hash(period, date, voucher_type, voucher_no, line_no, summary, account_code, account_name, "
-    "debit, credit, counterparty, settlement, preparer, reviewer, attachments, invoice_no))::HUGEINT"
-)
+# The content checksum of each unit-year (defined once, in the store, which also recomputes it
+# from the files for `jingshen check`).
+CHECKSUM_SQL = store.CHECKSUM_SQL[DatasetKind.VOUCHERS]
 # summary.parquet: per unit-year, account and period, from the lines ``{lines}``.
 SUMMARY_SQL = """
 SELECT org, fiscal_year, account_code, period, sum(debit)::DECIMAL(18,2) AS debit, sum(credit)::DECIMAL(18,2) AS credit,
