@@ -241,6 +241,7 @@ def test_the_regulation_page(client_for, library):
     html = client.get(f"/knowledge/regulations/{reg.pk}/").content.decode()
     assert "《中华人民共和国工会法》" in html and "第五章 工会的经费和财产" in html and "第一章 总则" in html
     assert 'id="art-43"' in html and html.count('class="article"') == 58
+    assert "第一条</a>为保障工会在国家政治" in html
     assert '<ol class="article-items"><li><span class="item-label">（一）</span>工会会员缴纳的会费；</li>' in html
     assert f'href="/knowledge/regulations/{reg.pk}/articles/43/"' in html
     assert "要点，非正式文本" not in html and 'id="repeal"' not in html  # an auditor does not repeal

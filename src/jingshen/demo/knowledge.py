@@ -7,9 +7,9 @@ importer (knowledge.services.import_regulation). Idempotent."""
 import datetime
 from pathlib import Path
 
-import jingshen
 from django.conf import settings
 
+import jingshen
 from jingshen.knowledge.models import Regulation, RegulationLevel
 from jingshen.knowledge.services import import_regulation, root_unit
 

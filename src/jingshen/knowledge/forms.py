@@ -29,7 +29,7 @@ class UploadForm(forms.Form):
     gist = forms.BooleanField(label="条文是我们撰写的要点，不是正式文本", required=False)
 
     def __init__(self, *args, orgs=(), **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["org"].choices = [(o.code, f"{o.code} {o.name}") for o in orgs]
 
     def clean_file(self):

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from jingshen import querystring
 from jingshen.knowledge import access, services
-from jingshen.knowledge.importer import ITEM
 from jingshen.knowledge.forms import RegulationQuery, RepealForm, UploadForm
+from jingshen.knowledge.importer import ITEM
 from jingshen.knowledge.models import Regulation, RegulationStatus
 from jingshen.tabular import TableError
 
@@ -53,16 +53,16 @@ def regulations(request):
 
 def blocks(article) -> list[dict]:
     """An article's paragraphs for display: plain paragraphs, and runs of items （一）（二）… as
-    one list ({"text": …} or {"items": [(label, text), …]})."""
+    one list ({"paragraph": …} or {"entries": [(label, text), …]})."""
     out: list[dict] = []
     for line in article.text.split("\n"):
         m = ITEM.match(line)
         if m:
-            if not out or "items" not in out[-1]:
-                out.append({"items": []})
-            out[-1]["items"].append((f"（{m.group(1)}）", m.group(2)))
+            if not out or "entries" not in out[-1]:
+                out.append({"entries": []})
+            out[-1]["entries"].append((f"（{m.group(1)}）", m.group(2)))
         else:
-            out.append({"text": line})
+            out.append({"paragraph": line})
     return out
 
 
