@@ -28,7 +28,7 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "audits:plan", "audits:send_request", "audits:answer", "audits:rectify", "audits:workpaper_submit",
              "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload",
              "audits:verification_evidence_upload", "audits:finding_evidence_upload", "audits:evidence_remove",
-             "audits:hours", "audits:hours_delete"}
+             "audits:hours", "audits:hours_delete", "knowledge:regulation_repeal"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -50,10 +50,11 @@ def fill(route: str, values: dict) -> str:
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
-                "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id"}
+                "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
-                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id"}
+                "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
+                "regulation_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -64,7 +65,8 @@ def values_for(code: str, tmp_path=None) -> dict:
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
-              "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0"}
+              "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
+              "number": "1"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -94,7 +96,23 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["verification_id"], values["finding_id"] = str(verification.pk), str(finding.pk)
         values["item_id"] = str(rectification_item(finding).pk)
         values["time_entry_id"] = str(time_entry(project).pk)
+        values["regulation_id"] = str(own_rules_below(org, tmp_path).pk)
     return values
+
+
+def own_rules_below(org: Org, tmp_path):
+    """A 本单位制度 (with 第一条) of a new grassroots unit directly below ``org``: knowledge is read
+    up the tree as well as down (knowledge/access.py), so a regulation of ``org`` itself would
+    be readable by the units below it; one of a leaf of its own is read only by ``org``'s side."""
+    from jingshen.knowledge.services import import_regulation
+    from jingshen.orgs.services import import_orgs
+    from tests.conftest import write_csv
+
+    import_orgs(write_csv(tmp_path / f"leaf-{org.code}.csv", [[f"{org.code}K", f"{org.name}下属知识库测试工会", org.code, "基层",
+                                                               "基层工会", "20"]]))
+    text = tmp_path / f"制度-{org.code}.md"
+    text.write_text("第一条 本单位经费管理制度。\n", encoding="utf-8")
+    return import_regulation(None, text, name="经费管理制度", edition="1", org=Org.objects.get(code=f"{org.code}K")).regulation
 
 
 def audit_document(project):

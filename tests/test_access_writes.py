@@ -32,6 +32,7 @@ from jingshen.audits.models import (
     Workpaper,
     WorkpaperVersion,
 )
+from jingshen.knowledge.models import Article, Regulation
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
@@ -85,13 +86,16 @@ WRITES = {
     "audits:verification": (None, "project"),
     "audits:finding_new": (None, "project"),
     "audits:finding": (None, "project"),
+    # knowledge is published for the user's own unit, and repealed only by its publishers
+    "knowledge:regulation_upload": (scope.PUBLISH, "own"),
+    "knowledge:regulation_repeal": (scope.PUBLISH, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
-           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry)
+           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article)
 
 
 def handles_post(callback) -> bool:
@@ -154,7 +158,16 @@ def target_objects(personas, tree, tmp_path):
             "project_id": str(project.pk), "request_id": str(audit_request(project).pk), "flag_id": str(other.pk),
             "verification_id": str(verification.pk), "finding_id": str(finding.pk),
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
-            "time_entry_id": str(time_entry(project).pk)}
+            "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)}
+
+
+def own_rules(org, tmp_path):
+    """A 本单位制度 of the target unit (read by the grantees, repealed only by its publishers)."""
+    from jingshen.knowledge.services import import_regulation
+
+    text = tmp_path / "制度.md"
+    text.write_text("第一条 本单位经费管理制度。\n", encoding="utf-8")
+    return import_regulation(None, text, name="经费管理制度", edition="1", org=org).regulation
 
 
 def post_data(name: str, tree) -> dict:
@@ -200,6 +213,9 @@ def post_data(name: str, tree) -> dict:
         "audits:verification": {"op": "verify", "status": "dismissed", "reason": "越权排除"},
         "audits:finding_new": {"problem_type": "1", "org": TARGET, "title": "越权发现", "amount": "1", "description": "x"},
         "audits:finding": {"problem_type": "1", "org": TARGET, "title": "越权修改", "amount": "1", "description": "x"},
+        "knowledge:regulation_upload": {"name": "越权发布", "edition": "1", "level": "unit", "org": TARGET,
+                                        "file": SimpleUploadedFile("越权.md", "第一条 越权。\n".encode())},
+        "knowledge:regulation_repeal": {"replaced_by": ""},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

@@ -18,7 +18,7 @@ SECTIONS = [
     Section("ledger", "查账", "books:index", True, ""),
     Section("screening", "疑点筛查", "screening:index", True, ""),
     Section("audits", "审计作业", "audits:index", True, ""),
-    Section("knowledge", "知识库", "portal:section", False, "法规库（到条款）、案例库、知识库，全文检索。"),
+    Section("knowledge", "知识库", "knowledge:index", True, ""),
     Section(
         "admin",
         "综合管理",

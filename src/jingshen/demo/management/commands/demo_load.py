@@ -5,12 +5,13 @@ from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
 from jingshen.demo.orgs import write_orgs_csv
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
+from jingshen.demo.knowledge import ensure_demo_regulations
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，以及两个演示审计项目（一个已归档，一个在实施中）。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -26,6 +27,9 @@ class Command(JingshenCommand):
         users = ensure_demo_users()
         projects = ensure_demo_projects()
         self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
+        self.stdout.write("演示法规库：")
+        for line in ensure_demo_regulations():
+            self.stdout.write(f"  {line}")
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:
             self.stdout.write(f"  {username:<16} {roles:<16} {org}")
