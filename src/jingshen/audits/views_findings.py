@@ -220,7 +220,7 @@ def _posted_finding(request, p, finding):
             org=unit.org if unit else None,
             title=data["title"], amount=data["amount"], description=data["description"], basis=data["basis"],
             recommendation=data["recommendation"], vouchers=findings.parse_vouchers(data["vouchers"]), verifications=chosen,
-            citations=data["citations"] if "citations" in request.POST else None,
+            citations=data["citations"] if "citations" in form.data else None,  # a form without the field leaves them
         )
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
