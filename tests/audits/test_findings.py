@@ -288,7 +288,7 @@ def test_the_command_line_shows_the_findings(work, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["findings"] == [{"org": "A1X", "problem_type": "违规发放", "title": "违规发放购物卡", "amount": "12345.60",
                                   "description": "以购物卡形式发放。", "basis": "《基层工会经费收支管理办法》", "recommendation": "",
-                                  "vouchers": [], "verifications": 0}]
+                                  "vouchers": [], "verifications": 0, "citations": []}]
     assert main(["audits", "show", project.code]) == 0
     assert "[违规发放] 违规发放购物卡，涉及金额 12,345.60 元" in capsys.readouterr().out
 

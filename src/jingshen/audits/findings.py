@@ -24,6 +24,7 @@ from jingshen.activity.services import record
 from jingshen.audits import access
 from jingshen.audits.models import ArchivedError, AuditProject, Finding, FlagVerification, ProblemType, Stage, VerificationStatus
 from jingshen.audits.services import AUDITORS, may_act
+from jingshen.knowledge import citations as cited
 from jingshen.orgs import scope
 from jingshen.screening.models import Flag
 
@@ -276,10 +277,12 @@ def _voucher_of(v: FlagVerification):
 
 def save_finding(user, project: AuditProject, finding: Finding | None = None, *, problem_type: ProblemType, org, title: str,
                  amount, description: str, basis: str = "", recommendation: str = "", vouchers=(),
-                 verifications=()) -> Finding:
+                 verifications=(), citations=None) -> Finding:
     """Record a finding (or change one): a member who acknowledged the discipline. ``verifications``
     (属实 verifications of the project on the same unit) are attached; their vouchers join the
-    finding's. The amount involved is never negative."""
+    finding's. The amount involved is never negative. ``basis`` is the auditor's own wording of
+    the 定性依据; ``citations`` (lines, one citation each; None leaves them as they are) are the
+    articles cited, resolved in the library the user reads and frozen (knowledge/citations.py)."""
     project = _check_open(project)
     if not access.may_work(user, project):
         raise PermissionError("只有确认了审计纪律的项目组成员可以填写审计发现。")
@@ -293,6 +296,7 @@ def save_finding(user, project: AuditProject, finding: Finding | None = None, *,
     description = _required(description, "问题描述", MAX_TEXT)
     basis, recommendation = _optional(basis, "定性依据"), _optional(recommendation, "审计建议")
     amount = _amount(amount)
+    parsed = None if citations is None else cited.parse_lines("\n".join(citations) if not isinstance(citations, str) else citations)
     keys = [list(k) for k in vouchers]
     for year, *_ in keys:
         if year not in project.fiscal_years:
@@ -310,6 +314,8 @@ def save_finding(user, project: AuditProject, finding: Finding | None = None, *,
         finding.save()
         if chosen:
             finding.verifications.add(*chosen)
+        if parsed is not None:
+            cited.replace(user, finding, parsed)
         verb = "填写" if before is None else "修改"
         record(f"audits.{'create' if before is None else 'update'}_finding",
                f"审计项目「{project.code}」{verb}审计发现「{title}」（{problem_type.name}，涉及金额 {amount:,.2f} 元）",
@@ -336,7 +342,8 @@ def _check_attachable(project, v: FlagVerification, org) -> None:
 
 def _finding_snapshot(f: Finding) -> dict:
     return {"problem_type": f.problem_type.name, "title": f.title, "amount": f.amount, "org": f.org.code,
-            "description": f.description, "basis": f.basis, "recommendation": f.recommendation, "vouchers": f.vouchers}
+            "description": f.description, "basis": f.basis, "recommendation": f.recommendation, "vouchers": f.vouchers,
+            "citations": [cited.line_of(c) for c in f.citations.order_by("position", "id")] if f.pk else []}
 
 
 def attach(user, project: AuditProject, finding: Finding, verification: FlagVerification) -> Finding:

@@ -39,6 +39,7 @@ class FindingForm(forms.Form):
     amount = querystring.AmountField("涉及金额")
     description = querystring.text("问题描述", max_length=5000)
     basis = querystring.text("定性依据", max_length=5000)
+    citations = querystring.text("引用法规条款", max_length=16000)
     recommendation = querystring.text("审计建议", max_length=5000)
     vouchers = querystring.text("涉及凭证", max_length=5000)
     verification = forms.IntegerField(label="疑点核实", required=False, min_value=1, max_value=2**62)

@@ -22,6 +22,7 @@ class WorkpaperForm(forms.Form):
     procedures = long_text("审计程序")
     conclusion = long_text("审计结论")
     basis = long_text("依据")
+    citations = long_text("引用法规条款", 16000)
     prepared_on = forms.DateField(label="编制日期", required=False, error_messages=DATE_ERRORS)
 
 

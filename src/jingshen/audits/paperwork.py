@@ -67,10 +67,26 @@ def _checked(user, project: AuditProject, kind: str) -> AuditProject:
     return project
 
 
+def _basis(f) -> tuple[documents.CitationData, ...]:
+    """A finding's legal basis in a document: its citations, each with the text frozen when it
+    was cited (a gist of ours is never quoted as the official text; a plain citation as written);
+    a finding without citations gives the lines of its free-text 定性依据, as before citations."""
+    from jingshen.knowledge import citations
+
+    cited = list(citations.citations_of(f))
+    if not cited:
+        return tuple(documents.CitationData(regulation=line.strip()) for line in f.basis.splitlines() if line.strip())
+    return tuple(
+        documents.CitationData(regulation=c.regulation_name, version=c.doc_no or c.edition, article=c.article_label,
+                               text="" if c.regulation_id and c.regulation.gist else c.quoted_text)
+        for c in cited
+    )
+
+
 def _finding_data(f) -> documents.FindingData:
     return documents.FindingData(
         problem_type=f.problem_type.name, title=f.title, description=f.description, amount=f.amount or None,
-        basis=tuple(documents.CitationData(regulation=line.strip()) for line in f.basis.splitlines() if line.strip()),
+        basis=_basis(f),
         recommendation=f.recommendation,
     )
 

@@ -4,11 +4,13 @@ import json
 
 from jingshen.audits import rectification, services, workpapers
 from jingshen.audits.models import AuditProject, Stage
+from jingshen.knowledge import citations
 
 
 def project_summary(project: AuditProject) -> dict:
     """Code, name, type, units, fiscal years, stage (code and Chinese name), team, the pinned
-    datasets and runs, the workpapers, the findings (problem type, amount, description, basis).
+    datasets and runs, the workpapers, the findings (problem type, amount, description, basis, and the articles cited with their
+    frozen text: ``citations`` [{regulation, edition, doc_no, article, label, text, plain}]).
     And the rectification counts (total, done, overdue)."""
     spent = services.hours_by_member(project)
     return {
@@ -36,7 +38,8 @@ def project_summary(project: AuditProject) -> dict:
         "findings": [
             {"org": f.org.code, "problem_type": f.problem_type.name, "title": f.title, "amount": str(f.amount),
              "description": f.description, "basis": f.basis, "recommendation": f.recommendation,
-             "vouchers": f.vouchers, "verifications": f.verifications.count()}
+             "vouchers": f.vouchers, "verifications": f.verifications.count(),
+             "citations": [citations.as_dict(c) for c in citations.citations_of(f)]}
             for f in project.findings.select_related("org", "problem_type").order_by("id")
         ],
     }

@@ -17,6 +17,7 @@ from jingshen.audits.forms_findings import FindingForm, FindingListQuery, FlagLi
 from jingshen.audits.models import ProblemType, VerificationStatus
 from jingshen.audits.services import AUDITORS, may_act
 from jingshen.audits.views_workpapers import evidence_context
+from jingshen.knowledge import citations as cited
 from jingshen.orgs import scope
 from jingshen.screening.views import FLAG_ORDER
 from jingshen.xlsx_export import Column, Sheet
@@ -194,6 +195,7 @@ def _finding_context(request, p, finding, values, verification=None):
         "units": p.units.select_related("org").order_by("org__code"),
         "may_work": access.may_work(request.user, p),
         "attached": finding.verifications.select_related("org").order_by("id") if finding else [],
+        "citations": list(cited.citations_of(finding)) if finding else [],
     } | evidence_context(request.user, p, finding,
                          reverse("audits:finding_evidence_upload", args=[p.pk, finding.pk]) if finding else "")
 
@@ -219,6 +221,7 @@ def _posted_finding(request, p, finding):
             org=unit.org if unit else None,
             title=data["title"], amount=data["amount"], description=data["description"], basis=data["basis"],
             recommendation=data["recommendation"], vouchers=findings.parse_vouchers(data["vouchers"]), verifications=chosen,
+            citations=data["citations"] if "citations" in form.data else None,  # a form without the field leaves them
         )
     except (PermissionError, ValueError) as exc:
         messages.error(request, str(exc))
@@ -263,5 +266,6 @@ def finding(request, project_id, finding_id):
         return render(request, "audits/finding.html", _finding_context(request, p, f, values))
     values = {"problem_type": f.problem_type_id, "org": f.org.code, "title": f.title, "amount": f.amount,
               "description": f.description, "basis": f.basis, "recommendation": f.recommendation,
-              "vouchers": findings.vouchers_text(f.vouchers)}
+              "vouchers": findings.vouchers_text(f.vouchers),
+              "citations": "\n".join(cited.line_of(c) for c in cited.citations_of(f))}
     return render(request, "audits/finding.html", _finding_context(request, p, f, values))

@@ -16,6 +16,7 @@ from jingshen.activity.services import record_download
 from jingshen.audits import access, evidence, findings, workpapers
 from jingshen.audits.forms_workpapers import EvidenceForm, NoteForm, RemoveEvidenceForm, ReplyForm, WorkpaperForm, WorkpaperListForm
 from jingshen.audits.models import NoteStatus, ReviewNote, WorkpaperStatus
+from jingshen.knowledge import citations as cited
 from jingshen.xlsx_export import Column, Sheet
 
 
@@ -50,6 +51,8 @@ def _form_errors(request, form) -> None:
 
 def _fields(p, form) -> dict:
     data = dict(form.cleaned_data)
+    if "citations" not in form.data:  # a form without the field leaves the citations as they are
+        data.pop("citations")
     unit = p.units.select_related("org").filter(org__code=data.pop("org")).first()
     return data | {"org": unit.org if unit else None}
 
@@ -102,6 +105,7 @@ def _values(wp) -> dict:
             "period_from": wp.period_from.isoformat() if wp.period_from else "",
             "period_to": wp.period_to.isoformat() if wp.period_to else "",
             "procedures": wp.procedures, "conclusion": wp.conclusion, "basis": wp.basis,
+            "citations": "\n".join(cited.line_of(c) for c in cited.citations_of(wp)),
             "prepared_on": wp.prepared_on.isoformat()}
 
 
@@ -162,6 +166,7 @@ def workpaper(request, project_id, wp_id):
         "project": p, "wp": wp, "values": values or _values(wp),
         "units": p.units.select_related("org").order_by("org__code"),
         "notes": wp.notes.select_related("author", "answered_by"),
+        "citations": list(cited.citations_of(wp)),
         "versions": [(v, [(labels.get(k, k), before, after) for k, (before, after) in v.changes.items()]) for v in versions],
         "after_review": [v for v in versions if v.after_review],
         "may_work": may_work,

@@ -45,6 +45,7 @@ from jingshen.audits.models import (
     WorkpaperStatus,
     WorkpaperVersion,
 )
+from jingshen.knowledge import citations as cited
 from jingshen.orgs import scope
 
 # 索引号: a letter and up to five letters or digits, then up to five numbered levels (A-1-3, B2-10)
@@ -57,7 +58,7 @@ FIELDS = {
     "period_from": "所属期间起", "period_to": "所属期间止", "procedures": "审计程序",
     "conclusion": "审计结论", "basis": "依据", "prepared_on": "编制日期",
 }
-CHANGE_LABELS = FIELDS | {"evidence": "取证材料"}
+CHANGE_LABELS = FIELDS | {"evidence": "取证材料", "citations": "引用法规条款"}
 NOT_FOUND = "工作底稿不存在或不在您的权限范围内。"
 
 
@@ -202,8 +203,12 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _citation_lines(wp: Workpaper) -> str:
+    return "\n".join(cited.line_of(c) for c in cited.citations_of(wp)) if wp.pk else ""
+
+
 def _snapshot(wp: Workpaper) -> dict:
-    data = {name: _shown(getattr(wp, name)) for name in FIELDS}
+    data = {name: _shown(getattr(wp, name)) for name in FIELDS} | {"citations": _citation_lines(wp)}
     data |= {"status": wp.status, "reviewed_by": wp.reviewed_by.username if wp.reviewed_by else "",
              "reviewed_at": wp.reviewed_at.isoformat() if wp.reviewed_at else ""}
     return data
@@ -212,15 +217,27 @@ def _snapshot(wp: Workpaper) -> dict:
 # --- workpapers ------------------------------------------------------------------------------------
 
 
+def _parsed_citations(fields: dict):
+    """The ``citations`` field (lines, or None to leave them): parsed, Chinese errors."""
+    lines = fields.pop("citations", None)
+    if lines is None:
+        return None
+    return cited.parse_lines(lines if isinstance(lines, str) else "\n".join(lines))
+
+
 def create_workpaper(user, project: AuditProject, **fields) -> Workpaper:
-    """A new workpaper (编制中) prepared by ``user`` on one of the project's units."""
+    """A new workpaper (编制中) prepared by ``user`` on one of the project's units; ``citations``
+    (lines) are the articles its 依据 cites, resolved and frozen (knowledge/citations.py)."""
     project = _current(project)
     _check_worker(user, project)
+    parsed = _parsed_citations(fields)
     values = _clean(project, fields)
     with transaction.atomic():
         if _index_taken(project, values["index_no"]):
             raise ValueError(f"索引号「{values['index_no']}」在本项目中已被使用。")
         wp = Workpaper.objects.create(project=project, prepared_by=user, status=WorkpaperStatus.DRAFT, **values)
+        if parsed:
+            cited.replace(user, wp, parsed)
         record("audits.workpaper_create", f"编制工作底稿「{wp.index_no} {wp.matter}」：{project.code}", actor=user,
                org=project.owner_org, obj=wp, project=project.code, unit=wp.org.code)
     return wp
@@ -231,6 +248,7 @@ def update_workpaper(user, wp: Workpaper, **fields) -> Workpaper:
     复核后修改 and 待复核 again."""
     project = _current(wp.project)
     _check_worker(user, project)
+    parsed = _parsed_citations(fields)
     values = _clean(project, fields)
     with transaction.atomic():
         wp = Workpaper.objects.select_for_update(of=("self",)).select_related("org", "reviewed_by").get(pk=wp.pk)
@@ -238,10 +256,16 @@ def update_workpaper(user, wp: Workpaper, **fields) -> Workpaper:
             raise ValueError(f"索引号「{values['index_no']}」在本项目中已被使用。")
         changes = {name: [_shown(getattr(wp, name)), _shown(value)] for name, value in values.items()
                    if _shown(getattr(wp, name)) != _shown(value)}
+        before_citations = _citation_lines(wp)
+        snapshot = _snapshot(wp)  # before the citations change
+        if parsed is not None:
+            cited.replace(user, wp, parsed)
+            if _citation_lines(wp) != before_citations:
+                changes["citations"] = [before_citations, _citation_lines(wp)]
         if not changes:
             return wp
         after_review = wp.status == WorkpaperStatus.REVIEWED
-        _keep_version(wp, user, changes, after_review)
+        _keep_version(wp, user, changes, after_review, snapshot)
         for name, value in values.items():
             setattr(wp, name, value)
         if after_review:
@@ -254,9 +278,9 @@ def update_workpaper(user, wp: Workpaper, **fields) -> Workpaper:
     return wp
 
 
-def _keep_version(wp: Workpaper, user, changes: dict, after_review: bool) -> WorkpaperVersion:
+def _keep_version(wp: Workpaper, user, changes: dict, after_review: bool, snapshot: dict | None = None) -> WorkpaperVersion:
     number = (wp.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    return WorkpaperVersion.objects.create(workpaper=wp, number=number, data=_snapshot(wp), changes=changes,
+    return WorkpaperVersion.objects.create(workpaper=wp, number=number, data=snapshot or _snapshot(wp), changes=changes,
                                            after_review=after_review, changed_by=user)
 
 

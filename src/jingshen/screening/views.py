@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from jingshen.audits import findings as audit_findings
+from jingshen.knowledge import citations
 from jingshen.ledger import books
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs.models import Org
@@ -222,17 +223,27 @@ def flag(request, flag_id):
 SYSTEMIC_SHOWN = 500  # the hits a systemic finding's page lists
 
 
+def _basis(rule, cited: list) -> list[dict]:
+    """A rule's basis lines with their citations (a link to the article when in the library,
+    marked 未收录 otherwise) and the rule file's note on what the provision says."""
+    if len(cited) != len(rule.basis):  # citations not yet synchronised with the pack (before migrate)
+        return [{"citation": None, "text": str(b), "note": ""} for b in rule.basis]
+    return [{"citation": c, "text": "", "note": b.note} for c, b in zip(cited, rule.basis)]
+
+
 def rules(request):
     user = request.user
     effective = params.effective(user.org) if user.org else {}
     verified = audit_findings.rule_statistics(user)  # 疑点核实 in the projects the user may see
+    cited = citations.rule_citations()
     catalogue = []
     for rule in sorted(load_rules().values(), key=lambda r: (CATEGORIES.index(r.category), r.code)):
         rows = []
         for name, p in rule.params.items():
             value, override = effective.get((rule.code, name), (p.default, None))
             rows.append({"param": p, "value": value, "override": override})
-        catalogue.append({"rule": rule, "params": rows, "verified": verified.get(rule.code)})
+        catalogue.append({"rule": rule, "params": rows, "verified": verified.get(rule.code),
+                          "basis": _basis(rule, cited.get(rule.code, []))})
     context = {
         "catalogue": catalogue,
         "may_set": access.may_configure(user),
