@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps as django_apps
-from django.urls import include, path
 
 from jingshen.activity.models import ActivityLog
 from jingshen.audits import findings, paperwork, reports, services, workpapers
@@ -326,18 +325,11 @@ def test_the_rule_catalogue_shows_each_basis_as_citations(tree, client_for):
     assert "《现金管理暂行条例》" in cash and "未收录" in cash
 
 
-urlpatterns = [
-    path("knowledge/", include(([path("regulations/<int:regulation_id>/articles/<int:number>/", lambda r, **kw: None,
-                                      name="article")], "knowledge"))),
-    path("", include("jingshen.urls")),
-]
-
-
-@pytest.mark.urls("tests.knowledge.test_citations")
-def test_a_resolved_citation_links_to_its_article(tree, team, open_project):
+def test_a_resolved_citation_links_to_its_article(tree, team, open_project, client_for):
     law = regulation(tree["P"])
     c = citations.cite(team["lead"], a_finding(team["lead"], open_project), "工会法第43条")
     assert f'href="/knowledge/regulations/{law.pk}/articles/43/"' in citations.as_html(c)
+    assert "百分之二" in client_for("a_auditor").get(f"/knowledge/regulations/{law.pk}/articles/43/").content.decode()
     plain = citations.cite(team["lead"], c.finding, "《未收录的办法》第一条")
     assert "href" not in citations.as_html(plain)
 
