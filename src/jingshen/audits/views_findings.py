@@ -17,6 +17,7 @@ from jingshen.audits.forms_findings import FindingForm, FindingListQuery, FlagLi
 from jingshen.audits.models import ProblemType, VerificationStatus
 from jingshen.audits.services import AUDITORS, may_act
 from jingshen.audits.views_workpapers import evidence_context
+from jingshen.knowledge.guides import wordings_offered
 from jingshen.orgs import scope
 from jingshen.screening.views import FLAG_ORDER
 from jingshen.xlsx_export import Column, Sheet
@@ -192,6 +193,7 @@ def _finding_context(request, p, finding, values, verification=None):
         "types": ProblemType.objects.filter(active=True),
         "units": p.units.select_related("org").order_by("org__code"),
         "may_work": access.may_work(request.user, p),
+        "wordings": wordings_offered(request.user) if access.may_work(request.user, p) else [],  # 常用问题定性表述
         "attached": finding.verifications.select_related("org").order_by("id") if finding else [],
     } | evidence_context(request.user, p, finding,
                          reverse("audits:finding_evidence_upload", args=[p.pk, finding.pk]) if finding else "")
