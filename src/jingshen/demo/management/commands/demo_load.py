@@ -5,6 +5,7 @@ from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
 from jingshen.demo.orgs import write_orgs_csv
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
+from jingshen.demo.knowledge_cases import ensure_demo_knowledge
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
 
@@ -26,6 +27,8 @@ class Command(JingshenCommand):
         users = ensure_demo_users()
         projects = ensure_demo_projects()
         self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
+        kb = ensure_demo_knowledge()
+        self.stdout.write(f"演示案例库和知识库：案例 {kb['cases']} 个、知识条目 {kb['guides']} 个、定性表述 {kb['wordings']} 条")
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:
             self.stdout.write(f"  {username:<16} {roles:<16} {org}")
