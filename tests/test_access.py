@@ -28,7 +28,10 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "audits:plan", "audits:send_request", "audits:answer", "audits:rectify", "audits:workpaper_submit",
              "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload",
              "audits:verification_evidence_upload", "audits:finding_evidence_upload", "audits:evidence_remove",
-             "audits:hours", "audits:hours_delete", "knowledge:regulation_repeal"}
+             "audits:hours", "audits:hours_delete", "knowledge:regulation_repeal",
+             "knowledge:case_submit", "knowledge:case_approve", "knowledge:case_return", "knowledge:case_withdraw",
+             "knowledge:case_from_finding", "knowledge:guide_delete", "knowledge:guide_attach", "knowledge:attachment_remove",
+             "knowledge:wording_delete"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -50,11 +53,15 @@ def fill(route: str, values: dict) -> str:
 
 KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
-                "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number"}
+                "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
+                "case_id", "guide_id", "attachment_id", "wording_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
-                "regulation_id"}
+                "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id"}
+# knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
+# persona's are read (200) there, while their writes stay 404
+READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -66,7 +73,7 @@ def values_for(code: str, tmp_path=None) -> dict:
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
-              "number": "1"}
+              "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -97,6 +104,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["item_id"] = str(rectification_item(finding).pk)
         values["time_entry_id"] = str(time_entry(project).pk)
         values["regulation_id"] = str(own_rules_below(org, tmp_path).pk)
+        values |= knowledge_objects(org, uploader)
     return values
 
 
@@ -113,6 +121,31 @@ def own_rules_below(org: Org, tmp_path):
     text = tmp_path / f"制度-{org.code}.md"
     text.write_text("第一条 本单位经费管理制度。\n", encoding="utf-8")
     return import_regulation(None, text, name="经费管理制度", edition="1", org=Org.objects.get(code=f"{org.code}K")).regulation
+
+
+def knowledge_objects(org: Org, author) -> dict:
+    """A case of ``org`` waiting for approval (read by its author and the approvers above only), a
+    guide of ``org`` with an attachment and a standard wording (read in the subtree of ``org``),
+    written directly: tests/knowledge tests the services."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jingshen.audits import evidence
+    from jingshen.audits.models import ProblemType
+    from jingshen.knowledge.models import Case, CaseStatus, Guide, GuideAttachment, StandardWording
+
+    problem = ProblemType.objects.first()
+    case = Case.objects.create(owner_org=org, title="测试案例", year=2025, problem_type=problem, facts="某单位违规发放购物卡。",
+                               author=author, status=CaseStatus.SUBMITTED)
+    guide = Guide.objects.create(owner_org=org, title="测试指引", body="**操作指引**", author=author)
+    stored = evidence.check_and_store(SimpleUploadedFile("指引附件.pdf", b"%PDF-1.4\n%%EOF\n"))
+    attachment = GuideAttachment.objects.create(guide=guide, sha256=stored.sha256, size=stored.size,
+                                                content_type=stored.content_type, kind=stored.kind,
+                                                original_name=stored.original_name, storage_name=stored.storage_name,
+                                                uploaded_by=author)
+    wording = StandardWording.objects.create(owner_org=org, problem_type=problem, title="测试表述", wording="违规发放",
+                                             author=author)
+    return {"case_id": str(case.pk), "guide_id": str(guide.pk), "attachment_id": str(attachment.pk),
+            "wording_id": str(wording.pk)}
 
 
 def audit_document(project):
@@ -230,16 +263,18 @@ def test_public_urls_keep_what_they_reveal_to_themselves(client, client_for, per
     "persona,foreign",
     [("a_auditor", "B1X"), ("b_auditor", "A1"), ("a1_auditor", "A2"), ("contact", "A1"), ("a_auditor", "P")],
 )
-def test_no_view_reveals_a_unit_outside_scope(client_for, persona, foreign, tmp_path):
+def test_no_view_reveals_a_unit_outside_scope(client_for, personas, persona, foreign, tmp_path):
     client = client_for(persona)
     values = values_for(foreign, tmp_path)
+    above = Org.objects.get(code=foreign).pk in personas[persona].org.ancestor_ids()
     checked = 0
     for route, name, params in all_patterns():
         if not OWNED_PARAMS & set(params):
             continue
         url = fill(route, values)
         response = client.post(url) if name in POST_ONLY else client.get(url)
-        assert response.status_code == 404, f"{persona} reached {url}: {response.status_code}"
+        expected = 200 if above and READ_DOWN_PARAMS & set(params) and name not in POST_ONLY else 404
+        assert response.status_code == expected, f"{persona} reached {url}: {response.status_code}"
         checked += 1
     assert checked >= 3  # the unit page, its tree fragment and the API detail, at least
 

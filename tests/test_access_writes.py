@@ -32,7 +32,8 @@ from jingshen.audits.models import (
     Workpaper,
     WorkpaperVersion,
 )
-from jingshen.knowledge.models import Article, Regulation
+from jingshen.knowledge import access as knowledge_access
+from jingshen.knowledge.models import Article, Case, Guide, GuideAttachment, Regulation, StandardWording
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
@@ -89,13 +90,32 @@ WRITES = {
     # knowledge is published for the user's own unit, and repealed only by its publishers
     "knowledge:regulation_upload": (scope.PUBLISH, "own"),
     "knowledge:regulation_repeal": (scope.PUBLISH, "target"),
+    # 案例库: cases are written by audit staff at their own unit, changed, submitted and withdrawn by
+    # their author, turned from a finding by its author, approved by a 经审负责人 strictly above
+    "knowledge:case_new": (scope.AUDIT, "own"),
+    "knowledge:case": (None, "author"),
+    "knowledge:case_submit": (None, "author"),
+    "knowledge:case_withdraw": (None, "author"),
+    "knowledge:case_from_finding": (None, "author"),
+    "knowledge:case_approve": (scope.PUBLISH, "approver"),
+    "knowledge:case_return": (scope.PUBLISH, "approver"),
+    # 知识条目 and 定性表述: published at one's own unit, changed by the publishers of theirs
+    "knowledge:guide_new": (scope.PUBLISH, "own"),
+    "knowledge:guide": (scope.PUBLISH, "target"),
+    "knowledge:guide_delete": (scope.PUBLISH, "target"),
+    "knowledge:guide_attach": (scope.PUBLISH, "target"),
+    "knowledge:attachment_remove": (scope.PUBLISH, "target"),
+    "knowledge:wording_new": (scope.PUBLISH, "own"),
+    "knowledge:wording": (scope.PUBLISH, "target"),
+    "knowledge:wording_delete": (scope.PUBLISH, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
-           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article)
+           WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
+           Case, Guide, GuideAttachment, StandardWording)
 
 
 def handles_post(callback) -> bool:
@@ -141,6 +161,7 @@ def target_objects(personas, tree, tmp_path):
     from tests.test_access import (
         audit_project,
         audit_request,
+        knowledge_objects,
         rectification_item,
         time_entry,
         verification_and_finding,
@@ -158,7 +179,8 @@ def target_objects(personas, tree, tmp_path):
             "project_id": str(project.pk), "request_id": str(audit_request(project).pk), "flag_id": str(other.pk),
             "verification_id": str(verification.pk), "finding_id": str(finding.pk),
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
-            "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)}
+            "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
+        knowledge_objects(tree[TARGET], contact)
 
 
 def own_rules(org, tmp_path):
@@ -216,6 +238,17 @@ def post_data(name: str, tree) -> dict:
         "knowledge:regulation_upload": {"name": "越权发布", "edition": "1", "level": "unit", "org": TARGET,
                                         "file": SimpleUploadedFile("越权.md", "第一条 越权。\n".encode())},
         "knowledge:regulation_repeal": {"replaced_by": ""},
+        **{name: {"title": "越权案例", "year": "2025", "problem_type": "1", "amount": "1", "facts": "越权"}
+           for name in ("knowledge:case_new", "knowledge:case")},
+        **{name: {"note": "越权"} for name in ("knowledge:case_submit", "knowledge:case_withdraw", "knowledge:case_approve",
+                                                "knowledge:case_return")},
+        "knowledge:case_from_finding": {},
+        **{name: {"kind": "guide", "title": "越权指引", "body": "越权"} for name in ("knowledge:guide_new", "knowledge:guide")},
+        "knowledge:guide_delete": {},
+        "knowledge:guide_attach": {"file": SimpleUploadedFile("越权.pdf", b"%PDF-1.4\n%%EOF\n")},
+        "knowledge:attachment_remove": {},
+        **{name: {"problem_type": "1", "title": "越权表述", "wording": "越权"} for name in ("knowledge:wording_new", "knowledge:wording")},
+        "knowledge:wording_delete": {},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -246,7 +279,11 @@ def test_write_urls_refuse_those_who_may_only_view(client, personas, tree, targe
         assert scope.can(user, scope.VIEW, tree[TARGET]), label  # each of them sees the target
         for name, (action, on) in WRITES.items():
             unit = tree[TARGET] if on == "target" else user.org
-            if on != "project" and scope.can(user, action, unit):
+            if on == "approver":  # a 经审负责人 of a unit strictly above the case's (the province's director)
+                may = knowledge_access.may_approve(user, Case.objects.get(pk=target_objects["case_id"]))
+            else:  # "project": the project's team; "author": the object's author only — never these users
+                may = on not in ("project", "author") and scope.can(user, action, unit)
+            if may:
                 continue  # may act: not this test's case (the grantees may screen the target)
             before = counts()
             response = client.post(fill(routes[name], target_objects), post_data(name, tree))

@@ -18,6 +18,7 @@ from jingshen.audits.models import ProblemType, VerificationStatus
 from jingshen.audits.services import AUDITORS, may_act
 from jingshen.audits.views_workpapers import evidence_context
 from jingshen.knowledge import citations as cited
+from jingshen.knowledge.guides import wordings_offered
 from jingshen.orgs import scope
 from jingshen.screening.views import FLAG_ORDER
 from jingshen.xlsx_export import Column, Sheet
@@ -194,6 +195,7 @@ def _finding_context(request, p, finding, values, verification=None):
         "types": ProblemType.objects.filter(active=True),
         "units": p.units.select_related("org").order_by("org__code"),
         "may_work": access.may_work(request.user, p),
+        "wordings": wordings_offered(request.user) if access.may_work(request.user, p) else [],  # 常用问题定性表述
         "attached": finding.verifications.select_related("org").order_by("id") if finding else [],
         "citations": list(cited.citations_of(finding)) if finding else [],
     } | evidence_context(request.user, p, finding,

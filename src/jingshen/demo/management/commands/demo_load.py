@@ -6,6 +6,7 @@ from jingshen.demo.orgs import write_orgs_csv
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
 from jingshen.demo.knowledge import ensure_demo_regulations
+from jingshen.demo.knowledge_cases import ensure_demo_knowledge
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
 
@@ -30,6 +31,8 @@ class Command(JingshenCommand):
         self.stdout.write("演示法规库：")
         for line in ensure_demo_regulations():
             self.stdout.write(f"  {line}")
+        kb = ensure_demo_knowledge()
+        self.stdout.write(f"演示案例库和知识库：案例 {kb['cases']} 个、知识条目 {kb['guides']} 个、定性表述 {kb['wordings']} 条")
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:
             self.stdout.write(f"  {username:<16} {roles:<16} {org}")
