@@ -275,6 +275,7 @@ def test_the_list_and_its_filters(client_for, library):
     assert "年度“abc”无效" in client.get("/knowledge/regulations/?year=abc").content.decode()
     index = client.get("/knowledge/").content.decode()
     assert 'href="/knowledge/regulations/"' in index and "导入法规" not in index
+    assert all(f'href="/knowledge/{part}/"' in index for part in ("cases", "guides", "wordings"))
 
 
 @pytest.mark.django_db

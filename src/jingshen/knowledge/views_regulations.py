@@ -13,17 +13,20 @@ from jingshen import querystring
 from jingshen.knowledge import access, services
 from jingshen.knowledge.forms import RegulationQuery, RepealForm, UploadForm
 from jingshen.knowledge.importer import ITEM
-from jingshen.knowledge.models import Regulation, RegulationStatus
+from jingshen.knowledge.models import CaseStatus, Regulation, RegulationStatus
 from jingshen.tabular import TableError
 
 PER_PAGE = 50
 
 
 def index(request):
-    """知识库: what it holds (each part links itself in here as it is built)."""
+    """知识库: what it holds, counted as the user reads it."""
     user = request.user
     context = {
         "regulation_count": access.regulations_for(user).filter(status=RegulationStatus.CURRENT).count(),
+        "case_count": access.cases_for(user).filter(status=CaseStatus.PUBLISHED).count(),
+        "guide_count": access.guides_for(user).count(),
+        "wording_count": access.wordings_for(user).count(),
         "may_publish": services.publishable_orgs(user).exists(),
     }
     return render(request, "knowledge/index.html", context)

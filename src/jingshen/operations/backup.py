@@ -98,6 +98,7 @@ def _referencing_queries():
     """(table, column, kind) of every column that names a stored file: kind 'dataset' is a
     folder under the dataset store, 'media' a file under MEDIA_ROOT."""
     from jingshen.audits.models import Evidence, GeneratedDocument
+    from jingshen.knowledge.models import GuideAttachment
     from jingshen.ledger.models import Dataset, ImportJob
 
     def col(model, name):
@@ -108,6 +109,7 @@ def _referencing_queries():
         (*col(ImportJob, "file"), "media"),
         (*col(Evidence, "storage_name"), "media"),
         (*col(GeneratedDocument, "storage_name"), "media"),
+        (*col(GuideAttachment, "storage_name"), "media"),
     ]
 
 

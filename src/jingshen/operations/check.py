@@ -236,12 +236,15 @@ def check_files(full: bool, sample: int, rng: random.Random) -> Result:
 
     from jingshen.audits import evidence
     from jingshen.audits.models import Evidence, GeneratedDocument
+    from jingshen.knowledge.models import GuideAttachment
     from jingshen.ledger.models import ImportJob
 
     label = "文件"
     files = []  # (description, storage name, sha256, verify)
     for e in Evidence.objects.values("pk", "storage_name", "sha256", "original_name"):
         files.append((f"证据文件 #{e['pk']}「{e['original_name']}」", e["storage_name"], e["sha256"], evidence.verify))
+    for a in GuideAttachment.objects.values("pk", "storage_name", "sha256", "original_name"):
+        files.append((f"知识条目附件 #{a['pk']}「{a['original_name']}」", a["storage_name"], a["sha256"], evidence.verify))
     for g in GeneratedDocument.objects.values("pk", "storage_name", "sha256"):
         files.append((f"生成的文书 #{g['pk']}", g["storage_name"], g["sha256"], _verify_stored))
     for j in ImportJob.objects.exclude(file="").values("pk", "file", "sha256", "original_name"):
