@@ -10,6 +10,7 @@ urlpatterns = [
     path("books/", include("jingshen.ledger.urls_books")),
     path("screening/", include("jingshen.screening.urls")),
     path("audits/", include("jingshen.audits.urls")),
+    path("knowledge/", include("jingshen.knowledge.urls")),
     path("activity/", include("jingshen.activity.urls")),
     path("api/v1/", include("jingshen.api.urls")),
     path(
