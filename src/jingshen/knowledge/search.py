@@ -176,7 +176,7 @@ def article_entries(reg: Regulation) -> list[SearchEntry]:
         out.append(SearchEntry(
             kind=SearchKind.ARTICLE, object_id=art.pk, org_id=reg.owner_org_id,
             title=f"《{reg.name}》{art.number_text}"[:400], text=text,
-            title_tokens=f"{name_tokens} {segmented(art.number_text)} 第{art.number}条",
+            title_tokens=f"{name_tokens} {segmented(art.number_text)} {segmented(f'第{art.number}条')}",
             tokens=segmented(text, art.chapter, art.section),
             level=reg.level, status=reg.status, issuer=reg.issuer, year=year,
             regulation_id=reg.pk, regulation_name=reg.name, edition=reg.edition, article_number=art.number,
@@ -399,15 +399,18 @@ def _ranked(query: Query, filters: Filters, user, limit: int, offset: int) -> tu
 
 
 def _ranked_postgresql(cursor, terms, extra, params, limit, offset):
-    """ts_rank has no notion of how rare a word is, so each word is ranked on its own and weighted
+    """Title words (weight A) count four times body words (D), as in the bm25 call on SQLite.
+    ts_rank has no notion of how rare a word is, so each word is ranked on its own and weighted
     by its inverse document frequency in the matching rows (as bm25 does on SQLite): a question's
-    rare words (百分之二, 拨缴) outweigh the word every article has (工会)."""
+    rare words (百分之二, 拨缴) outweigh the word every article has (工会). No length
+    normalisation: with it a short article whose title holds one common word outranks the long
+    article that answers the question."""
     n = len(terms)
     words = ", ".join(f"phraseto_tsquery('simple'::regconfig, %s) AS t{i}" for i in range(n))
     any_word = " || ".join(f"w.t{i}" for i in range(n))
     counts = ", ".join(f"count(*) FILTER (WHERE m.document @@ w.t{i}) AS d{i}" for i in range(n))
     rank = " + ".join(f"ln(1 + (c.total - c.d{i} + 0.5) / (c.d{i} + 0.5)) * "
-                      f"ts_rank('{{0.1, 0.2, 0.4, 1.0}}', m.document, w.t{i}, 1)" for i in range(n))
+                      f"ts_rank('{{0.25, 0.25, 0.25, 1.0}}', m.document, w.t{i}, 0)" for i in range(n))
     sql = (f"WITH w AS (SELECT {words}), "
            f"m AS (SELECT e.id, e.document FROM knowledge_searchentry e, w WHERE e.document @@ ({any_word}){extra}), "
            f"c AS (SELECT count(*)::float AS total, {counts} FROM m, w) "
