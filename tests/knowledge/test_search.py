@@ -372,3 +372,9 @@ def test_the_search_page_answers_bad_input_in_chinese(library, client_for, param
     assert page.status_code == 200
     html = page.content.decode()
     assert expect in html and "<script>" not in html.split("</header>")[-1]
+
+
+def test_a_common_word_is_found_beside_a_word_that_is_nowhere(union_law):
+    """PostgreSQL ranks on the rarest words; when they are in no entry the common ones still count."""
+    assert first(None, "火星 工会经费") is not None
+    assert first(None, "火星探测器") is None

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -53,6 +54,7 @@ DATA = Path(__file__).resolve().parent / "data"
 MAX_QUERY = 100  # characters of a query, after normalisation
 MAX_TERMS = 48  # words sent to the database after synonym expansion
 MAX_LIMIT = 200
+RANKED_TERMS = 16  # PostgreSQL: the rarest words a query is ranked on
 SNIPPET = 120  # characters of a snippet
 
 KINDS = dict(SearchKind.choices)
@@ -257,9 +259,11 @@ def reindex() -> dict[str, int]:
             SearchEntry.objects.bulk_create(entries, batch_size=500)
             for e in entries:
                 counts[e.kind] += 1
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
                 cursor.execute("INSERT INTO knowledge_search_fts(knowledge_search_fts) VALUES ('optimize')")
+            else:  # the word frequencies the ranking reads (_lexeme_frequencies)
+                cursor.execute("ANALYZE knowledge_searchentry")
     return counts
 
 
@@ -390,35 +394,76 @@ def _ranked(query: Query, filters: Filters, user, limit: int, offset: int) -> tu
             base = (f"FROM knowledge_search_fts f JOIN knowledge_searchentry e ON e.id = f.rowid "
                     f"WHERE knowledge_search_fts MATCH %s{extra}")
             head = [fts5_expression(query.terms)]
-            cursor.execute(f"SELECT count(*) {base}", head + params)
-            total = cursor.fetchone()[0]
-            cursor.execute(f"SELECT e.id, -bm25(knowledge_search_fts, 4.0, 1.0) AS score {base} "
-                           f"ORDER BY score DESC, e.id LIMIT %s OFFSET %s", head + params + [limit, offset])
+            # one pass: the ranking materialises every match anyway, so the window count is free
+            cursor.execute(f"SELECT id, score, count(*) OVER () FROM (SELECT e.id AS id, "
+                           f"-bm25(knowledge_search_fts, 4.0, 1.0) AS score {base}) "
+                           f"ORDER BY score DESC, id LIMIT %s OFFSET %s", head + params + [limit, offset])
             rows = cursor.fetchall()
+            if rows:
+                total = rows[0][2]
+            else:
+                cursor.execute(f"SELECT count(*) {base}", head + params)
+                total = cursor.fetchone()[0]
+            rows = [(pk, score) for pk, score, _ in rows]
     return [(pk, float(score)) for pk, score in rows], total
 
 
-def _ranked_postgresql(cursor, terms, extra, params, limit, offset):
+def _lexeme_frequencies(cursor) -> tuple[dict[str, float], float]:
+    """The share of entries holding each common word, from the statistics ANALYZE keeps on the
+    tsvector column (most_common_elems), and the share below which words are not listed."""
+    cursor.execute("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                   "WHERE tablename = 'knowledge_searchentry' AND attname = 'document'")
+    row = cursor.fetchone()
+    if not row or not row[0]:
+        return {}, 0.0
+    words, freqs = row
+    return dict(zip(words, freqs)), (freqs[len(words) + 1] if len(freqs) > len(words) + 1 else min(freqs))
+
+
+def _ranked_postgresql_all(cursor, terms, extra, params, limit, offset):
+    return _ranked_postgresql(cursor, terms, extra, params, limit, offset, all_words=True)
+
+
+def _ranked_postgresql(cursor, terms, extra, params, limit, offset, all_words=False):
     """Title words (weight A) count four times body words (D), as in the bm25 call on SQLite.
     ts_rank has no notion of how rare a word is, so each word is ranked on its own and weighted
-    by its inverse document frequency in the matching rows (as bm25 does on SQLite): a question's
-    rare words (百分之二, 拨缴) outweigh the word every article has (工会). No length
-    normalisation: with it a short article whose title holds one common word outranks the long
-    article that answers the question."""
+    by its inverse document frequency (as bm25 does on SQLite): a question's rare words (百分之二,
+    拨缴) outweigh the word every article has (工会). The frequencies come from the column's
+    statistics (``ANALYZE``; ``reindex`` runs it), so no pass over the matches counts them; words in
+    more than half the entries add almost nothing and are left out of the match when rarer words
+    remain, which keeps the rows ranked few. No length normalisation: with it a short article
+    whose title holds one common word outranks the long article that answers the question."""
+    common, floor = ({}, 0.0) if all_words else _lexeme_frequencies(cursor)
+    if all_words:
+        share = dict.fromkeys(terms, 0.01)
+    elif common:
+        share = {t: common.get(t, floor / 2) for t in terms}
+    else:  # never analysed (a new or small index): count exactly
+        counts = ", ".join("count(*) FILTER (WHERE document @@ phraseto_tsquery('simple'::regconfig, %s))" for _ in terms)
+        cursor.execute(f"SELECT count(*), {counts} FROM knowledge_searchentry", list(terms))
+        total, *found = cursor.fetchone()
+        share = {t: f / max(total, 1) for t, f in zip(terms, found)}
+    everything = list(terms)
+    present = [t for t in terms if share[t] > 0]
+    rare = [t for t in present if share[t] <= 0.5]
+    terms = sorted(rare, key=share.get)[:RANKED_TERMS] if rare else (present or everything)[:RANKED_TERMS]
+    terms = [t for t in everything if t in terms]
     n = len(terms)
     words = ", ".join(f"phraseto_tsquery('simple'::regconfig, %s) AS t{i}" for i in range(n))
     any_word = " || ".join(f"w.t{i}" for i in range(n))
-    counts = ", ".join(f"count(*) FILTER (WHERE m.document @@ w.t{i}) AS d{i}" for i in range(n))
-    rank = " + ".join(f"ln(1 + (c.total - c.d{i} + 0.5) / (c.d{i} + 0.5)) * "
-                      f"ts_rank('{{0.25, 0.25, 0.25, 1.0}}', m.document, w.t{i}, 0)" for i in range(n))
+    # (document || '') is decompressed once per row, not once per ts_rank call
+    rank = " + ".join(f"%s * ts_rank('{{0.25, 0.25, 0.25, 1.0}}', m.document, w.t{i}, 0)" for i in range(n))
+    idf = [math.log(1 + (1 - share[t] + 1e-6) / (share[t] + 1e-6)) for t in terms]
     sql = (f"WITH w AS (SELECT {words}), "
-           f"m AS (SELECT e.id, e.document FROM knowledge_searchentry e, w WHERE e.document @@ ({any_word}){extra}), "
-           f"c AS (SELECT count(*)::float AS total, {counts} FROM m, w) "
-           f"SELECT m.id, ({rank}) AS score, c.total FROM m, w, c ORDER BY score DESC, m.id LIMIT %s OFFSET %s")
-    cursor.execute(sql, list(terms) + params + [limit, offset])
+           f"m AS MATERIALIZED (SELECT e.id, (e.document || ''::tsvector) AS document FROM knowledge_searchentry e, w "
+           f"WHERE e.document @@ ({any_word}){extra}) "
+           f"SELECT m.id, ({rank}) AS score, count(*) OVER () FROM m, w ORDER BY score DESC, m.id LIMIT %s OFFSET %s")
+    cursor.execute(sql, list(terms) + params + idf + [limit, offset])
     rows = cursor.fetchall()
     if rows:
         return [(pk, score) for pk, score, _ in rows], int(rows[0][2])
+    if not all_words and len(terms) < len(everything):  # the rare words were estimated, and are not there: all words
+        return _ranked_postgresql_all(cursor, everything, extra, params, limit, offset)
     cursor.execute(f"WITH w AS (SELECT {words}) SELECT count(*) FROM knowledge_searchentry e, w "
                    f"WHERE e.document @@ ({any_word}){extra}", list(terms) + params)
     return [], cursor.fetchone()[0]
