@@ -27,6 +27,8 @@ COMMANDS = {
     "audits list": "列出审计项目（--org 筛选，可输出 JSON）",
     "audits show": "显示一个审计项目（项目编号，可输出 JSON）",
     "audits export": "导出审计项目的归档包（ZIP，含 manifest.json）",
+    "kb search": "检索知识库（法规条文、案例、指引笔记、定性表述），可输出 JSON",
+    "kb reindex": "重建知识库检索索引",
     "log list": "列出操作日志（--org、--since 筛选，可输出 JSON Lines）",
     "log verify": "校验操作日志哈希链是否完整（发现篡改、删除、插入）",
     "backup": "备份全部数据到一个文件（数据库、数据集、上传和取证文件、文书；可增量）",

@@ -276,6 +276,7 @@ def test_the_list_and_its_filters(client_for, library):
     index = client.get("/knowledge/").content.decode()
     assert 'href="/knowledge/regulations/"' in index and "导入法规" not in index
     assert all(f'href="/knowledge/{part}/"' in index for part in ("cases", "guides", "wordings"))
+    assert 'action="/knowledge/search/"' in index
 
 
 @pytest.mark.django_db

@@ -19,5 +19,8 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self):
         from jingshen.knowledge import citations  # noqa: F401 (receives signals.content_changed)
+        from jingshen.knowledge import search, signals
 
         post_migrate.connect(_sync_rule_citations, sender=self)
+        # the search index follows every knowledge write (knowledge/signals.py)
+        signals.content_changed.connect(search.on_content_changed, dispatch_uid="knowledge.search.index")

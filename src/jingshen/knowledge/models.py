@@ -258,3 +258,4 @@ class StandardWording(models.Model):
 
     def __str__(self):
         return self.title
+from jingshen.knowledge.search_models import SearchEntry, SearchKind  # noqa: E402,F401  (the search index, knowledge/search.py)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jingshen.knowledge import views_cases, views_guides
+from jingshen.knowledge import views_cases, views_guides, views_search
 from jingshen.knowledge import views_regulations as regs
 
 app_name = "knowledge"
@@ -40,4 +40,9 @@ urlpatterns += [
     path("wordings/new/", views_guides.wording_new, name="wording_new"),
     path("wordings/<int:wording_id>/", views_guides.wording, name="wording"),
     path("wordings/<int:wording_id>/delete/", views_guides.wording_delete, name="wording_delete"),
+]
+
+# 检索 (views_search.py)
+urlpatterns += [
+    path("search/", views_search.search, name="search"),
 ]

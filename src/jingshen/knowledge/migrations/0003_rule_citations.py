@@ -126,7 +126,7 @@ def remove(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("knowledge", "0001_initial"),
+        ("knowledge", "0002_search_index"),
         ("audits", "0008_time_entries"),
     ]
 
