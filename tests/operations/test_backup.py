@@ -123,6 +123,21 @@ def fresh_target(tmp_path: Path):
                 c.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+def restored_page(env: dict, username: str, url: str) -> str:
+    """A page of the restored home as ``username`` sees it, rendered by a separate process."""
+    code = ("import sys, django; django.setup(); from django.conf import settings; "
+            "from django.test.utils import setup_test_environment; setup_test_environment(); "
+            "settings.STORAGES = {**settings.STORAGES, 'staticfiles': "
+            "{'BACKEND': 'django.contrib.staticfiles.storage.StaticFilesStorage'}}; "  # as tests/conftest.py: no collectstatic
+            "from django.test import Client; from jingshen.accounts.models import User; "
+            "c = Client(); c.force_login(User.objects.get(username=sys.argv[1])); r = c.get(sys.argv[2]); "
+            "assert r.status_code == 200, r.status_code; sys.stdout.write(r.content.decode())")
+    result = subprocess.run([sys.executable, "-c", code, username, url], env=env | {"DJANGO_SETTINGS_MODULE": "jingshen.settings"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def jingshen_cli(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "jingshen.cli", *args], env=env, capture_output=True, text=True,
                           timeout=300, **kwargs)
@@ -279,6 +294,13 @@ def test_backup_while_an_import_and_a_screening_run_are_in_progress_restores_who
         assert_restored_as_manifest(home, env, m)
         after = jingshen_cli(env, "datasets", "list", "--json")
         assert after.returncode == 0 and json.loads(after.stdout) == json.loads(before.getvalue())
+        # the pages: the restored workpaper shows the evidence of the snapshot and not the later one
+        wp = Workpaper.objects.get()
+        page = restored_page(env, wp.prepared_by.username, f"/audits/{wp.project_id}/workpapers/{wp.pk}/")
+        first = Evidence.objects.order_by("pk").first()
+        assert wp.index_no in page and first.original_name in page and "后来的取证单.txt" not in page
+        books = restored_page(env, user.username, "/books/")
+        assert all(d["org"] in books for d in json.loads(before.getvalue()))
 
 
 def test_incremental_backup_stores_only_new_files_and_restores_with_its_base(platform, tmp_path):
