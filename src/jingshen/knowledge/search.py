@@ -246,7 +246,17 @@ def reindex() -> dict[str, int]:
     """Rebuild the whole index from the knowledge tables, in one transaction."""
     counts = dict.fromkeys(KINDS, 0)
     with transaction.atomic():
-        SearchEntry.objects.all().delete()
+        if connection.vendor == "postgresql":
+            # TRUNCATE, not DELETE: the posting table's truncate trigger empties it at once, where
+            # the delete trigger would look up each of its rows. TRUNCATE refuses a table with
+            # pending deferred foreign-key checks (rows written earlier in the transaction), so
+            # they are run first; Django's foreign keys are deferred again afterwards.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("TRUNCATE knowledge_searchentry")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            SearchEntry.objects.all().delete()
         for reg in Regulation.objects.order_by("pk"):
             entries = article_entries(reg)
             SearchEntry.objects.bulk_create(entries, batch_size=500)
@@ -262,8 +272,9 @@ def reindex() -> dict[str, int]:
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":
                 cursor.execute("INSERT INTO knowledge_search_fts(knowledge_search_fts) VALUES ('optimize')")
-            else:  # the word frequencies the ranking reads (_lexeme_frequencies)
+            else:  # the word frequencies the ranking reads (_lexeme_frequencies); the postings' plan
                 cursor.execute("ANALYZE knowledge_searchentry")
+                cursor.execute("ANALYZE knowledge_search_posting")
     return counts
 
 
@@ -448,12 +459,20 @@ def _ranked_postgresql(cursor, terms, extra, params, limit, offset, all_words=Fa
     rare = [t for t in present if share[t] <= 0.5]
     terms = sorted(rare, key=share.get)[:RANKED_TERMS] if rare else (present or everything)[:RANKED_TERMS]
     terms = [t for t in everything if t in terms]
+    idf = [math.log(1 + (1 - share[t] + 1e-6) / (share[t] + 1e-6)) for t in terms]
+    lexemes = _single_lexemes(cursor, terms)
+    if lexemes is not None:
+        rows, total = _ranked_postings(cursor, lexemes, idf, extra, params, limit, offset)
+        if rows or total:
+            return rows, total
+        if not all_words and len(terms) < len(everything):
+            return _ranked_postgresql_all(cursor, everything, extra, params, limit, offset)
+        return [], 0
     n = len(terms)
     words = ", ".join(f"phraseto_tsquery('simple'::regconfig, %s) AS t{i}" for i in range(n))
     any_word = " || ".join(f"w.t{i}" for i in range(n))
     # (document || '') is decompressed once per row, not once per ts_rank call
     rank = " + ".join(f"%s * ts_rank('{{0.25, 0.25, 0.25, 1.0}}', m.document, w.t{i}, 0)" for i in range(n))
-    idf = [math.log(1 + (1 - share[t] + 1e-6) / (share[t] + 1e-6)) for t in terms]
     sql = (f"WITH w AS (SELECT {words}), "
            f"m AS MATERIALIZED (SELECT e.id, (e.document || ''::tsvector) AS document FROM knowledge_searchentry e, w "
            f"WHERE e.document @@ ({any_word}){extra}) "
@@ -466,6 +485,47 @@ def _ranked_postgresql(cursor, terms, extra, params, limit, offset, all_words=Fa
         return _ranked_postgresql_all(cursor, everything, extra, params, limit, offset)
     cursor.execute(f"WITH w AS (SELECT {words}) SELECT count(*) FROM knowledge_searchentry e, w "
                    f"WHERE e.document @@ ({any_word}){extra}", list(terms) + params)
+    return [], cursor.fetchone()[0]
+
+
+def _single_lexemes(cursor, terms: list[str]) -> list[str] | None:
+    """The lexeme each term is in the tsvector ('simple' parser), or None when a term is not one
+    lexeme at one position (the parser splits it, e.g. ``a-1``, or drops it): such a query is a
+    phrase query and is ranked on the tsvector itself."""
+    cursor.execute("SELECT (SELECT array_agg(u.lexeme) FROM unnest(v) u), "
+                   "(SELECT sum(cardinality(u.positions)) FROM unnest(v) u) "
+                   "FROM unnest(%s::text[]) WITH ORDINALITY AS t(term, n), "
+                   "LATERAL to_tsvector('simple'::regconfig, t.term) AS v ORDER BY t.n", [list(terms)])
+    out = []
+    for found, positions in cursor.fetchall():
+        if not found or len(found) != 1 or positions != 1:
+            return None
+        out.append(found[0])
+    return out
+
+
+def _ranked_postings(cursor, lexemes, idf, extra, params, limit, offset):
+    """The same score as the tsvector query (sum of idf × ts_rank of each word), read from the
+    posting table (migration 0004: each (word, entry)'s ts_rank stored when the entry is written):
+    one index-only scan over the query's words and a GROUP BY, no tsvector decompressed. The
+    filters and the visibility clause join the entry table, still in SQL."""
+    weights: dict[str, float] = {}
+    for lexeme, factor in zip(lexemes, idf):  # two terms of one lexeme: ranked twice, as ts_rank per term did
+        weights[lexeme] = weights.get(lexeme, 0.0) + factor
+    words, factors = list(weights), list(weights.values())
+    join = " JOIN knowledge_searchentry e ON e.id = p.entry_id" if extra else ""
+    # word = ANY(…): an index-only scan of the primary key (word, entry) INCLUDE (weight)
+    sql = (f"SELECT p.entry_id, sum(p.weight * (%s::float8[])[array_position(%s::text[], p.word)]) AS score, "
+           f"count(*) OVER () FROM knowledge_search_posting p{join} WHERE p.word = ANY(%s){extra} "
+           f"GROUP BY p.entry_id ORDER BY score DESC, p.entry_id LIMIT %s OFFSET %s")
+    cursor.execute(sql, [factors, words, words] + params + [limit, offset])
+    rows = cursor.fetchall()
+    if rows:
+        return [(pk, score) for pk, score, _ in rows], int(rows[0][2])
+    if not offset:
+        return [], 0
+    cursor.execute(f"SELECT count(DISTINCT p.entry_id) FROM knowledge_search_posting p{join} "
+                   f"WHERE p.word = ANY(%s){extra}", [words] + params)
     return [], cursor.fetchone()[0]
 
 
