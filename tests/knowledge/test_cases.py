@@ -295,3 +295,36 @@ def test_the_finding_page_offers_to_turn_it_into_a_case_to_its_author_only(clien
     case = Case.objects.get(source_finding=finding)
     assert response.status_code == 302 and response["Location"] == f"/knowledge/cases/{case.pk}/"
     assert case.title == "某单位超标准发放" and case.facts == "某单位超标准发放慰问品。"
+
+
+def test_a_cases_basis_is_citations_frozen_and_a_finding_passes_its_own_on(personas, tree, problem, client):
+    """The case form takes its 定性依据 as citations resolved in the author's library; a case made
+    from a finding keeps the finding's citations exactly as they were frozen, even after a new
+    edition changes the article."""
+    from jingshen.knowledge import citations
+    from jingshen.knowledge.models import Regulation, RegulationStatus
+    from tests.knowledge.test_citations import regulation
+
+    rules = regulation(tree["P"], "基层工会经费收支管理办法", "2017年", {9: "工会经费不得发放购物卡。"}, level="acftu")
+    author = personas["a1_auditor"]
+    client.force_login(author)
+    case = draft(author, problem)
+    form = {"title": case.title, "year": "2025", "problem_type": problem.pk, "amount": "12000", "facts": case.facts,
+            "citations": "《基层工会经费收支管理办法》第九条\n《某县补充规定》第二条"}
+    assert client.post(f"/knowledge/cases/{case.pk}/", form).status_code == 302
+    got = list(citations.citations_of(case))
+    assert [(c.plain, c.quoted_text) for c in got] == [(False, "工会经费不得发放购物卡。"), (True, "")]
+    page = client.get(f"/knowledge/cases/{case.pk}/").content.decode()
+    assert "工会经费不得发放购物卡。" in page and "未收录" in page
+    # from a finding: its citations, frozen, survive a later edition
+    project = audit_project(tree["A1X"])
+    lead = project.created_by
+    finding = Finding.objects.create(project=project, org=tree["A1X"], problem_type=problem, title="违规发放购物卡",
+                                     amount=Decimal("100"), description="发放购物卡", created_by=lead)
+    citations.replace(lead, finding, ["《基层工会经费收支管理办法》第九条"])
+    newer = regulation(tree["P"], "基层工会经费收支管理办法", "2027年", {9: "修订后的第九条。"}, level="acftu")
+    Regulation.objects.filter(pk=rules.pk).update(status=RegulationStatus.REVISED, replaced_by=newer)
+    made = cases.case_from_finding(lead, finding)
+    (copied,) = citations.citations_of(made)
+    assert (copied.quoted_text, copied.edition, copied.article_id) == ("工会经费不得发放购物卡。", "2017年", got[0].article_id)
+    assert citations.citations_of(finding).count() == 1  # the finding keeps its own

@@ -30,6 +30,7 @@ from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.services import record
 from jingshen.audits.models import Finding, PinnedDataset, ProblemType
 from jingshen.knowledge import access
+from jingshen.knowledge import citations as cited
 from jingshen.knowledge.models import Case, CaseStatus
 from jingshen.knowledge.signals import content_changed
 from jingshen.orgs import scope
@@ -241,7 +242,8 @@ def _rules(codes) -> list[str]:
 
 def _snapshot(case: Case) -> dict:
     return {"title": case.title, "status": case.status, "unit_kind": case.unit_kind, "year": case.year,
-            "problem_type": case.problem_type.name, "amount": case.amount, "rules": case.rules}
+            "problem_type": case.problem_type.name, "amount": case.amount, "rules": case.rules,
+            "citations": [cited.line_of(c) for c in cited.citations_of(case)] if case.pk else []}
 
 
 def _fields(title, unit_kind, year, problem_type, amount, facts, handling, lessons, rules) -> dict:
@@ -259,14 +261,29 @@ def _fields(title, unit_kind, year, problem_type, amount, facts, handling, lesso
 # --- writes ---------------------------------------------------------------------------------------
 
 
+def _cited(citations):
+    """The posted citation lines parsed (None: leave the case's citations as they are)."""
+    if citations is None:
+        return None
+    return cited.parse_lines(citations if isinstance(citations, str) else "\n".join(citations))
+
+
 def create_case(user, *, title, unit_kind="", year, problem_type, amount=0, facts, handling="", lessons="", rules=(),
-                source_finding: Finding | None = None) -> Case:
-    """A draft case by ``user`` at their unit (audit staff only)."""
+                citations=None, source_finding: Finding | None = None) -> Case:
+    """A draft case by ``user`` at their unit (audit staff only). ``citations``: its basis, one
+    citation a line, resolved in the library the author reads and frozen (knowledge/citations.py)."""
     if not may_write(user):
         raise PermissionError("只有审计人员（经审负责人、审计组长、审计员）可以编写案例。")
     values = _fields(title, unit_kind, year, problem_type, amount, facts, handling, lessons, rules)
+    parsed = _cited(citations)
     with transaction.atomic():
         case = Case.objects.create(owner_org=user.org, author=user, source_finding=source_finding, **values)
+        if parsed is not None:
+            cited.replace(user, case, parsed)
+        if source_finding is not None:  # the finding's citations as they were frozen, not re-resolved
+            for c in cited.citations_of(source_finding):
+                c.pk, c.finding, c.case, c.created_by = None, None, case, user
+                c.save()
         record("knowledge.case_create", f"编写案例「{case.title}」" + ("（由审计发现转入）" if source_finding else ""),
                actor=user, org=user.org, obj=case, after=_snapshot(case),
                finding=source_finding.pk if source_finding else None)
@@ -274,11 +291,12 @@ def create_case(user, *, title, unit_kind="", year, problem_type, amount=0, fact
 
 
 def update_case(user, case: Case, *, title, unit_kind="", year, problem_type, amount=0, facts, handling="", lessons="",
-                rules=()) -> Case:
+                rules=(), citations=None) -> Case:
     """Change a draft, returned or withdrawn case: its author only."""
     if case.author_id != user.pk:
         raise PermissionError("只有案例的编写人可以修改案例。")
     values = _fields(title, unit_kind, year, problem_type, amount, facts, handling, lessons, rules)
+    parsed = _cited(citations)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in EDITABLE:
@@ -287,6 +305,8 @@ def update_case(user, case: Case, *, title, unit_kind="", year, problem_type, am
         for name, value in values.items():
             setattr(case, name, value)
         case.save()
+        if parsed is not None:
+            cited.replace(user, case, parsed)
         record("knowledge.case_update", f"修改案例「{case.title}」", actor=user, org=case.owner_org, obj=case,
                before=before, after=_snapshot(case))
     return case

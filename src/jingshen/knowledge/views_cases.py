@@ -15,6 +15,7 @@ from jingshen import querystring
 from jingshen.audits import access as audits_access
 from jingshen.audits.models import Finding, ProblemType
 from jingshen.knowledge import access, cases
+from jingshen.knowledge import citations as cited
 from jingshen.knowledge.guides import rule_choices, rules_of
 from jingshen.knowledge.models import CaseStatus
 from jingshen.orgs.models import Kind
@@ -41,6 +42,7 @@ class CaseForm(forms.Form):
     handling = querystring.text("处理情况", max_length=cases.MAX_TEXT)
     lessons = querystring.text("启示", max_length=cases.MAX_TEXT)
     rules = forms.MultipleChoiceField(label="相关规则", required=False, choices=rule_choices)
+    citations = querystring.text("定性依据（引用法规条款）", max_length=16000, strip=False)
 
 
 class NoteForm(forms.Form):
@@ -68,7 +70,7 @@ def _posted(request, case=None):
     fields = {"title": data["title"], "unit_kind": data["unit_kind"], "year": data["year"],
               "problem_type": ProblemType.objects.filter(pk=data["problem_type"], active=True).first(),
               "amount": data["amount"], "facts": data["facts"], "handling": data["handling"], "lessons": data["lessons"],
-              "rules": data["rules"]}
+              "rules": data["rules"], "citations": data["citations"] if "citations" in form.data else None}
     try:
         saved = cases.create_case(request.user, **fields) if case is None else cases.update_case(request.user, case, **fields)
     except (PermissionError, ValueError) as exc:
@@ -120,7 +122,8 @@ def new(request):
 
 def _values(case) -> dict:
     return {"title": case.title, "unit_kind": case.unit_kind, "year": case.year, "problem_type": case.problem_type_id,
-            "amount": case.amount, "facts": case.facts, "handling": case.handling, "lessons": case.lessons, "rules": case.rules}
+            "amount": case.amount, "facts": case.facts, "handling": case.handling, "lessons": case.lessons, "rules": case.rules,
+            "citations": "\n".join(cited.line_of(c) for c in cited.citations_of(case))}
 
 
 @querystring.posts(CaseForm)
@@ -139,7 +142,7 @@ def case(request, case_id):
         c.refresh_from_db()
     editable = is_author and c.status in cases.EDITABLE
     context = _form_context(request, values, c) | {
-        "rules": rules_of(c.rules), "is_author": is_author, "editable": editable,
+        "rules": rules_of(c.rules), "is_author": is_author, "editable": editable, "citations": list(cited.citations_of(c)),
         "remaining": cases.remaining_names(c) if is_author or c.status == CaseStatus.SUBMITTED else [],
         "may_approve": c.status == CaseStatus.SUBMITTED and not is_author and access.may_approve(user, c),
         "may_withdraw": cases.may_withdraw(user, c),
