@@ -123,6 +123,13 @@ def fresh_target(tmp_path: Path):
                 c.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+def project_version() -> str:
+    """The release being built: pyproject.toml's version (the installed package's after set-up)."""
+    import tomllib
+
+    return tomllib.loads((Path(SRC).parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
 def restored_page(env: dict, username: str, url: str) -> str:
     """A page of the restored home as ``username`` sees it, rendered by a separate process."""
     code = ("import sys, django; django.setup(); from django.conf import settings; "
@@ -186,7 +193,7 @@ def test_backup_holds_database_files_and_a_manifest_and_is_logged(platform, tmp_
     applied = {}
     for app, name in MigrationRecorder.Migration.objects.values_list("app", "name").order_by("app", "name"):
         applied.setdefault(app, []).append(name)
-    assert m.migrations == applied and m.release == "0.1.0" and m.engine == connection.vendor
+    assert m.migrations == applied and m.release == project_version() and m.engine == connection.vendor
     paths = {e.path for e in m.files}
     for ds in Dataset.objects.all():
         assert any(p.startswith(f"datasets/{ds.path}/") for p in paths)
