@@ -76,6 +76,7 @@ import uuid
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import puremagic
 from django.conf import settings
@@ -547,6 +548,21 @@ def open_evidence(storage_name: str):
     ``with``). Raises EvidenceError for a name that is not an evidence name and
     FileNotFoundError (or the storage's error) if the file is missing."""
     return default_storage.open(_checked_name(storage_name), "rb")
+
+
+def file_response(storage_name: str, content_type: str, original_name: str, fallback_stem: str):
+    """A stored file as a download: the content type judged at upload, ``nosniff``, and the
+    user's name per RFC 5987 with an ASCII fallback (``fallback_stem`` plus the extension).
+    Raises EvidenceError or the storage's OSError when the file cannot be opened."""
+    from django.http import FileResponse
+
+    fh = open_evidence(storage_name)
+    _, dot, ext = original_name.rpartition(".")
+    fallback = fallback_stem + (f".{ext}" if dot and ext.isascii() and ext.isalnum() else "")
+    response = FileResponse(fh, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(original_name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def verify(storage_name: str, sha256: str) -> bool:

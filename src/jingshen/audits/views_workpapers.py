@@ -2,10 +2,8 @@
 evidence and version history, and their writes. Views check access (access.py, workpapers.py),
 call the services in workpapers.py, render. The audited unit's contact never gets here (404)."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -332,14 +330,9 @@ def evidence_download(request, project_id, evidence_id):
     p = _project(request, project_id)
     item = workpapers.get_evidence_for_user(request.user, p, evidence_id)
     try:
-        fh = evidence.open_evidence(item.storage_name)
+        response = evidence.file_response(item.storage_name, item.content_type, item.original_name, f"evidence-{item.pk}")
     except (OSError, evidence.EvidenceError):
         raise Http404("证据文件不存在。") from None
     record_download("取证材料", item.original_name, actor=request.user, org=p.owner_org, obj=item, project=p.code,
                     sha256=item.sha256, size=item.size)
-    stem, dot, ext = item.original_name.rpartition(".")
-    fallback = f"evidence-{item.pk}" + (f".{ext}" if dot and ext.isascii() and ext.isalnum() else "")
-    response = FileResponse(fh, content_type=item.content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(item.original_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -3,12 +3,10 @@ and a wording, their forms for the publishers of their unit, attachments up and 
 check access, call knowledge/guides.py, render. Readers are access.guides_for / wordings_for; a
 write by anyone who may not publish at the item's unit is 404."""
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -181,16 +179,11 @@ def attachment(request, attachment_id):
     """The stored file as an attachment, with the type judged at upload and nosniff; logged."""
     item = guides.get_attachment_for_user(request.user, attachment_id)
     try:
-        fh = evidence.open_evidence(item.storage_name)
+        response = evidence.file_response(item.storage_name, item.content_type, item.original_name, f"attachment-{item.pk}")
     except (OSError, evidence.EvidenceError):
         raise Http404("附件文件不存在。") from None
     record_download("知识条目附件", item.original_name, actor=request.user, org=item.guide.owner_org, obj=item,
                     guide=item.guide_id, sha256=item.sha256, size=item.size)
-    stem, dot, ext = item.original_name.rpartition(".")
-    fallback = f"attachment-{item.pk}" + (f".{ext}" if dot and ext.isascii() and ext.isalnum() else "")
-    response = FileResponse(fh, content_type=item.content_type)
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(item.original_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
