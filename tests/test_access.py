@@ -17,7 +17,6 @@ from jingshen.ledger.models import Dataset, ImportJob
 from jingshen.orgs.models import Org
 from jingshen.screening.models import CustomRule, Flag
 from jingshen.screening.services import run_screening
-from jingshen.portal.menu import SECTIONS
 from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
 
@@ -51,7 +50,7 @@ def fill(route: str, values: dict) -> str:
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], route)
 
 
-KNOWN_PARAMS = {"code", "section", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
+KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
                 "case_id", "guide_id", "attachment_id", "wording_id"}
@@ -67,8 +66,7 @@ READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id"}
 def values_for(code: str, tmp_path=None) -> dict:
     """URL parameter values for unit ``code``. With ``tmp_path``, a voucher dataset of that unit
     is imported, holding voucher 记-1 of period 1 on accounts 50102 and 102."""
-    under_construction = next(s.key for s in SECTIONS if not s.built)
-    values = {"code": code, "section": under_construction, "dataset_id": "0", "account_code": "102", "period": "1",
+    values = {"code": code, "dataset_id": "0", "account_code": "102", "period": "1",
               "voucher_type": "记", "voucher_no": "1", "job_id": "0", "kind": "vouchers",
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "jingshen.audits",
     "jingshen.knowledge",
     "jingshen.portal",
+    "jingshen.admin_center",
     "jingshen.operations",
     "jingshen.api",
     "jingshen.demo",

@@ -1,4 +1,4 @@
-"""The portal shell: menu, home page counts and tree, honest 建设中 pages, unit pages."""
+"""The portal shell: menu, home page counts and tree, unit pages."""
 
 from jingshen.portal.menu import SECTIONS
 
@@ -20,23 +20,11 @@ def test_contact_sees_only_own_unit(client_for):
     assert "甲市一区电子公司工会委员会" in html and "甲市一区总工会" not in html
 
 
-def test_menu_lists_every_section_and_marks_unbuilt_ones(client_for):
+def test_menu_lists_every_section(client_for):
     html = client_for("a_auditor").get("/").content.decode()
     for section in SECTIONS:
         assert section.title in html
-    assert html.count("建设中") == sum(not s.built for s in SECTIONS)
-
-
-def test_unbuilt_section_says_so(client_for):
-    client = client_for("a_auditor")
-    for section in SECTIONS:
-        if section.built:
-            continue
-        html = client.get(f"/s/{section.key}/").content.decode()
-        assert "本模块尚未上线，目前没有可用功能。" in html
-        assert section.plan in html
-    assert client.get("/s/portal/").status_code == 404
-    assert client.get("/s/nonsense/").status_code == 404
+    assert "建设中" not in html
 
 
 def test_tree_fragment_lists_visible_children(client_for):

@@ -6,6 +6,6 @@ def menu(request):
     match = getattr(request, "resolver_match", None)
     current = "portal"
     if match is not None:
-        current = match.kwargs.get("section") or getattr(match, "app_name", None) or "portal"
-        current = {"orgs": "portal"}.get(current, current)
+        current = getattr(match, "app_name", None) or "portal"
+        current = {"orgs": "portal", "admin_center": "admin"}.get(current, current)
     return {"menu_sections": sections_for(request.user), "menu_current": current}

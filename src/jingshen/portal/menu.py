@@ -1,4 +1,4 @@
-"""The left menu: the seven sections of 经审 and the issue that builds each one."""
+"""The left menu: the sections of 经审."""
 
 from dataclasses import dataclass
 
@@ -8,29 +8,20 @@ class Section:
     key: str
     title: str
     url_name: str
-    built: bool
-    plan: str  # what the section will hold, shown honestly while it is under construction
 
 
 SECTIONS = [
-    Section("portal", "门户", "portal:home", True, ""),
-    Section("collect", "数据采集", "collect:index", True, ""),
-    Section("ledger", "查账", "books:index", True, ""),
-    Section("screening", "疑点筛查", "screening:index", True, ""),
-    Section("audits", "审计作业", "audits:index", True, ""),
-    Section("knowledge", "知识库", "knowledge:index", True, ""),
-    Section(
-        "admin",
-        "综合管理",
-        "portal:section",
-        False,
-        "经审干部名册、培训、年度审计计划与统计。目前单位和用户通过命令行管理（见用户手册）。",
-    ),
+    Section("portal", "门户", "portal:home"),
+    Section("collect", "数据采集", "collect:index"),
+    Section("ledger", "查账", "books:index"),
+    Section("screening", "疑点筛查", "screening:index"),
+    Section("audits", "审计作业", "audits:index"),
+    Section("knowledge", "知识库", "knowledge:index"),
+    Section("admin", "综合管理", "admin_center:index"),
 ]
-BY_KEY = {s.key: s for s in SECTIONS}
 
 # 操作日志: only for those who may read the log of some unit (系统管理员, 经审负责人)
-ACTIVITY_LOG = Section("activity", "操作日志", "activity:index", True, "")
+ACTIVITY_LOG = Section("activity", "操作日志", "activity:index")
 
 
 def sections_for(user) -> list[Section]:

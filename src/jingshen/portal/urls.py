@@ -5,5 +5,4 @@ from jingshen.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("s/<slug:section>/", views.section, name="section"),
 ]

@@ -1,10 +1,8 @@
 from django.db.models import Count, Sum
-from django.http import Http404
 from django.shortcuts import render
 
 from jingshen.orgs import scope
 from jingshen.orgs.models import Kind, Level
-from jingshen.portal.menu import BY_KEY
 
 
 def home(request):
@@ -37,14 +35,6 @@ def home(request):
         "auditable_count": scope.orgs_for(user, scope.AUDIT).count(),
     }
     return render(request, "portal/home.html", context)
-
-
-def section(request, section):
-    """A section whose issue has not landed yet: says so honestly."""
-    entry = BY_KEY.get(section)
-    if entry is None or entry.built:
-        raise Http404("页面不存在。")
-    return render(request, "portal/construction.html", {"entry": entry}, status=200)
 
 
 def csrf_failure(request, reason=""):

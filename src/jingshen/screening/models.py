@@ -132,3 +132,27 @@ class CustomRule(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+
+class CurrentRisk(models.Model):
+    """The current risk of a unit: its line in the ranking of the latest completed run that
+    covered it (``run``), kept when a run ends (runner.py) so the portal reads one row per unit
+    instead of any run's flags. A unit covered with no flag has score 0."""
+
+    org = models.OneToOneField("orgs.Org", verbose_name="单位", on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(ScreeningRun, verbose_name="筛查运行", on_delete=models.CASCADE, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    score = models.FloatField("风险分")
+    flags = models.PositiveIntegerField("疑点数", default=0)
+    high = models.PositiveIntegerField("高风险疑点数", default=0)
+    vouchers = models.PositiveIntegerField("涉及凭证数", default=0)
+    amount = models.DecimalField("涉及金额", max_digits=18, decimal_places=2, default=0)
+    finished_at = models.DateTimeField("运行完成时间")
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "单位当前风险"
+        verbose_name_plural = "单位当前风险"
+        ordering = ["-score", "org__code"]
+        indexes = [models.Index(fields=["-score"], name="current_risk_by_score")]

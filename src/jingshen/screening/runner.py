@@ -18,7 +18,7 @@ from jingshen.ledger.charts import unconfirmed_roles
 from jingshen.screening import applicability
 from jingshen.screening.custom import as_rule
 from jingshen.screening.engine import ENGINES, reads
-from jingshen.screening.models import CustomRule, Flag, ScreeningRun
+from jingshen.screening.models import CurrentRisk, CustomRule, Flag, ScreeningRun
 from jingshen.screening.scoring import SCORED, Ranker, ranking_rows
 from jingshen.screening.rules import REQUIRED_COLUMNS, SYSTEMIC_EXPLANATION, compile_template, load_rules
 
@@ -68,6 +68,7 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
         run.progress, run.stage = 1.0, "完成"
         run.ranking = ranking_rows(ranker, scores)
         run.save()
+        keep_current_risk(run, {d.org_id for d in datasets})
         record(
             "screening.run",
             f"疑点筛查 {run.fiscal_year} 年：{len(datasets)} 个单位，{len(run.rules)} 条规则，{len(flags)} 个疑点",
@@ -80,6 +81,19 @@ def execute_run(run: ScreeningRun, progress: Callable[[float, str], None] = lamb
 
 
 VOUCHER_NO = FLAG_COLUMNS.index("voucher_no")
+
+
+def keep_current_risk(run: ScreeningRun, org_ids: set[int]) -> None:
+    """Make ``run`` the current risk (``CurrentRisk``) of every unit it covered: its line of
+    the run's ranking, or score 0 for a unit the run covered without a flag."""
+    ranked = {row["org_id"]: row for row in run.ranking}
+    CurrentRisk.objects.filter(org_id__in=org_ids).delete()
+    CurrentRisk.objects.bulk_create(
+        CurrentRisk(org_id=org_id, run=run, fiscal_year=run.fiscal_year, finished_at=run.finished_at,
+                    score=row.get("score", 0), flags=row.get("flags", 0), high=row.get("high", 0),
+                    vouchers=row.get("vouchers", 0), amount=Decimal(row.get("amount", "0")))
+        for org_id in org_ids for row in [ranked.get(org_id, {})]
+    )
 
 
 def _collect_flags(run, datasets, report) -> tuple[list[tuple], Ranker]:
