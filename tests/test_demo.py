@@ -43,11 +43,20 @@ def test_demo_province(capsys):
     assert archived.evidence.filter(finding__isnull=False).exists()  # a finding's 取证记录
     assert archived.time_entries.exists() and fieldwork.time_entries.exists()
     assert "演示审计项目" in out
+    # the province-wide run gives every unit with vouchers its current risk (the portal's 风险预警)
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.models import CurrentRisk, ScreeningRun
+
+    province_run = ScreeningRun.objects.get(scope_org__level=Level.PROVINCE)
+    with_data = set(Dataset.objects.values_list("org_id", flat=True))
+    assert set(CurrentRisk.objects.values_list("org_id", flat=True)) == with_data
+    assert set(CurrentRisk.objects.values_list("run_id", flat=True)) == {province_run.pk}
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
     call_command("demo_load")
     assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
     assert AuditProject.objects.count() == 2
+    assert ScreeningRun.objects.count() == 2
 
 
 def test_demo_is_reproducible_from_its_seed():
