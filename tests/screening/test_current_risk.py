@@ -24,3 +24,20 @@ def test_the_latest_run_covering_a_unit_is_its_current_risk(tree, tmp_path):
     second = run_screening(year=2025, rule_codes=["JS-CARD-001"], org=tree["B1"])
     risks = {r.org.code: r.run_id for r in CurrentRisk.objects.select_related("org")}
     assert risks == {"A1X": first.pk, "B1X": second.pk}
+
+
+def test_an_upgraded_installation_gets_the_current_risk_of_its_runs(tree, tmp_path):
+    import importlib
+
+    from django.apps import apps
+
+    rows = entry(1, "2025-01-05", "50102", "102", "8000.00", summary="购买购物卡发放职工") + entry(
+        1, "2025-01-06", "50102", "102", "100.00", org="B1X")
+    import_vouchers(write(tmp_path / "books.csv", rows), create_accounts=True)
+    first = run_screening(year=2025, rule_codes=["JS-CARD-001"])
+    second = run_screening(year=2025, rule_codes=["JS-CARD-001"], org=tree["B1"])
+    kept = set(CurrentRisk.objects.values_list("org_id", "run_id", "score", "flags", "high"))
+    CurrentRisk.objects.all().delete()  # as before the migration that added the table
+    importlib.import_module("jingshen.screening.migrations.0011_current_risk_from_existing_runs").backfill(apps, None)
+    assert set(CurrentRisk.objects.values_list("org_id", "run_id", "score", "flags", "high")) == kept
+    assert {run for _, run, *_ in kept} == {first.pk, second.pk}
