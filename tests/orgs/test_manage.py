@@ -241,3 +241,13 @@ def test_a_foreign_unit_is_404_on_every_page(admin_client):
     assert admin_client.post("/orgs/B1/edit/", {"name": "越权", "level": "county", "kind": "union_office",
                                                 "parent": "B"}).status_code == 404
     assert units() == before
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(admin_client, monkeypatch):
+    from jingshen.orgs import forms
+
+    monkeypatch.setattr(forms, "MAX_IMPORT_MB", 0)
+    before = units()
+    html = admin_client.post("/orgs/A/import/", {"file": csv_upload([["A2X", "甲市二区机械厂工会", "A2", "基层", "基层工会", ""]])}
+                             ).content.decode()
+    assert "文件超过 0 MB" in html and units() == before

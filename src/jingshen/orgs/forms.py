@@ -56,7 +56,16 @@ class OrgCreateForm(OrgFields):
         _chinese(self)
 
 
+MAX_IMPORT_MB = 20  # a province's unit tree is a few MB; the CLI takes larger files
+
+
 class OrgImportForm(forms.Form):
     file = forms.FileField(label="单位文件", help_text="CSV 或 XLSX，列为：单位编码、单位名称、上级单位编码、层级、单位性质、会员人数",
                            error_messages={"required": "请选择要导入的文件。", "empty": "文件是空的。",
                                            "invalid": "请选择要导入的文件。"})
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_MB * 1024 * 1024:
+            raise forms.ValidationError(f"文件超过 {MAX_IMPORT_MB} MB，请拆分后导入，或由运维人员用命令 jingshen import orgs 导入。")
+        return upload
