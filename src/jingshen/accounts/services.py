@@ -106,7 +106,7 @@ def update_user(actor: User, target: User, *, display_name: str, roles: list[str
     else:
         check_grant(actor, org, old_roles ^ new_roles)
     with transaction.atomic():
-        target = User.objects.select_for_update().select_related("org").get(pk=target.pk)
+        target = User.objects.select_for_update(of=("self",)).select_related("org").get(pk=target.pk)
         before = _account(target)
         target.display_name, target.org = display_name, org
         target.save(update_fields=["display_name", "org"])
@@ -131,7 +131,7 @@ def set_active(actor: User, target: User, active: bool) -> User:
     if not scope.may_administer_account(actor, target):
         raise PermissionError("该用户是本单位的系统管理员，只能由上级单位的系统管理员停用或启用。")
     with transaction.atomic():
-        target = User.objects.select_for_update().select_related("org").get(pk=target.pk)
+        target = User.objects.select_for_update(of=("self",)).select_related("org").get(pk=target.pk)
         if target.is_active == active:
             return target
         before = _account(target)

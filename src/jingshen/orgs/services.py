@@ -320,7 +320,7 @@ def update_org(actor, org: Org, *, name: str, level: str, kind: str, member_coun
         raise PermissionError("该单位不在您的管理范围内。")
     name = _check_values(name, level, kind, member_count)
     with transaction.atomic():
-        org = Org.objects.select_for_update().select_related("parent").get(pk=org.pk)
+        org = Org.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
         moved = (parent.pk if parent else None) != org.parent_id
         if moved:
             if parent is None or not scope.can(actor, scope.MANAGE, parent):
