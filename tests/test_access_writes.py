@@ -37,6 +37,7 @@ from jingshen.knowledge.models import Article, Case, Guide, GuideAttachment, Reg
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
+from jingshen.orgs.models import Org
 from jingshen.orgs.services import create_grant
 from jingshen.screening.models import CustomRule, ParamOverride, ScreeningRun
 from tests.conftest import make_user
@@ -55,6 +56,13 @@ WRITES = {
     "screening:custom_new": (scope.CONFIGURE, "own"),
     "screening:custom_rule": (scope.CONFIGURE, "target"),
     "user_reset_password": (scope.MANAGE, "target"),
+    # 用户管理 and 单位管理 (综合管理): on the target unit or a user of it
+    "user_create": (scope.MANAGE, "target"),
+    "user_edit": (scope.MANAGE, "target"),
+    "user_set_active": (scope.MANAGE, "target"),
+    "orgs:edit": (scope.MANAGE, "target"),
+    "orgs:new": (scope.MANAGE, "target"),
+    "orgs:import": (scope.MANAGE, "target"),
     "audits:new": (scope.PLAN, "target"),
     # a project's writes are its team's (access.may_work / services.TRANSITIONS), never a viewer's
     "audits:acknowledge": (None, "project"),
@@ -112,7 +120,7 @@ WRITES = {
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
 NOT_WRITES = {"login", "logout", "password_change"}
-COUNTED = (ActivityLog, User, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
+COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording)
@@ -204,6 +212,12 @@ def post_data(name: str, tree) -> dict:
         "screening:custom_new": {"name": "越权规则", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                  "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
         "user_reset_password": {},
+        "user_create": {"username": "intruder", "display_name": "越权", "org": TARGET, "roles": ["auditor"]},
+        "user_edit": {"display_name": "越权", "org": TARGET, "roles": ["admin"]},
+        "user_set_active": {"active": "0"},
+        "orgs:edit": {"name": "越权改名", "level": "grassroots", "kind": "grassroots_union", "member_count": "1", "parent": "B1"},
+        "orgs:new": {"code": "INTRUDER", "name": "越权单位", "level": "grassroots", "kind": "grassroots_union"},
+        "orgs:import": {"file": SimpleUploadedFile("单位.csv", "单位编码,单位名称,上级单位编码,层级,单位性质,会员人数\nZZ,越权,A1X,基层,基层工会,1\n".encode())},
         "audits:new": {"code": "越权〔2026〕1号", "name": "越权立项", "audit_type": "1", "units": [TARGET], "years": ["2025"],
                        "planned_start": "2026-01-01", "planned_end": "2026-02-01", "notice_days": "3", "hours": "10"},
         "audits:acknowledge": {},
@@ -267,7 +281,11 @@ def grantees(personas, tree) -> dict:
 
 def counts() -> dict:
     """Rows of every model a write could touch, and every password (a reset changes one)."""
-    return {m.__name__: m.objects.count() for m in COUNTED} | {"passwords": sorted(User.objects.values_list("password", flat=True))}
+    return {m.__name__: m.objects.count() for m in COUNTED} | {
+        "passwords": sorted(User.objects.values_list("password", flat=True)),
+        "accounts": sorted(User.objects.values_list("username", "display_name", "is_active", "org_id")),  # 用户管理
+        "units": sorted(Org.objects.values_list("code", "name", "parent_id", "path")),  # 单位管理
+    }
 
 
 @pytest.mark.django_db

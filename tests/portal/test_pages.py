@@ -1,5 +1,7 @@
 """The portal shell: menu, home page counts and tree, unit pages."""
 
+from django.urls import reverse
+
 from jingshen.portal.menu import SECTIONS
 
 
@@ -20,11 +22,17 @@ def test_contact_sees_only_own_unit(client_for):
     assert "甲市一区电子公司工会委员会" in html and "甲市一区总工会" not in html
 
 
-def test_menu_lists_every_section(client_for):
-    html = client_for("a_auditor").get("/").content.decode()
-    for section in SECTIONS:
-        assert section.title in html
-    assert "建设中" not in html
+def test_menu_lists_every_section(client_for, personas):
+    from jingshen.admin_center.menu import entries_for
+
+    for name in ("a_auditor", "prov_admin"):
+        html = client_for(name).get("/").content.decode()
+        for section in SECTIONS:
+            # 综合管理 only for those with at least one of its entries (admin_center/menu.py)
+            shown = section.key != "admin" or bool(entries_for(personas[name]))
+            assert (f'<a href="{reverse(section.url_name)}">{section.title}</a>' in html) == shown, (name, section.title)
+        assert "建设中" not in html
+    assert "综合管理" in client_for("prov_admin").get("/").content.decode()
 
 
 def test_tree_fragment_lists_visible_children(client_for):

@@ -43,5 +43,5 @@ def reset_password(request, username):
         password = services.reset_password(request.user, target)
     except ValueError as exc:
         messages.error(request, str(exc))
-        return redirect("orgs:detail", target.org.code)
+        return redirect("user_detail", target.username)
     return render(request, "accounts/password_reset_done.html", {"target": target, "password": password})

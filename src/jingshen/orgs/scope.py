@@ -190,6 +190,25 @@ def operates_platform(user) -> bool:
     return not Org.objects.exclude(pk__in=orgs_for(user, MANAGE).values("pk")).exists()
 
 
+def grantable_roles(user, org: Org) -> list[str]:
+    """The roles ``user`` may give to (or take from) an account of ``org``: none outside their
+    MANAGE scope; inside it every role, except 系统管理员 at the administrator's own unit —
+    an administrator makes administrators only for the units below, so delegation runs down
+    the tree (the first administrator is created with the command line)."""
+    if org is None or not can(user, MANAGE, org):
+        return []
+    return [code for code in RoleCode.values if not (code == R.ADMIN and org.pk == user.org_id)]
+
+
+def may_administer_account(user, target) -> bool:
+    """Whether ``user`` may change ``target``'s account (roles, unit, deactivation): the target
+    belongs to a unit in the user's MANAGE scope and holds only roles the user could grant
+    there (a fellow administrator of the same unit is changed by an administrator above)."""
+    if target.org is None or target.pk == getattr(user, "pk", None):
+        return False
+    return target.role_codes <= set(grantable_roles(user, target.org))
+
+
 def visible_orgs(user, today: datetime.date | None = None) -> QuerySet[Org]:
     return orgs_for(user, VIEW, today)
 

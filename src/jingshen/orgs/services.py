@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jingshen.activity.services import record
+from jingshen.orgs import scope
 from jingshen.orgs.models import CrossAuditGrant, Kind, Level, Org
 from jingshen.tabular import Field, RowError, TableError, read_table
 
@@ -54,8 +55,15 @@ class ImportResult:
         return f"新增 {len(self.created)} 个单位，更新 {len(self.updated)} 个，未变 {self.unchanged} 个。"
 
 
-def import_orgs(path, *, actor=None, display: str | None = None) -> ImportResult:
-    """Load the standard unit template. All-or-nothing: any error refuses the whole file."""
+def import_orgs(path, *, actor=None, display: str | None = None, within: Org | None = None) -> ImportResult:
+    """Load the standard unit template. All-or-nothing: any error refuses the whole file.
+
+    ``within`` (the page 导入单位, for an administrator): every row must end up in the subtree
+    of that unit — rows for units elsewhere, parents outside it and new top-level units are
+    refused, and the unit itself keeps its parent. ``actor`` must manage it. The command line
+    (an operator tool) imports without it."""
+    if within is not None and (actor is None or not scope.can(actor, scope.MANAGE, within)):
+        raise PermissionError("该单位不在您的管理范围内。")
     path = Path(path)
     display = display or path.name
     table = read_table(path, ORG_FIELDS, display)
@@ -119,6 +127,8 @@ def import_orgs(path, *, actor=None, display: str | None = None) -> ImportResult
             err(p["row"], "上级单位编码", parent_code, "上级单位在本文件和系统中都不存在。")
             continue
         parent_of[code] = parent_code
+    if within is not None:
+        _check_within(within, parsed, existing, err)
     for code in parsed:
         cycle = _cycle_from(code, parent_of)
         if cycle and cycle[0] == code:
@@ -161,6 +171,23 @@ def import_orgs(path, *, actor=None, display: str | None = None) -> ImportResult
                 updated=result.updated,
             )
     return result
+
+
+def _check_within(within: Org, parsed: dict, existing: dict, err) -> None:
+    """The rows of a file imported under ``within`` stay in its subtree (see ``import_orgs``)."""
+    inside = {code for code, o in existing.items() if o.path.startswith(within.path)}
+    for code, p in parsed.items():
+        parent_code = p["parent_code"]
+        if code in existing and code not in inside:
+            err(p["row"], "单位编码", code, f"该单位编码已被「{within.name}」以外的单位使用，不能在此导入。")
+        elif code == within.code:
+            current = existing[code].parent.code if existing[code].parent else None
+            if parent_code != current:
+                err(p["row"], "上级单位编码", parent_code or "", f"「{within.name}」是本次导入的范围，不能在此修改它的上级单位。")
+        elif not parent_code:
+            err(p["row"], "上级单位编码", "", f"请填写上级单位编码：导入的单位须位于「{within.name}」之下。")
+        elif parent_code not in parsed and parent_code in existing and parent_code not in inside:
+            err(p["row"], "上级单位编码", parent_code, f"上级单位不在「{within.name}」之下（您的管理范围）。")
 
 
 def _cycle_from(code: str, parent_of: dict[str, str | None]) -> list[str] | None:
@@ -236,3 +263,79 @@ def revoke_grant(grant: CrossAuditGrant, *, actor=None) -> None:
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])
         record("orgs.grant_revoke", f"撤销交叉互审授权：{grant}", actor=actor, org=grant.target, obj=grant)
+
+
+def _unit(org: Org) -> dict:
+    """What the activity log keeps of a unit, before and after a change."""
+    return {
+        "单位名称": org.name,
+        "层级": org.get_level_display(),
+        "单位性质": org.get_kind_display(),
+        "会员人数": org.member_count,
+        "上级单位": f"{org.parent.name}（{org.parent.code}）" if org.parent_id else "",
+    }
+
+
+def _check_values(name: str, level: str, kind: str, member_count) -> str:
+    name = name.strip()
+    if not name:
+        raise ValueError("单位名称不能为空。")
+    if len(name) > Org._meta.get_field("name").max_length:
+        raise ValueError("单位名称不能超过 200 个字符。")
+    if level not in Level.values:
+        raise ValueError("未知的层级。")
+    if kind not in Kind.values:
+        raise ValueError("未知的单位性质。")
+    if member_count is not None and not 0 <= member_count <= 2_147_483_647:
+        raise ValueError("会员人数应为不小于 0 的整数。")
+    return name
+
+
+def create_org(actor, *, parent: Org, code: str, name: str, level: str, kind: str, member_count=None) -> Org:
+    """A new unit under ``parent``, which ``actor`` must manage (新建下级单位)."""
+    if parent is None or not scope.can(actor, scope.MANAGE, parent):
+        raise PermissionError("上级单位不在您的管理范围内。")
+    code = code.strip()
+    if not code:
+        raise ValueError("单位编码不能为空。")
+    if len(code) > 32 or "/" in code:
+        raise ValueError("单位编码不能超过 32 个字符，也不能含“/”。")
+    name = _check_values(name, level, kind, member_count)
+    with transaction.atomic():
+        if Org.objects.filter(code=code).exists():
+            raise ValueError(f"单位编码「{code}」已存在。")
+        org = Org.objects.create(code=code, name=name, parent=parent, level=level, kind=kind, member_count=member_count)
+        rebuild_paths()
+        org.refresh_from_db()
+        record("orgs.create", f"新建单位 {org.name}（{org.code}），上级单位 {parent.name}", actor=actor, org=org, obj=org,
+               after=_unit(org))
+    return org
+
+
+def update_org(actor, org: Org, *, name: str, level: str, kind: str, member_count=None, parent: Org | None) -> Org:
+    """Change a unit (编辑单位), ``actor`` managing it. A new parent must be in the actor's
+    MANAGE scope and not the unit itself or below it (no cycle); the tree paths are rebuilt
+    after a move. The top of the actor's scope (their own unit) keeps its parent."""
+    if not scope.can(actor, scope.MANAGE, org):
+        raise PermissionError("该单位不在您的管理范围内。")
+    name = _check_values(name, level, kind, member_count)
+    with transaction.atomic():
+        org = Org.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
+        moved = (parent.pk if parent else None) != org.parent_id
+        if moved:
+            if parent is None or not scope.can(actor, scope.MANAGE, parent):
+                raise PermissionError("新的上级单位不在您的管理范围内。")
+            parent = Org.objects.get(pk=parent.pk)
+            if parent.path.startswith(org.path):
+                raise ValueError("不能把单位移到它自己或它的下级单位之下，否则上下级关系会形成循环。")
+        before = _unit(org)
+        org.name, org.level, org.kind, org.member_count, org.parent = name, level, kind, member_count, parent
+        org.save(update_fields=["name", "level", "kind", "member_count", "parent", "updated_at"])
+        if moved:
+            rebuild_paths()
+            org.refresh_from_db()
+        after = _unit(org)
+        if after != before:
+            summary = f"修改单位 {org.name}（{org.code}）" + (f"，移至 {parent.name} 之下" if moved else "")
+            record("orgs.update", summary, actor=actor, org=org, obj=org, before=before, after=after)
+    return org

@@ -27,4 +27,5 @@ def detail(request, code):
         "may_audit": scope.can(user, scope.AUDIT, org),
         "users": org.users.filter(is_active=True).order_by("username") if scope.can(user, scope.MANAGE, org) else None,
     }
+    context["may_manage"] = context["users"] is not None
     return render(request, "orgs/detail.html", context)

@@ -25,6 +25,10 @@ ACTIVITY_LOG = Section("activity", "操作日志", "activity:index")
 
 
 def sections_for(user) -> list[Section]:
+    """The sections ``user`` may open: 综合管理 only with at least one of its entries
+    (admin_center/menu.py), 操作日志 only for VIEW_LOG."""
+    from jingshen.admin_center.menu import entries_for
     from jingshen.orgs import scope
 
-    return [*SECTIONS, ACTIVITY_LOG] if scope.may(user, scope.VIEW_LOG) else SECTIONS
+    sections = [s for s in SECTIONS if s.key != "admin" or entries_for(user)]
+    return [*sections, ACTIVITY_LOG] if scope.may(user, scope.VIEW_LOG) else sections
