@@ -37,7 +37,7 @@ from jingshen.knowledge.models import Article, Case, Guide, GuideAttachment, Reg
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
-from jingshen.orgs.services import create_grant
+from jingshen.orgs.services import OPERATOR, create_grant
 from jingshen.screening.models import CustomRule, ParamOverride, ScreeningRun
 from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
@@ -258,8 +258,8 @@ def grantees(personas, tree) -> dict:
     """Users who may see the target but are not its importers or configurers."""
     today = datetime.date.today()
     lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)  # a user grantee (审计组长 of the other branch)
-    create_grant(target=tree[TARGET], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审")
-    create_grant(target=tree[TARGET], grantee_org=tree["B1"], valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree[TARGET], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
+    create_grant(target=tree[TARGET], grantee_org=tree["B1"], valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     b1_auditor = make_user("B1", "b1_auditor", RoleCode.AUDITOR)  # audit staff of a unit grantee
     return {"user grantee": lead_b, "unit grantee": b1_auditor, "leader": personas["leader"],
             "province director": personas["prov_director"]}
@@ -311,7 +311,7 @@ def test_a_grant_opens_one_unit_to_screening_not_its_subtree(client, personas, t
         import_vouchers(write(tmp_path / f"{code}.csv", voucher(1, org=code)))
     lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)
     today = datetime.date.today()
-    create_grant(target=tree["A1"], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree["A1"], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     client.force_login(lead_b)
     response = client.post("/screening/", {"org": "A1", "year": "2025", "rules": ["JS-CASH-001"]})
     assert response.status_code == 302
