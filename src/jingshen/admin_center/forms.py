@@ -128,7 +128,8 @@ class PriorForm(Form):
 
 
 class ImportForm(Form):
-    file = forms.FileField(label="文件（CSV 或 XLSX）", error_messages={"required": "请选择要导入的文件。"})
+    file = forms.FileField(label="文件（CSV 或 XLSX）", error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
+                                                                  "invalid": "请选择要导入的文件。"})
 
     MAX_BYTES = 20 * 1024 * 1024
 
