@@ -80,3 +80,25 @@ def test_grants_commands(tmp_path):
     bad = run(home, "grants", "create", "--target", "A1X", "--grantee-org", "B", "--from", "2026-02-30", "--until", "2026-12-31", "--purpose", "x",
               "--by", "p_admin")
     assert bad.returncode == 1 and "日期「2026-02-30」格式不正确" in bad.stderr
+
+
+def test_import_prior_audits_command(tmp_path):
+    home = tmp_path / "home"
+    assert run(home, "import", "orgs", str(write_csv(tmp_path / "units.csv", TREE))).returncode == 0
+    secret = tmp_path / "pw.txt"
+    secret.write_text("Audit2026pass\n", encoding="utf-8")
+    assert run(home, "users", "create", "--org", "A", "--role", "经审负责人", "--username", "a_director",
+               "--password-file", str(secret)).returncode == 0
+    good = tmp_path / "往期.csv"
+    good.write_text("单位编码,审计年度,审计类型,报告文号,审计单位编码\nA1,2022,财务收支审计,甲审〔2022〕1号,A\n", encoding="utf-8")
+    first = run(home, "import", "prior-audits", str(good), "--by", "a_director")
+    assert first.returncode == 0 and "新增往期审计记录 1 条" in first.stdout, first.stderr
+    again = run(home, "import", "prior-audits", str(good), "--by", "a_director")
+    assert again.returncode == 0 and "新增往期审计记录 0 条，跳过与已有记录或前面行重复的 1 行" in again.stdout
+    foreign = tmp_path / "乙市.csv"
+    foreign.write_text("单位编码,审计年度,审计类型\nB1,2022,财务收支审计\n", encoding="utf-8")
+    refused = run(home, "import", "prior-audits", str(foreign), "--by", "a_director")
+    assert refused.returncode == 1 and "文件被拒绝，系统中的数据未做任何改动" in refused.stderr
+    assert "文件「乙市.csv」第 2 行「单位编码」列（值“B1”）" in refused.stderr and "Traceback" not in refused.stderr
+    missing = run(home, "import", "prior-audits", str(tmp_path / "无此文件.csv"), "--by", "a_director")
+    assert missing.returncode == 1 and "不存在" in missing.stderr and "Traceback" not in missing.stderr

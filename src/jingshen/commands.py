@@ -56,6 +56,8 @@ class JingshenCommand(BaseCommand):
                 raise CommandError(" ".join(exc.messages)) from exc
             except (ValueError, PermissionError) as exc:
                 raise CommandError(str(exc)) from exc
+            except FileNotFoundError as exc:
+                raise CommandError(f"文件「{exc.filename}」不存在。") from exc
 
 
 def acting_user(username: str):
