@@ -9,6 +9,11 @@ from jingshen import querystring
 from jingshen.admin_center.models import PriorAudit, StaffType, TrainingKind
 from jingshen.admin_center.services import MAX_HOURS
 
+def date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, error_messages=DATE_ERRORS,
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
 DATE_ERRORS = {"invalid": "日期格式应为 YYYY-MM-DD。", "required": "请填写日期。"}
 ACTIVE_CHOICES = [("1", "在岗"), ("0", "不在岗"), ("all", "全部")]
 STAFF_SORTS = [("org", "单位"), ("-org", "单位（倒序）"), ("name", "姓名"), ("-name", "姓名（倒序）"),
@@ -94,8 +99,8 @@ class TrainingForm(Form):
     kind = forms.ChoiceField(label="形式", choices=TrainingKind.choices, error_messages={"required": "请选择培训形式。"})
     title = forms.CharField(label="名称", max_length=200, error_messages={"required": "请填写培训名称。"})
     organiser = querystring.text("组织单位", max_length=200)
-    start_date = forms.DateField(label="开始日期", error_messages=DATE_ERRORS)
-    end_date = forms.DateField(label="结束日期", error_messages=DATE_ERRORS)
+    start_date = date_field("开始日期")
+    end_date = date_field("结束日期")
     hours = forms.DecimalField(label="学时", max_digits=6, decimal_places=1, min_value=Decimal(0), max_value=MAX_HOURS,
                                error_messages={"required": "请填写学时。", "invalid": "学时应为数字。",
                                                "min_value": "学时不能为负数。", "max_value": f"学时不能超过 {MAX_HOURS}。",
@@ -147,8 +152,8 @@ class GrantForm(Form):
                              widget=forms.TextInput(attrs={"list": "targets", "size": 16}))
     grantee_org = querystring.text("受托单位编码", max_length=32, widget=forms.TextInput(attrs={"list": "grantee-units", "size": 16}))
     grantee_user = querystring.text("或受托用户（用户名）", max_length=150)
-    valid_from = forms.DateField(label="起始日期", error_messages=DATE_ERRORS)
-    valid_until = forms.DateField(label="截止日期（含当天）", error_messages=DATE_ERRORS)
+    valid_from = date_field("起始日期")
+    valid_until = date_field("截止日期（含当天）")
     purpose = forms.CharField(label="事由", max_length=500, error_messages={"required": "请填写交叉互审的事由。"},
                               widget=forms.TextInput(attrs={"size": 60}))
 

@@ -74,7 +74,7 @@ def update_staff(actor, staff: StaffProfile, *, org: Org, name: str, staff_type:
     _require(actor, scope.ROSTER, staff.org, "该经审干部不在您的管理范围内。")
     _check_staff(actor, org=org, name=name, staff_type=staff_type, user=user, profile=staff)
     with transaction.atomic():
-        staff = StaffProfile.objects.select_for_update().select_related("org", "user").get(pk=staff.pk)
+        staff = StaffProfile.objects.select_for_update(of=("self",)).select_related("org", "user").get(pk=staff.pk)
         before = _staff_values(staff)
         staff.org, staff.name, staff.staff_type = org, name.strip(), staff_type
         staff.position, staff.qualifications, staff.phone = position.strip(), qualifications.strip(), phone.strip()
@@ -93,7 +93,7 @@ def set_staff_active(actor, staff: StaffProfile, active: bool, note: str = "") -
     """Mark a person 在岗 or 不在岗 (the record and its training stay). False when unchanged."""
     _require(actor, scope.ROSTER, staff.org, "该经审干部不在您的管理范围内。")
     with transaction.atomic():
-        staff = StaffProfile.objects.select_for_update().select_related("org").get(pk=staff.pk)
+        staff = StaffProfile.objects.select_for_update(of=("self",)).select_related("org").get(pk=staff.pk)
         if staff.active == active:
             return False
         staff.active = active
