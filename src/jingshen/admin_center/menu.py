@@ -12,7 +12,7 @@ class Entry:
     title: str
     description: str
     url_name: str
-    visible: Callable[[object], bool]
+    allowed: Callable[[object], bool]  # (user) -> bool, asked of orgs/scope.py (the name the users branch uses)
 
 
 def _may(action: str) -> Callable[[object], bool]:
@@ -34,4 +34,4 @@ ENTRIES: list[Entry] = [
 
 
 def entries_for(user) -> list[Entry]:
-    return [e for e in ENTRIES if e.visible(user)]
+    return [e for e in ENTRIES if e.allowed(user)]
