@@ -30,7 +30,8 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "audits:hours", "audits:hours_delete", "knowledge:regulation_repeal",
              "knowledge:case_submit", "knowledge:case_approve", "knowledge:case_return", "knowledge:case_withdraw",
              "knowledge:case_from_finding", "knowledge:guide_delete", "knowledge:guide_attach", "knowledge:attachment_remove",
-             "knowledge:wording_delete"}
+             "knowledge:wording_delete", "admin_center:staff_active", "admin_center:training_delete",
+             "admin_center:prior_delete", "admin_center:grant_revoke"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -53,11 +54,12 @@ def fill(route: str, values: dict) -> str:
 KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
-                "case_id", "guide_id", "attachment_id", "wording_id"}
+                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
-                "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id"}
+                "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id",
+                "grant_id"}
 # knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
 # persona's are read (200) there, while their writes stay 404
 READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id"}
@@ -71,7 +73,8 @@ def values_for(code: str, tmp_path=None) -> dict:
               "run_id": "0", "flag_id": "0", "rule_id": "0", "username": "nobody", "entry_id": "0", "project_id": "0",
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
-              "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0"}
+              "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0",
+              "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -103,7 +106,26 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["time_entry_id"] = str(time_entry(project).pk)
         values["regulation_id"] = str(own_rules_below(org, tmp_path).pk)
         values |= knowledge_objects(org, uploader)
+        values |= people_objects(org, uploader)
     return values
+
+
+def people_objects(org: Org, user) -> dict:
+    """综合管理 records of ``org``: a 经审干部 with a training record, a 往期审计记录, and a
+    cross-audit grant on it to one of its own users (so it opens nothing to anyone else), written
+    directly: tests/admin_center tests the services."""
+    from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
+    from jingshen.audits.models import AuditType
+    from jingshen.orgs.models import CrossAuditGrant
+
+    staff = StaffProfile.objects.create(org=org, name="张经审", staff_type="part_time")
+    today = datetime.date.today()
+    training = TrainingRecord.objects.create(staff=staff, kind="central", title="经审业务培训", start_date=today,
+                                             end_date=today, hours=8, created_by=user)
+    prior = PriorAudit.objects.create(org=org, year=2023, audit_type=AuditType.objects.first(), report_no="测审〔2023〕1号",
+                                      created_by=user)
+    grant = CrossAuditGrant.objects.create(target=org, grantee_user=user, valid_from=today, valid_until=today, purpose="测试")
+    return {"staff_id": str(staff.pk), "training_id": str(training.pk), "prior_id": str(prior.pk), "grant_id": str(grant.pk)}
 
 
 def own_rules_below(org: Org, tmp_path):

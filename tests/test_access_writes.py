@@ -15,6 +15,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
+from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -39,6 +40,8 @@ from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, Impor
 from jingshen.orgs import scope
 from jingshen.orgs.models import Org
 from jingshen.orgs.services import create_grant
+from jingshen.orgs.models import CrossAuditGrant
+from jingshen.orgs.services import OPERATOR, create_grant
 from jingshen.screening.models import CustomRule, ParamOverride, ScreeningRun
 from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
@@ -116,6 +119,17 @@ WRITES = {
     "knowledge:wording_new": (scope.PUBLISH, "own"),
     "knowledge:wording": (scope.PUBLISH, "target"),
     "knowledge:wording_delete": (scope.PUBLISH, "target"),
+    # 综合管理: the roster and training of a unit, its 往期审计记录, and grants on it
+    "admin_center:staff_new": (scope.ROSTER, "target"),
+    "admin_center:staff_edit": (scope.ROSTER, "target"),
+    "admin_center:staff_active": (scope.ROSTER, "target"),
+    "admin_center:training_new": (scope.ROSTER, "target"),
+    "admin_center:training_delete": (scope.ROSTER, "target"),
+    "admin_center:prior_new": (scope.PRIOR_AUDIT, "target"),
+    "admin_center:prior_import": (scope.PRIOR_AUDIT, "own"),  # each row is checked against the scope (tests/admin_center)
+    "admin_center:prior_delete": (scope.PRIOR_AUDIT, "target"),
+    "admin_center:grant_new": (scope.GRANT, "target"),
+    "admin_center:grant_revoke": (scope.GRANT, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -123,7 +137,7 @@ NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
-           Case, Guide, GuideAttachment, StandardWording)
+           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant)
 
 
 def handles_post(callback) -> bool:
@@ -168,6 +182,7 @@ def target_objects(personas, tree, tmp_path):
     from jingshen.screening.services import run_screening
     from tests.test_access import (
         audit_project,
+        people_objects,
         audit_request,
         knowledge_objects,
         rectification_item,
@@ -188,7 +203,7 @@ def target_objects(personas, tree, tmp_path):
             "verification_id": str(verification.pk), "finding_id": str(finding.pk),
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
             "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
-        knowledge_objects(tree[TARGET], contact)
+        knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact)
 
 
 def own_rules(org, tmp_path):
@@ -263,6 +278,18 @@ def post_data(name: str, tree) -> dict:
         "knowledge:attachment_remove": {},
         **{name: {"problem_type": "1", "title": "越权表述", "wording": "越权"} for name in ("knowledge:wording_new", "knowledge:wording")},
         "knowledge:wording_delete": {},
+        **{name: {"org": TARGET, "name": "越权干部", "staff_type": "part_time"}
+           for name in ("admin_center:staff_new", "admin_center:staff_edit")},
+        "admin_center:staff_active": {"active": "0"},
+        "admin_center:training_new": {"staff": str(StaffProfile.objects.get(org=target).pk), "kind": "central", "title": "越权培训",
+                                      "start_date": "2026-01-01", "end_date": "2026-01-02", "hours": "8"},
+        "admin_center:training_delete": {},
+        "admin_center:prior_new": {"org": TARGET, "year": "2022", "audit_type": "1", "report_no": "越权"},
+        "admin_center:prior_import": {"file": SimpleUploadedFile("往期.csv", f"单位编码,审计年度,审计类型\n{TARGET},2022,财务收支审计\n".encode())},
+        "admin_center:prior_delete": {},
+        "admin_center:grant_new": {"target": TARGET, "grantee_org": "B", "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+                                   "purpose": "越权授权"},
+        "admin_center:grant_revoke": {"reason": "越权撤销"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -272,8 +299,8 @@ def grantees(personas, tree) -> dict:
     """Users who may see the target but are not its importers or configurers."""
     today = datetime.date.today()
     lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)  # a user grantee (审计组长 of the other branch)
-    create_grant(target=tree[TARGET], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审")
-    create_grant(target=tree[TARGET], grantee_org=tree["B1"], valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree[TARGET], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
+    create_grant(target=tree[TARGET], grantee_org=tree["B1"], valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     b1_auditor = make_user("B1", "b1_auditor", RoleCode.AUDITOR)  # audit staff of a unit grantee
     return {"user grantee": lead_b, "unit grantee": b1_auditor, "leader": personas["leader"],
             "province director": personas["prov_director"]}
@@ -329,7 +356,7 @@ def test_a_grant_opens_one_unit_to_screening_not_its_subtree(client, personas, t
         import_vouchers(write(tmp_path / f"{code}.csv", voucher(1, org=code)))
     lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)
     today = datetime.date.today()
-    create_grant(target=tree["A1"], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree["A1"], grantee_user=lead_b, valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     client.force_login(lead_b)
     response = client.post("/screening/", {"org": "A1", "year": "2025", "rules": ["JS-CASH-001"]})
     assert response.status_code == 302

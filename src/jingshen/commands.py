@@ -54,8 +54,21 @@ class JingshenCommand(BaseCommand):
                 raise CommandError("文件被拒绝，系统中的数据未做任何改动。\n" + exc.report()) from exc
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-            except ValueError as exc:
+            except (ValueError, PermissionError) as exc:
                 raise CommandError(str(exc)) from exc
+            except FileNotFoundError as exc:
+                raise CommandError(f"文件「{exc.filename}」不存在。") from exc
+
+
+def acting_user(username: str):
+    """The active user a command acts as (``--by``): its writes are checked against that user's
+    scope and logged with them as actor."""
+    from jingshen.accounts.models import User
+
+    user = User.objects.select_related("org").filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"用户「{username}」不存在或已停用。")
+    return user
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from jingshen.cli import main
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset
 from jingshen.orgs import scope
-from jingshen.orgs.services import create_grant
+from jingshen.orgs.services import OPERATOR, create_grant
 from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
 
@@ -185,7 +185,7 @@ def test_the_team_keeps_its_units_until_the_project_is_archived(team, tree, pers
     b_lead = make_user("B", "b_lead", RoleCode.TEAM_LEAD)
     b_auditor = personas["b_auditor"]
     today = timezone.localdate()
-    create_grant(target=tree["A1X"], grantee_user=b_lead, valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree["A1X"], grantee_user=b_lead, valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     members = [services.TeamMember(b_lead, ProjectRole.LEADER), services.TeamMember(b_auditor, ProjectRole.MEMBER)]
     project = services.create_project(b_lead, code="乙交审〔2026〕1号", name="交叉互审", audit_type=AuditType.objects.first(),
                                       units=[tree["A1X"]], fiscal_years=[2025], planned_start=TODAY, planned_end=TODAY, team=members)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from jingshen.accounts.models import RoleCode
 from jingshen.orgs import scope
-from jingshen.orgs.services import create_grant, revoke_grant
+from jingshen.orgs.services import OPERATOR, create_grant, revoke_grant
 from tests.conftest import make_user
 
 
@@ -78,6 +78,7 @@ def test_user_grant_opens_exactly_one_unit_until_it_expires(personas, tree):
         valid_from=today - datetime.timedelta(days=1),
         valid_until=today + datetime.timedelta(days=30),
         purpose="交叉互审：甲市一区电子公司工会 2025 年度经费收支",
+        actor=OPERATOR,
     )
     assert codes(scope.visible_orgs(b)) == {"B", "B1", "B1X", "A1X"}  # A1X only, not A1 or A
     assert scope.can(b, scope.AUDIT, tree["A1X"])
@@ -88,13 +89,13 @@ def test_user_grant_opens_exactly_one_unit_until_it_expires(personas, tree):
     assert "A1X" not in codes(scope.visible_orgs(b, today=today + datetime.timedelta(days=31)))
     assert "A1X" not in codes(scope.visible_orgs(b, today=today - datetime.timedelta(days=2)))
     assert "A1X" in codes(scope.visible_orgs(b, today=today + datetime.timedelta(days=30)))
-    revoke_grant(grant)
+    revoke_grant(grant, actor=OPERATOR)
     assert "A1X" not in codes(scope.visible_orgs(b))
 
 
 def test_org_grant_opens_the_unit_to_its_audit_staff_only(personas, tree):
     today = timezone.localdate()
-    create_grant(target=tree["A2"], grantee_org=tree["B"], valid_from=today, valid_until=today, purpose="交叉互审")
+    create_grant(target=tree["A2"], grantee_org=tree["B"], valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     assert "A2" in codes(scope.visible_orgs(personas["b_auditor"]))
     assert scope.can(personas["b_auditor"], scope.AUDIT, tree["A2"])
     leader_b = make_user("B", "leader_b", RoleCode.LEADER)
@@ -106,11 +107,11 @@ def test_org_grant_opens_the_unit_to_its_audit_staff_only(personas, tree):
 def test_grant_validation(tree, personas):
     today = timezone.localdate()
     with pytest.raises(ValueError, match="截止日期不能早于起始日期"):
-        create_grant(target=tree["A1"], grantee_org=tree["B"], valid_from=today, valid_until=today - datetime.timedelta(days=1), purpose="x")
+        create_grant(target=tree["A1"], grantee_org=tree["B"], valid_from=today, valid_until=today - datetime.timedelta(days=1), purpose="x", actor=OPERATOR)
     with pytest.raises(ValueError, match="二者只能选其一"):
-        create_grant(target=tree["A1"], grantee_org=tree["B"], grantee_user=personas["b_auditor"], valid_from=today, valid_until=today, purpose="x")
+        create_grant(target=tree["A1"], grantee_org=tree["B"], grantee_user=personas["b_auditor"], valid_from=today, valid_until=today, purpose="x", actor=OPERATOR)
     with pytest.raises(ValueError, match="请填写交叉互审的事由"):
-        create_grant(target=tree["A1"], grantee_org=tree["B"], valid_from=today, valid_until=today, purpose=" ")
+        create_grant(target=tree["A1"], grantee_org=tree["B"], valid_from=today, valid_until=today, purpose=" ", actor=OPERATOR)
 
 
 def test_restrict_filters_any_unit_owned_queryset(personas):
@@ -145,7 +146,7 @@ def test_a_grant_opens_exactly_its_unit_for_every_action(personas, tree):
     lead_b = make_user("B", "lead_b", RoleCode.TEAM_LEAD)
     leader_b = make_user("B", "leader_b2", RoleCode.LEADER)
     for grantee in (lead_b, leader_b):
-        create_grant(target=tree["A1"], grantee_user=grantee, valid_from=today, valid_until=today, purpose="交叉互审")
+        create_grant(target=tree["A1"], grantee_user=grantee, valid_from=today, valid_until=today, purpose="交叉互审", actor=OPERATOR)
     for action in scope.ACTIONS:
         outside_own_branch = codes(scope.orgs_for(lead_b, action).exclude(path__startswith=lead_b.org.path))
         assert outside_own_branch <= {"A1"}, (action, outside_own_branch)

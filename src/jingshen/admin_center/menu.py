@@ -20,14 +20,28 @@ class Entry:
     title: str
     description: str
     url_name: str
-    allowed: Callable  # (user) -> bool, asked of orgs/scope.py
+    allowed: Callable[[object], bool]  # (user) -> bool, asked of orgs/scope.py
+
+
+def _may(action: str) -> Callable[[object], bool]:
+    return lambda user: scope.may(user, action)
 
 
 ENTRIES: list[Entry] = [
     Entry("用户管理", "新建用户、分配角色、停用或启用账号、重置密码（您管理的单位及其下级单位）。", "user_list",
-          lambda u: scope.may(u, scope.MANAGE)),
+          _may(scope.MANAGE)),
     Entry("单位管理", "查找和修改单位信息、调整上级单位、新建下级单位，上传文件导入单位树。", "orgs:list",
-          lambda u: scope.may(u, scope.MANAGE)),
+          _may(scope.MANAGE)),
+    Entry("经审干部名册", "各单位经审委员、专职和兼职经审干部的名册，可按单位、类别和在岗状态筛选并导出。",
+          "admin_center:staff", _may(scope.VIEW_ROSTER)),
+    Entry("培训记录", "集中培训、以审代训、轮岗交流和交叉互审的参与记录与学时。",
+          "admin_center:trainings", _may(scope.VIEW_ROSTER)),
+    Entry("学时统计", "每人每年的培训学时，或某一年按培训形式的学时，可导出 Excel。",
+          "admin_center:hours", _may(scope.VIEW_ROSTER)),
+    Entry("往期审计记录", "平台启用前已完成的审计（单位、年度、类型、报告文号），计入审计覆盖率；可逐条录入或批量导入。",
+          "admin_center:priors", _may(scope.VIEW_ROSTER)),
+    Entry("交叉互审授权", "组织一个单位（或一名审计人员）在限定期限内审计另一个单位，并可随时撤销。",
+          "admin_center:grants", _may(scope.GRANT)),
 ]
 
 

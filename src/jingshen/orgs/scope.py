@@ -40,6 +40,10 @@ PLAN = "plan"  # start an audit project (立项) on a unit
 APPROVE = "approve"  # approve a project of the unit's 经审会 and sign it off as 经审负责人
 RESPOND = "respond"  # answer, as the audited unit, what an audit project sends it (notice, requests, draft report, 整改)
 PUBLISH = "publish"  # publish knowledge (法规, 指引, 定性表述) for the unit; approve cases of the units below
+ROSTER = "roster"  # keep the 经审干部 roster and training records of a unit (综合管理)
+VIEW_ROSTER = "view_roster"  # read the roster, training records and 往期审计记录 of a unit
+PRIOR_AUDIT = "prior_audit"  # record audits done before the platform (往期审计记录) on a unit
+GRANT = "grant"  # issue and revoke a time-limited cross-audit grant (交叉互审) on a unit (see may_grant)
 ACTIONS = {
     VIEW: "查看",
     VIEW_FLAGS: "查看疑点",
@@ -53,6 +57,10 @@ ACTIONS = {
     APPROVE: "审批",
     RESPOND: "被审计单位答复",
     PUBLISH: "发布知识库内容",
+    ROSTER: "管理经审干部与培训",
+    VIEW_ROSTER: "查看经审干部、培训与往期审计记录",
+    PRIOR_AUDIT: "录入往期审计记录",
+    GRANT: "交叉互审授权",
 }
 
 # How far from the user's own unit a role reaches for an action.
@@ -85,6 +93,16 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     # 经审负责人 for their own unit (national documents at the root); cases of the units below are
     # approved by the 经审负责人 of a unit above them (knowledge/access.py)
     PUBLISH: {R.ADMIN: OWN, R.DIRECTOR: OWN},
+    # 综合管理: the roster and training are kept by the administrator and the 经审负责人 of a unit for
+    # their subtree, and read by every staff role there
+    ROSTER: {R.ADMIN: SUBTREE, R.DIRECTOR: SUBTREE},
+    VIEW_ROSTER: {r: SUBTREE for r in STAFF},
+    # audits done before the platform are recorded by those who plan audits (经审负责人, 审计组长), for
+    # their whole subtree: the history of a province is often entered once, at the top
+    PRIOR_AUDIT: {R.DIRECTOR: SUBTREE, R.TEAM_LEAD: SUBTREE},
+    # a grant is issued on a unit the 经审负责人 may plan (下审一级), or by an administrator in their
+    # subtree; the grantee must be under the issuer's own unit too (may_grant)
+    GRANT: {R.ADMIN: SUBTREE, R.DIRECTOR: OWN_AND_CHILDREN},
 }
 
 # What a grant opens on its target: to every grantee, or only to grantees who are audit staff.
@@ -207,6 +225,44 @@ def may_administer_account(user, target) -> bool:
     if target.org is None or target.pk == getattr(user, "pk", None):
         return False
     return target.role_codes <= set(grantable_roles(user, target.org))
+def grant_refusal(user, target: Org, grantee_org: Org | None = None, grantee_user=None) -> str | None:
+    """Why ``user`` may not grant a cross-audit of ``target`` to ``grantee_org`` or
+    ``grantee_user`` (a Chinese sentence), or None when they may.
+
+    The issuer holds GRANT on the target (a 经审负责人 on the units they may plan, 下审一级; an
+    administrator in their subtree) through their own role, never through a grant or a project;
+    and the grantee — a unit, or a user's unit — is the issuer's own unit or below it (the city
+    director organises county A to audit county B). A unit never audits itself by a grant."""
+    if (grantee_org is None) == (grantee_user is None):
+        return "授权对象必须是一个单位或一个用户，二者只能选其一。"
+    roles = _roles(user)
+    if not roles or not user.org.path:
+        return "您没有交叉互审授权的权限。"
+    own = user.org
+    # GRANT is opened by no grant and no project (GRANT_OPENS, PROJECT_OPENS): the role's own reach
+    on_target = orgs_for(user, GRANT).filter(pk=target.pk).exists()
+    if not on_target or not target.path:
+        return "被审计单位不存在或不在您可以组织交叉互审的范围内。"
+    grantee_unit = grantee_org if grantee_org is not None else grantee_user.org
+    if grantee_user is not None and (grantee_unit is None or not grantee_user.is_active):
+        return "受托用户不存在或已停用。"
+    if not grantee_unit.path or not grantee_unit.path.startswith(own.path):
+        return "受托单位（或受托用户所在单位）必须是本单位或本单位的下级单位。"
+    if grantee_unit.pk == target.pk:
+        return "受托单位不能是被审计单位本身。"
+    return None
+
+
+def may_grant(user, target: Org, grantee_org: Org | None = None, grantee_user=None) -> bool:
+    """Whether ``user`` may issue a cross-audit grant of ``target`` (see ``grant_refusal``)."""
+    return grant_refusal(user, target, grantee_org, grantee_user) is None
+
+
+def may_revoke_grant(user, grant: CrossAuditGrant) -> bool:
+    """The issuer of a grant revokes it, and so does anyone who may grant on its target now."""
+    if not _roles(user):
+        return False
+    return grant.created_by_id == user.pk or orgs_for(user, GRANT).filter(pk=grant.target_id).exists()
 
 
 def visible_orgs(user, today: datetime.date | None = None) -> QuerySet[Org]:

@@ -220,6 +220,19 @@ def rebuild_paths() -> None:
     Org.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
 
 
+class _Operator:
+    """The issuer of grants made by test fixtures and data setup code, with no scope check. Never
+    used for a request or a command: those name a user, and ``scope.may_grant`` decides."""
+
+    is_authenticated = False
+
+    def __repr__(self):
+        return "OPERATOR"
+
+
+OPERATOR = _Operator()
+
+
 def create_grant(
     *,
     target: Org,
@@ -228,41 +241,63 @@ def create_grant(
     purpose: str,
     grantee_org: Org | None = None,
     grantee_user=None,
-    actor=None,
+    actor,
 ) -> CrossAuditGrant:
-    """Grant a cross-audit (交叉互审) on one unit. The caller has checked that ``actor`` may
-    manage the target (scope.MANAGE)."""
+    """Grant a cross-audit (交叉互审) on one unit. ``actor`` is the issuing user, who must be
+    allowed by ``scope.may_grant`` (PermissionError with the reason otherwise) — for the page, the
+    command line and any later caller alike; only ``OPERATOR`` (fixtures) skips the check."""
     if (grantee_org is None) == (grantee_user is None):
         raise ValueError("授权对象必须是一个单位或一个用户，二者只能选其一。")
+    if actor is not OPERATOR:
+        refusal = scope.grant_refusal(actor, target, grantee_org, grantee_user)
+        if refusal:
+            raise PermissionError(refusal)
     if valid_until < valid_from:
         raise ValueError("截止日期不能早于起始日期。")
     if not purpose.strip():
         raise ValueError("请填写交叉互审的事由。")
-    grant = CrossAuditGrant.objects.create(
-        target=target,
-        grantee_org=grantee_org,
-        grantee_user=grantee_user,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        purpose=purpose.strip(),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    grantee = grantee_user.username if grantee_user else grantee_org.name
-    record(
-        "orgs.grant",
-        f"授权 {grantee} 交叉互审 {target.name}（{valid_from}～{valid_until}）：{grant.purpose}",
-        actor=actor,
-        org=target,
-        obj=grant,
-    )
+    if len(purpose.strip()) > 500:
+        raise ValueError("事由不能超过 500 个字。")
+    by = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        grant = CrossAuditGrant.objects.create(
+            target=target,
+            grantee_org=grantee_org,
+            grantee_user=grantee_user,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            purpose=purpose.strip(),
+            created_by=by,
+        )
+        grantee = grantee_user.username if grantee_user else grantee_org.name
+        record(
+            "orgs.grant",
+            f"授权 {grantee} 交叉互审 {target.name}（{valid_from}～{valid_until}）：{grant.purpose}",
+            actor=by,
+            org=target,
+            obj=grant,
+        )
     return grant
 
 
-def revoke_grant(grant: CrossAuditGrant, *, actor=None) -> None:
-    if grant.revoked_at is None:
+def revoke_grant(grant: CrossAuditGrant, *, actor, reason: str = "") -> bool:
+    """Revoke a grant (its issuer, or whoever may grant on its target: ``scope.may_revoke_grant``);
+    the reason goes into the activity log. False when it was already revoked."""
+    if actor is not OPERATOR and not scope.may_revoke_grant(actor, grant):
+        raise PermissionError("您不能撤销这项交叉互审授权。")
+    reason = reason.strip()
+    if len(reason) > 300:
+        raise ValueError("撤销原因不能超过 300 个字。")
+    by = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        grant = CrossAuditGrant.objects.select_for_update().get(pk=grant.pk)
+        if grant.revoked_at is not None:
+            return False
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])
-        record("orgs.grant_revoke", f"撤销交叉互审授权：{grant}", actor=actor, org=grant.target, obj=grant)
+        summary = f"撤销交叉互审授权：{grant}" + (f"，原因：{reason}" if reason else "")
+        record("orgs.grant_revoke", summary, actor=by, org=grant.target, obj=grant, reason=reason)
+    return True
 
 
 def _unit(org: Org) -> dict:
