@@ -27,8 +27,8 @@ def test_an_administrator_sees_user_and_unit_management(client, a_admin):
 
 
 def test_a_user_with_no_entry_gets_403_and_no_menu_item(client_for, personas):
-    client = client_for("a_auditor")
-    assert menu.entries_for(personas["a_auditor"]) == []
+    client = client_for("contact")  # the audited unit's contact keeps no roster and manages nothing
+    assert menu.entries_for(personas["contact"]) == []
     response = client.get("/manage/")
     assert response.status_code == 403 and "您没有可用的综合管理功能。" in response.content.decode()
     home = client.get("/").content.decode()
@@ -40,4 +40,4 @@ def test_adding_an_entry_is_one_line(client_for, personas, monkeypatch):
     monkeypatch.setattr(menu, "ENTRIES", [*menu.ENTRIES, entry])
     html = client_for("prov_director").get("/manage/").content.decode()  # a director: no user management
     assert 'href="/activity/"' in html and "谁在何时做了什么。" in html and "用户管理" not in html
-    assert client_for("a_auditor").get("/manage/").status_code == 403
+    assert client_for("contact").get("/manage/").status_code == 403

@@ -24,11 +24,11 @@ def test_each_role_sees_the_entries_it_may_open(client, client_for, personas):
     assert links(client_for("a_auditor")) == {"/manage/staff/", "/manage/training/", "/manage/training/hours/",
                                               "/manage/prior-audits/"}
     contact = client_for("contact")
-    assert links(contact) == set() and "没有可用的综合管理功能" in contact.get("/manage/").content.decode()
+    assert contact.get("/manage/").status_code == 403  # no entry: refused, and not on the left menu
     # every listed link opens for that user
     for user in (director, personas["a_auditor"], personas["leader"], personas["prov_admin"]):
         client.force_login(user)
         assert links(client) == {reverse(e.url_name) for e in entries_for(user)}
         for url in links(client):
             assert client.get(url).status_code == 200, (user, url)
-    assert all(e.title and e.description and e.url_name.startswith("admin_center:") for e in ENTRIES)
+    assert all(e.title and e.description and e.url_name for e in ENTRIES)
