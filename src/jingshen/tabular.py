@@ -9,11 +9,13 @@ above the header, blank rows and a trailing totals row (合计).
 """
 
 import codecs
+import contextlib
 import csv
 import datetime
 import io
 import os
 import re
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -348,6 +350,20 @@ def is_total_row(cells) -> bool:
     """A 合计/总计 row as exports append at the end."""
     first = next((c for c in cells if c), "")
     return normalize_header(first) in TOTAL_WORDS
+
+
+@contextlib.contextmanager
+def uploaded(upload, default_name: str = "上传文件"):
+    """A file uploaded on a page as (path, display name) for ``read_table`` and the importers
+    that take a path: written to a temporary folder, removed when the block ends. The display
+    name is the upload's base name (never a path the browser sent)."""
+    display = Path(upload.name or "").name[:200] or default_name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+        yield path, display
 
 
 def read_table(path, fields: list[Field], display: str | None = None) -> Table:

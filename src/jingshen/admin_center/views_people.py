@@ -2,8 +2,6 @@
 (admin_center/access.py on orgs/scope.py), call admin_center/services.py or orgs/services.py, and
 render or redirect with a Chinese message. A page or object outside the user's scope is 404."""
 
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -12,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jingshen import querystring, xlsx_export
+from jingshen import querystring, tabular, xlsx_export
 from jingshen.accounts.models import User
 from jingshen.admin_center import access, forms, services
 from jingshen.admin_center.hours import hours_table
@@ -368,12 +366,7 @@ def prior_import(request):
         form = forms.ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            display = Path(upload.name).name[:200] or "上传文件"
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "upload"
-                with path.open("wb") as fh:
-                    for chunk in upload.chunks():
-                        fh.write(chunk)
+            with tabular.uploaded(upload, "上传文件") as (path, display):
                 try:
                     result = services.import_prior_audits(user, path, display=display)
                 except TableError as exc:

@@ -4,8 +4,6 @@ unit file below one of them through the same service as ``jingshen import orgs``
 MANAGE (``orgs/scope.py``): a unit outside it answers 404; every page answers 404 to someone
 who manages nothing. Writes are ``orgs/services.py``."""
 
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,7 +11,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from jingshen import querystring, xlsx_export
+from jingshen import querystring, tabular, xlsx_export
 from jingshen.orgs import scope, services
 from jingshen.orgs.forms import ORG_SORTS, OrgCreateForm, OrgEditForm, OrgImportForm, OrgListQuery
 from jingshen.orgs.models import Kind, Level, Org
@@ -163,12 +161,7 @@ def org_import(request, code):
         form = OrgImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            display = Path(upload.name).name[:200] or "单位文件"
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "upload"
-                with path.open("wb") as fh:
-                    for chunk in upload.chunks():
-                        fh.write(chunk)
+            with tabular.uploaded(upload, "单位文件") as (path, display):
                 try:
                     result = services.import_orgs(path, actor=user, display=display, within=within)
                 except TableError as exc:
