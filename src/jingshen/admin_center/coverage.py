@@ -10,7 +10,7 @@ from the relational tables (a few rows per unit), never from ledger data."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractYear, Greatest, NullIf
 from django.utils import timezone
 
@@ -83,8 +83,8 @@ def coverage(orgs: QuerySet[Org], today: datetime.date | None = None) -> Coverag
             for n in WINDOWS:
                 if last > year - n:
                     row.audited[n] += 1
-    keep = lambda rows: [r for r in rows.values() if r.total]  # noqa: E731
-    return Coverage(year, list(groups.values()), keep(levels), keep(kinds), total)
+    return Coverage(year, list(groups.values()), [r for r in levels.values() if r.total],
+                    [r for r in kinds.values() if r.total], total)
 
 
 def never_audited(orgs: QuerySet[Org]) -> QuerySet[Org]:
@@ -94,5 +94,4 @@ def never_audited(orgs: QuerySet[Org]) -> QuerySet[Org]:
 def not_audited_since(orgs: QuerySet[Org], years: int, today: datetime.date | None = None) -> QuerySet[Org]:
     """Units not audited in the last ``years`` years (never audited included)."""
     year = (today or timezone.localdate()).year
-    annotated = with_last_audited(orgs)
-    return annotated.filter(last_audited__isnull=True) | annotated.filter(last_audited__lte=year - years)
+    return with_last_audited(orgs).filter(Q(last_audited__isnull=True) | Q(last_audited__lte=year - years))
