@@ -44,6 +44,7 @@ ROSTER = "roster"  # keep the 经审干部 roster and training records of a unit
 VIEW_ROSTER = "view_roster"  # read the roster, training records and 往期审计记录 of a unit
 PRIOR_AUDIT = "prior_audit"  # record audits done before the platform (往期审计记录) on a unit
 GRANT = "grant"  # issue and revoke a time-limited cross-audit grant (交叉互审) on a unit (see may_grant)
+NOTIFY = "notify"  # publish and withdraw 通知公告 of a unit, read by its users and those of the units below
 ACTIONS = {
     VIEW: "查看",
     VIEW_FLAGS: "查看疑点",
@@ -61,6 +62,7 @@ ACTIONS = {
     VIEW_ROSTER: "查看经审干部、培训与往期审计记录",
     PRIOR_AUDIT: "录入往期审计记录",
     GRANT: "交叉互审授权",
+    NOTIFY: "发布通知公告",
 }
 
 # How far from the user's own unit a role reaches for an action.
@@ -103,6 +105,9 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     # a grant is issued on a unit the 经审负责人 may plan (下审一级), or by an administrator in their
     # subtree; the grantee must be under the issuer's own unit too (may_grant)
     GRANT: {R.ADMIN: SUBTREE, R.DIRECTOR: OWN_AND_CHILDREN},
+    # 通知公告 are published by a unit's administrator or 经审负责人 in the unit's name; they are read
+    # by the users of that unit and of every unit below it (portal/access.py)
+    NOTIFY: {R.ADMIN: OWN, R.DIRECTOR: OWN},
 }
 
 # What a grant opens on its target: to every grantee, or only to grantees who are audit staff.
