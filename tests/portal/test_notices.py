@@ -6,6 +6,7 @@ import pytest
 from jingshen.activity.models import ActivityLog
 from jingshen.portal import services
 from jingshen.portal.models import Notice, NoticeRead
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_notice_body_is_shown_as_text_with_line_breaks(client_for, personas, tre
 
 
 def test_a_county_user_never_sees_another_countys_notices(client_for, personas, tree):
-    a1_admin = __import__("tests.conftest", fromlist=["make_user"]).make_user("A1", "a1_admin", "admin")
+    a1_admin = make_user("A1", "a1_admin", "admin")
     mine = services.publish_notice(a1_admin, org=tree["A1"], title="一区通知", body="一区内部")
     client = client_for("b_auditor")
     assert "一区通知" not in client.get("/portal/notices/").content.decode()
@@ -56,7 +57,7 @@ def test_notify_refusals(client_for, personas, tree):
     # a director may not publish for another unit, nor withdraw its notices
     with pytest.raises(PermissionError):
         services.publish_notice(personas["prov_director"], org=tree["A"], title="冒名", body="冒名")
-    a_admin = __import__("tests.conftest", fromlist=["make_user"]).make_user("A", "a_admin", "admin")
+    a_admin = make_user("A", "a_admin", "admin")
     city = services.publish_notice(a_admin, org=tree["A"], title="甲市通知", body="甲市")
     assert client_for("prov_director").post(f"/portal/notices/{city.pk}/withdraw/").status_code == 404
     with pytest.raises(PermissionError):
