@@ -39,6 +39,7 @@ from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
 from jingshen.orgs.models import Org
+from jingshen.portal.models import Notice
 from jingshen.orgs.services import create_grant
 from jingshen.orgs.models import CrossAuditGrant
 from jingshen.orgs.services import OPERATOR, create_grant
@@ -130,6 +131,9 @@ WRITES = {
     "admin_center:prior_delete": (scope.PRIOR_AUDIT, "target"),
     "admin_center:grant_new": (scope.GRANT, "target"),
     "admin_center:grant_revoke": (scope.GRANT, "target"),
+    # 通知公告: published in the name of one's own unit, withdrawn by the publishers of the notice's unit
+    "portal:notice_new": (scope.NOTIFY, "own"),
+    "portal:notice_withdraw": (scope.NOTIFY, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -137,7 +141,7 @@ NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
-           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant)
+           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice)
 
 
 def handles_post(callback) -> bool:
@@ -182,6 +186,7 @@ def target_objects(personas, tree, tmp_path):
     from jingshen.screening.services import run_screening
     from tests.test_access import (
         audit_project,
+        notice_of,
         people_objects,
         audit_request,
         knowledge_objects,
@@ -203,7 +208,8 @@ def target_objects(personas, tree, tmp_path):
             "verification_id": str(verification.pk), "finding_id": str(finding.pk),
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
             "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
-        knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact)
+        knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact) | \
+        {"notice_id": str(notice_of(tree[TARGET]).pk)}
 
 
 def own_rules(org, tmp_path):
@@ -290,6 +296,8 @@ def post_data(name: str, tree) -> dict:
         "admin_center:grant_new": {"target": TARGET, "grantee_org": "B", "valid_from": "2026-01-01", "valid_until": "2026-12-31",
                                    "purpose": "越权授权"},
         "admin_center:grant_revoke": {"reason": "越权撤销"},
+        "portal:notice_new": {"title": "越权通知", "body": "越权"},
+        "portal:notice_withdraw": {},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -312,6 +320,7 @@ def counts() -> dict:
         "passwords": sorted(User.objects.values_list("password", flat=True)),
         "accounts": sorted(User.objects.values_list("username", "display_name", "is_active", "org_id")),  # 用户管理
         "units": sorted(Org.objects.values_list("code", "name", "parent_id", "path")),  # 单位管理
+        "notices": sorted(Notice.objects.values_list("pk", "withdrawn_at")),  # 通知公告 withdrawn
     }
 
 

@@ -51,12 +51,21 @@ def test_demo_province(capsys):
     with_data = set(Dataset.objects.values_list("org_id", flat=True))
     assert set(CurrentRisk.objects.values_list("org_id", flat=True)) == with_data
     assert set(CurrentRisk.objects.values_list("run_id", flat=True)) == {province_run.pk}
+    # 通知公告 of the province reach every unit; 西湖区's only its own subtree
+    from jingshen.portal.access import received_notices
+    from jingshen.portal.models import Notice
+
+    assert Notice.objects.count() == 3
+    assert received_notices(User.objects.get(username="contact")).count() == 3
+    assert received_notices(User.objects.get(username="auditor_nb")).count() == 2
+    assert "演示通知公告" in out
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
     call_command("demo_load")
     assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
     assert AuditProject.objects.count() == 2
     assert ScreeningRun.objects.count() == 2
+    assert Notice.objects.count() == 3
 
 
 def test_demo_is_reproducible_from_its_seed():

@@ -24,6 +24,10 @@ def test_login_home_tree_and_screenshot(page, live_server, personas, artifacts):
     expect(tree).to_contain_text("甲市总工会")
     expect(tree).to_contain_text("乙市总工会")
     expect(page.locator("#org-counts")).to_contain_text("基层工会")
+    # the 门户's sections: to-dos, notices, and the level × risk-band heat map drawn by portal.js
+    expect(page.locator("#todos")).to_contain_text("我的待办")
+    expect(page.locator("#notices")).to_contain_text("通知公告")
+    expect(page.locator("#risk-heat svg")).to_be_visible()
     # expanding a city loads its counties through htmx
     page.locator("summary", has_text="甲市总工会").click()
     expect(tree).to_contain_text("甲市一区总工会")

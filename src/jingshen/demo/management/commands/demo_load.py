@@ -7,6 +7,7 @@ from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
 from jingshen.demo.knowledge import ensure_demo_regulations
 from jingshen.demo.knowledge_cases import ensure_demo_knowledge
+from jingshen.demo.notices import ensure_demo_notices
 from jingshen.demo.screening import ensure_province_run
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
@@ -36,6 +37,7 @@ class Command(JingshenCommand):
             self.stdout.write(f"  {line}")
         kb = ensure_demo_knowledge()
         self.stdout.write(f"演示案例库和知识库：案例 {kb['cases']} 个、知识条目 {kb['guides']} 个、定性表述 {kb['wordings']} 条")
+        self.stdout.write(f"演示通知公告：{ensure_demo_notices()} 条（省总工会 2 条、西湖区总工会 1 条）")
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:
             self.stdout.write(f"  {username:<16} {roles:<16} {org}")
