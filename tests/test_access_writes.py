@@ -16,6 +16,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
+from jingshen.finance.models import Budget, BudgetLine
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -130,6 +131,8 @@ WRITES = {
     "admin_center:prior_delete": (scope.PRIOR_AUDIT, "target"),
     "admin_center:grant_new": (scope.GRANT, "target"),
     "admin_center:grant_revoke": (scope.GRANT, "target"),
+    # 穿透式监督: a budget is imported for the unit named in the form by those who import its data
+    "finance:budget_import": (scope.IMPORT, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -137,7 +140,7 @@ NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
-           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant)
+           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Budget, BudgetLine)
 
 
 def handles_post(callback) -> bool:
@@ -290,6 +293,8 @@ def post_data(name: str, tree) -> dict:
         "admin_center:grant_new": {"target": TARGET, "grantee_org": "B", "valid_from": "2026-01-01", "valid_until": "2026-12-31",
                                    "purpose": "越权授权"},
         "admin_center:grant_revoke": {"reason": "越权撤销"},
+        "finance:budget_import": {"org": TARGET, "year": "2025", "file": SimpleUploadedFile(
+            "预算.csv", "科目编号,名称,上年决算数,本年预算数\n401,会费收入,1,1\n".encode())},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
