@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from jingshen import querystring, tabular
 from jingshen.finance import access, forms, services
+from jingshen.finance.execution import execution
 from jingshen.finance.models import LineKind
 from jingshen.orgs import scope
 from jingshen.tabular import TableError
@@ -41,8 +42,10 @@ def budget(request, budget_id):
     budget = access.get_budget_for_user(request.user, budget_id)
     lines = list(budget.lines.all())
     versions = access.budgets_for(request.user).filter(org=budget.org, fiscal_year=budget.fiscal_year).order_by("-version")
-    context = {"budget": budget, "lines": lines, "has_adjusted": any(line.adjusted is not None for line in lines),
-               "versions": versions, "account": LineKind.ACCOUNT}
+    result = execution(budget)
+    by_code = {row.code: row for row in result.rows}
+    context = {"budget": budget, "rows": [(line, by_code.get(line.code) if line.kind == LineKind.ACCOUNT else None) for line in lines],
+               "has_adjusted": any(line.adjusted is not None for line in lines), "versions": versions, "run": result}
     return render(request, "finance/budget.html", context)
 
 
