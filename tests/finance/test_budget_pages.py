@@ -15,7 +15,7 @@ def upload(tmp_path, rows, name="2021年预算.csv"):
 def test_import_on_the_page(client_for, tmp_path, tree):
     client = client_for("a_auditor")
     page = client.get("/finance/budgets/import/")
-    assert page.status_code == 200 and 'list="budget-units"' in page.content.decode()
+    assert page.status_code == 200 and 'list="import-units"' in page.content.decode()
     response = client.post("/finance/budgets/import/", {"org": "A1X", "year": "2021", "file": upload(tmp_path, PUBLISHED)})
     budget = Budget.objects.get()
     assert response.status_code == 302 and response.url == f"/finance/budgets/{budget.pk}/"

@@ -88,7 +88,7 @@ def _share(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole * HUNDRED).quantize(Decimal("0.1")) if whole > 0 else None
 
 
-def _ancestors(code: str, accounts: dict[str, dict]) -> list[str]:
+def chart_ancestors(code: str, accounts: dict[str, dict]) -> list[str]:
     """The account and the accounts above it; a code missing from the chart is placed under the
     longest chart code that prefixes it (as 查账 does)."""
     if code not in accounts:
@@ -113,7 +113,7 @@ def execution(budget: Budget, dataset: Dataset | None = None) -> Execution:
         closing = [code for code, a in accounts.items() if a.get("role") == AccountRole.SURPLUS]
         movements, result.closing_vouchers = books.movements_outside(dataset, closing)
         for code, (debit, credit) in movements.items():
-            chain = _ancestors(code, accounts)
+            chain = chart_ancestors(code, accounts)
             if not chain:
                 continue
             category = accounts[chain[-1]]["category"]
@@ -125,7 +125,7 @@ def execution(budget: Budget, dataset: Dataset | None = None) -> Execution:
     lines = [line for line in budget.lines.all() if line.kind == LineKind.ACCOUNT]
     listed = {line.code for line in lines}
     for line in lines:
-        chain = _ancestors(line.code, accounts)
+        chain = chart_ancestors(line.code, accounts)
         depth = sum(1 for c in chain[1:] if c in listed)
         figure = line.adjusted if line.adjusted is not None else line.amount
         category = accounts.get(line.code, {}).get("category", Category.EXPENSE)
