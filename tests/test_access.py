@@ -54,12 +54,13 @@ def fill(route: str, values: dict) -> str:
 KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
-                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id", "notice_id"}
+                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id", "notice_id",
+                "budget_id", "register_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
                 "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id",
-                "grant_id", "notice_id"}
+                "grant_id", "notice_id", "budget_id", "register_id"}
 # knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
 # persona's are read (200) there, while their writes stay 404; so are 通知公告 of a unit above (received)
 READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id", "notice_id"}
@@ -74,7 +75,8 @@ def values_for(code: str, tmp_path=None) -> dict:
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
               "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0",
-              "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0", "notice_id": "0"}
+              "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0", "notice_id": "0", "budget_id": "0",
+              "register_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -108,6 +110,8 @@ def values_for(code: str, tmp_path=None) -> dict:
         values |= knowledge_objects(org, uploader)
         values |= people_objects(org, uploader)
         values["notice_id"] = str(notice_of(org).pk)
+        values["budget_id"] = str(budget_of(org).pk)
+        values["register_id"] = str(register_of(org).pk)
     return values
 
 
@@ -135,6 +139,25 @@ def people_objects(org: Org, user) -> dict:
                                       created_by=user)
     grant = CrossAuditGrant.objects.create(target=org, grantee_user=user, valid_from=today, valid_until=today, purpose="测试")
     return {"staff_id": str(staff.pk), "training_id": str(training.pk), "prior_id": str(prior.pk), "grant_id": str(grant.pk)}
+
+
+def budget_of(org: Org):
+    """A budget version of ``org`` with one line, written directly: tests/finance tests the import."""
+    from jingshen.finance.models import Budget, BudgetLine
+
+    budget = Budget.objects.create(org=org, fiscal_year=2025, version=1, source_name="预算.csv", source_hash="0" * 64)
+    BudgetLine.objects.create(budget=budget, row=2, kind="account", code="401", name="会费收入", amount=1)
+    return budget
+
+
+def register_of(org: Org):
+    """An asset register version of ``org`` with one card, written directly (tests/finance tests the import)."""
+    from jingshen.finance.models import AssetRegister, FixedAsset
+
+    register = AssetRegister.objects.create(org=org, version=1, source_name="资产.csv", source_hash="0" * 64)
+    FixedAsset.objects.create(register=register, row=2, asset_no="ZC-1", name="电脑", category="办公设备",
+                              acquired_on=datetime.date(2025, 1, 1), original_value=1, status="in_use")
+    return register
 
 
 def own_rules_below(org: Org, tmp_path):

@@ -16,6 +16,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -134,6 +135,9 @@ WRITES = {
     # 通知公告: published in the name of one's own unit, withdrawn by the publishers of the notice's unit
     "portal:notice_new": (scope.NOTIFY, "own"),
     "portal:notice_withdraw": (scope.NOTIFY, "target"),
+    # 穿透式监督: a budget is imported for the unit named in the form by those who import its data
+    "finance:budget_import": (scope.IMPORT, "target"),
+    "finance:register_import": (scope.IMPORT, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -141,7 +145,8 @@ NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
-           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice)
+           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
+           Budget, BudgetLine, AssetRegister, FixedAsset)
 
 
 def handles_post(callback) -> bool:
@@ -298,6 +303,10 @@ def post_data(name: str, tree) -> dict:
         "admin_center:grant_revoke": {"reason": "越权撤销"},
         "portal:notice_new": {"title": "越权通知", "body": "越权"},
         "portal:notice_withdraw": {},
+        "finance:budget_import": {"org": TARGET, "year": "2025", "file": SimpleUploadedFile(
+            "预算.csv", "科目编号,名称,上年决算数,本年预算数\n401,会费收入,1,1\n".encode())},
+        "finance:register_import": {"org": TARGET, "file": SimpleUploadedFile(
+            "资产.csv", "资产编号,名称,类别,取得日期,原值\nZC-1,越权电脑,办公设备,2025-01-01,1\n".encode())},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "jingshen.knowledge",
     "jingshen.portal",
     "jingshen.admin_center",
+    "jingshen.finance",
     "jingshen.operations",
     "jingshen.api",
     "jingshen.demo",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("audits/", include("jingshen.audits.urls")),
     path("knowledge/", include("jingshen.knowledge.urls")),
     path("manage/", include("jingshen.admin_center.urls")),
+    path("finance/", include("jingshen.finance.urls")),
     path("activity/", include("jingshen.activity.urls")),
     path("api/v1/", include("jingshen.api.urls")),
     path("healthz", healthz, name="healthz"),  # ?deep=1: the health report, for the installation's administrators

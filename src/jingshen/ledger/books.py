@@ -930,3 +930,23 @@ def datasets_sheet(groups: list[DatasetGroup]) -> Sheet:
                        d.source_name, timezone.localtime(d.imported_at).strftime("%Y-%m-%d %H:%M"))
 
     return Sheet("凭证数据集", ["凭证数据集"], columns, rows())
+
+
+# --- movements for budget execution (finance) -----------------------------------------------------
+
+
+def movements_outside(dataset: Dataset, closing_codes: Iterable[str]) -> tuple[dict[str, tuple[Decimal, Decimal]], int]:
+    """Debits and credits per account code over the year, leaving out every voucher that posts to
+    one of ``closing_codes`` (the year-end closing of income and expense into 结余 and the like,
+    which would otherwise cancel the year's income and spending), and how many vouchers were left
+    out. One pass over the unit-year's lines."""
+    codes = sorted(set(closing_codes))
+    data = _scan(dataset, "data")
+    closing = (f"SELECT DISTINCT period, voucher_type, voucher_no FROM {data} WHERE account_code IN {_in_list(codes)}")
+    with _connect() as con:
+        rows = con.execute(
+            f"WITH closing AS ({closing}) SELECT account_code, coalesce(sum(debit), 0), coalesce(sum(credit), 0) "
+            f"FROM {data} l WHERE NOT EXISTS (SELECT 1 FROM closing c WHERE c.period = l.period "
+            "AND c.voucher_type = l.voucher_type AND c.voucher_no = l.voucher_no) GROUP BY account_code", codes).fetchall()
+        left_out = con.execute(f"SELECT count(*) FROM ({closing})", codes).fetchone()[0]
+    return {code: (debit, credit) for code, debit, credit in rows}, int(left_out)

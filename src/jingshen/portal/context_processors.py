@@ -7,5 +7,5 @@ def menu(request):
     current = "portal"
     if match is not None:
         current = getattr(match, "app_name", None) or "portal"
-        current = {"orgs": "portal", "admin_center": "admin"}.get(current, current)
+        current = {"orgs": "portal", "admin_center": "admin", "finance": "collect"}.get(current, current)
     return {"menu_sections": sections_for(request.user), "menu_current": current}

@@ -1,0 +1,65 @@
+from django import forms
+
+from jingshen import querystring
+from jingshen.finance.models import AssetStatus
+from jingshen.finance.services import FIRST_YEAR
+
+
+class BudgetQuery(querystring.QueryForm):
+    org = querystring.text("单位编码（含下级单位）", max_length=32)
+    year = querystring.year("预算年度")
+    page = querystring.page()
+
+
+class BudgetImportForm(forms.Form):
+    org = forms.CharField(label="单位编码", max_length=32, error_messages={"required": "请填写预算所属单位的单位编码。"})
+    year = forms.IntegerField(label="预算年度", min_value=FIRST_YEAR, max_value=2100,
+                              error_messages={"required": "请填写预算年度。", "invalid": "预算年度应为四位年份。",
+                                              "min_value": f"预算年度不能早于 {FIRST_YEAR} 年。",
+                                              "max_value": "预算年度不能晚于 2100 年。"})
+    file = forms.FileField(label="预算表文件（CSV 或 XLSX）",
+                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
+                                           "invalid": "请选择要导入的文件。"})
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size == 0:
+            raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("文件超过 5 MB。预算表通常只有几十行，请检查是否选错了文件。")
+        return upload
+
+
+class RegisterQuery(querystring.QueryForm):
+    org = querystring.text("单位编码（含下级单位）", max_length=32)
+    page = querystring.page()
+
+
+class CardQuery(querystring.QueryForm):
+    status = querystring.choice("状态", AssetStatus.choices)
+    q = querystring.text("资产编号或名称", max_length=60)
+    page = querystring.page()
+
+
+class ReconcileQuery(querystring.QueryForm):
+    org = querystring.text("单位编码", max_length=32)
+    year = querystring.year("会计年度")
+
+
+class AssetImportForm(forms.Form):
+    org = forms.CharField(label="单位编码", max_length=32, error_messages={"required": "请填写资产所属单位的单位编码。"})
+    file = forms.FileField(label="资产卡片文件（CSV 或 XLSX）",
+                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
+                                           "invalid": "请选择要导入的文件。"})
+
+    MAX_BYTES = 50 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size == 0:
+            raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("文件超过 50 MB，请检查是否选错了文件。")
+        return upload

@@ -1,0 +1,118 @@
+"""穿透式监督's data: budgets (工会经费收支预算表), versioned per unit and year like datasets."""
+
+from django.conf import settings
+from django.db import models
+
+from jingshen.orgs.querysets import UnitQuerySet
+
+
+class Budget(models.Model):
+    """One imported version of a unit's budget for one year: the 本年预算数 (and 调整预算数) of
+    that year beside the 上年决算数 of the year before. A re-import is a new version; nothing is
+    edited in place."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("预算年度")
+    version = models.PositiveIntegerField("版本")
+    source_name = models.CharField("来源文件", max_length=255)
+    source_hash = models.CharField("来源文件 SHA-256", max_length=64)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "预算"
+        verbose_name_plural = "预算"
+        ordering = ["org__code", "-fiscal_year", "-version"]
+        constraints = [models.UniqueConstraint(fields=["org", "fiscal_year", "version"], name="budget_version_unique")]
+
+    def __str__(self):
+        return f"{self.org.name} {self.fiscal_year} 年预算 第 {self.version} 版"
+
+
+class LineKind(models.TextChoices):
+    CARRY_FORWARD = "carry_forward", "上年结转"
+    USED_SURPLUS = "used_surplus", "动用以前年度结余"
+    INCOME_TOTAL = "income_total", "本年收入合计"
+    EXPENSE_TOTAL = "expense_total", "本年支出合计"
+    ACCOUNT = "account", "科目"
+
+
+class BudgetLine(models.Model):
+    """One row of the budget table in file order. Amounts in 元; None where the cell was empty
+    or a dash (not budgeted)."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")
+    row = models.PositiveIntegerField("行号")  # as the user sees it in the spreadsheet
+    kind = models.CharField("行类型", max_length=16, choices=LineKind.choices)
+    code = models.CharField("科目编号", max_length=40, blank=True)
+    name = models.CharField("名称", max_length=100)
+    prior_actual = models.DecimalField("上年决算数", max_digits=18, decimal_places=2, null=True)
+    amount = models.DecimalField("本年预算数", max_digits=18, decimal_places=2, null=True)
+    adjusted = models.DecimalField("调整预算数", max_digits=18, decimal_places=2, null=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "预算行"
+        verbose_name_plural = "预算行"
+        ordering = ["budget", "row"]
+
+
+class AssetRegister(models.Model):
+    """One imported version of a unit's fixed-asset register (资产卡片): the cards as the unit's
+    asset system lists them on the day of the export. A re-import is a new version."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField("版本")
+    source_name = models.CharField("来源文件", max_length=255)
+    source_hash = models.CharField("来源文件 SHA-256", max_length=64)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "资产卡片"
+        verbose_name_plural = "资产卡片"
+        ordering = ["org__code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["org", "version"], name="asset_register_version_unique")]
+
+    def __str__(self):
+        return f"{self.org.name} 资产卡片 第 {self.version} 版"
+
+
+class AssetStatus(models.TextChoices):
+    IN_USE = "in_use", "在用"
+    IDLE = "idle", "闲置"
+    LEASED = "leased", "出租出借"
+    PENDING = "pending", "待处置"
+    DISPOSED = "disposed", "已处置"
+
+
+class FixedAsset(models.Model):
+    """One card of a register (固定资产)."""
+
+    register = models.ForeignKey(AssetRegister, on_delete=models.CASCADE, related_name="assets")
+    row = models.PositiveIntegerField("行号")
+    asset_no = models.CharField("资产编号", max_length=60)
+    name = models.CharField("名称", max_length=200)
+    category = models.CharField("类别", max_length=100)
+    acquired_on = models.DateField("取得日期")
+    original_value = models.DecimalField("原值", max_digits=18, decimal_places=2)
+    depreciation = models.DecimalField("累计折旧", max_digits=18, decimal_places=2, null=True)
+    department = models.CharField("使用部门", max_length=100, blank=True)
+    location = models.CharField("存放地点", max_length=200, blank=True)
+    status = models.CharField("状态", max_length=16, choices=AssetStatus.choices)
+    disposed_on = models.DateField("处置日期", null=True)
+
+    class Meta:
+        verbose_name = "固定资产"
+        verbose_name_plural = "固定资产"
+        ordering = ["register", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "asset_no"], name="one_card_per_asset_no"),
+            models.CheckConstraint(condition=models.Q(original_value__gte=0), name="asset_value_not_negative"),
+        ]

@@ -1,0 +1,122 @@
+"""Every write of 穿透式监督: budgets and fixed-asset registers imported as new versions. Each function checks the action
+again (PermissionError with a Chinese message), runs in a transaction and logs with
+activity.record()."""
+
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from jingshen.activity.services import record
+from jingshen.finance.assets import parse_register
+from jingshen.finance.budgets import ParsedBudget, money, parse_budget
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset, LineKind
+from jingshen.ledger.charts import effective_accounts
+from jingshen.ledger.importers.common import file_sha256
+from jingshen.orgs import scope
+from jingshen.tabular import RowError, TableError
+
+FIRST_YEAR = 1990
+
+
+def check_year(year: int) -> None:
+    last = timezone.localdate().year + 1  # a budget is made before its year begins
+    if not FIRST_YEAR <= year <= last:
+        raise ValueError(f"预算年度应在 {FIRST_YEAR} 年至 {last} 年之间。")
+
+
+def latest_budget(org, year: int) -> Budget | None:
+    return Budget.objects.filter(org=org, fiscal_year=year).order_by("-version").first()
+
+
+def _continuity(parsed: ParsedBudget, org, year: int) -> None:
+    """The carry-forward of this file against the stored budgets of the years before and after:
+    the 上年决算数 of 上年结转 here is the carry into last year, which last year's budget stated
+    as its 本年预算数 (and the same one year on)."""
+    carry = parsed.special(LineKind.CARRY_FORWARD)
+    if carry is None:
+        return
+    errors = []
+    before = latest_budget(org, year - 1)
+    before_carry = before.lines.filter(kind=LineKind.CARRY_FORWARD).first() if before else None
+    if before_carry is not None and before_carry.amount is not None and carry.prior_actual is not None \
+            and before_carry.amount != carry.prior_actual:
+        errors.append(RowError(parsed.file, carry.row, "上年决算数", money(carry.prior_actual),
+                               f"上年结转的上年决算数为 {money(carry.prior_actual)}，而已导入的 {year - 1} 年预算（第 {before.version} 版）"
+                               f"上年结转的本年预算数为 {money(before_carry.amount)}，两者不符（相差 {money(carry.prior_actual - before_carry.amount)}）。"))
+    after = latest_budget(org, year + 1)
+    after_carry = after.lines.filter(kind=LineKind.CARRY_FORWARD).first() if after else None
+    if after_carry is not None and after_carry.prior_actual is not None and carry.amount is not None \
+            and after_carry.prior_actual != carry.amount:
+        errors.append(RowError(parsed.file, carry.row, "本年预算数", money(carry.amount),
+                               f"上年结转的本年预算数为 {money(carry.amount)}，而已导入的 {year + 1} 年预算（第 {after.version} 版）"
+                               f"上年结转的上年决算数为 {money(after_carry.prior_actual)}，两者不符（相差 {money(carry.amount - after_carry.prior_actual)}）。"))
+    if errors:
+        raise TableError(errors)
+
+
+def import_budget(path, *, org, year: int, actor=None, display: str | None = None) -> Budget:
+    """Import a 工会经费收支预算表 of ``org`` for ``year`` as a new version (budgets.py says what is
+    checked). All or nothing: a refused file writes nothing. ``actor`` (None from the command
+    line without --by) must hold IMPORT on the unit."""
+    path = Path(path)
+    display = display or path.name
+    if actor is not None and not scope.can(actor, scope.IMPORT, org):
+        raise PermissionError(f"单位编码「{org.code}」不存在或不在您导入数据的范围内。")
+    check_year(year)
+    parsed = parse_budget(path, effective_accounts(org), display)
+    source_hash = file_sha256(path)
+    try:
+        with transaction.atomic():
+            _continuity(parsed, org, year)
+            version = (Budget.objects.filter(org=org, fiscal_year=year).aggregate(v=Max("version"))["v"] or 0) + 1
+            budget = Budget.objects.create(org=org, fiscal_year=year, version=version, source_name=display[:255],
+                                           source_hash=source_hash, imported_by=actor if actor is not None else None)
+            BudgetLine.objects.bulk_create([
+                BudgetLine(budget=budget, row=line.row, kind=line.kind, code=line.code, name=line.name,
+                           prior_actual=line.prior_actual, amount=line.amount, adjusted=line.adjusted, note=line.note)
+                for line in parsed.lines
+            ])
+            income = parsed.special(LineKind.INCOME_TOTAL)
+            record("finance.budget_import",
+                   f"导入{org.name} {year} 年预算（第 {version} 版，{len(parsed.lines)} 行，来源「{display}」）",
+                   actor=actor, org=org, obj=budget,
+                   after={"年度": year, "版本": version, "行数": len(parsed.lines), "来源文件": display,
+                          "本年收入合计": str(income.amount) if income and income.amount is not None else None},
+                   source_hash=source_hash)
+    except IntegrityError:
+        raise ValueError(f"{org.name} {year} 年预算正由另一次导入写入，请稍后重试。") from None
+    return budget
+
+
+def import_assets(path, *, org, actor=None, display: str | None = None) -> AssetRegister:
+    """Import a unit's fixed-asset register (assets.py says what is checked) as a new version.
+    All or nothing; ``actor`` (None from the command line without --by) must hold IMPORT on the unit."""
+    path = Path(path)
+    display = display or path.name
+    if actor is not None and not scope.can(actor, scope.IMPORT, org):
+        raise PermissionError(f"单位编码「{org.code}」不存在或不在您导入数据的范围内。")
+    parsed = parse_register(path, display)
+    source_hash = file_sha256(path)
+    try:
+        with transaction.atomic():
+            version = (AssetRegister.objects.filter(org=org).aggregate(v=Max("version"))["v"] or 0) + 1
+            register = AssetRegister.objects.create(org=org, version=version, source_name=display[:255],
+                                                    source_hash=source_hash, imported_by=actor)
+            FixedAsset.objects.bulk_create([
+                FixedAsset(register=register, row=a.row, asset_no=a.asset_no, name=a.name, category=a.category,
+                           acquired_on=a.acquired_on, original_value=a.original_value, depreciation=a.depreciation,
+                           department=a.department, location=a.location, status=a.status, disposed_on=a.disposed_on)
+                for a in parsed
+            ], batch_size=1000)
+            total = sum((a.original_value for a in parsed), Decimal("0.00"))
+            record("finance.assets_import",
+                   f"导入{org.name}资产卡片（第 {version} 版，{len(parsed)} 张，原值合计 {money(total)} 元，来源「{display}」）",
+                   actor=actor, org=org, obj=register,
+                   after={"版本": version, "卡片数": len(parsed), "原值合计": str(total), "来源文件": display},
+                   source_hash=source_hash)
+    except IntegrityError:
+        raise ValueError(f"{org.name}资产卡片正由另一次导入写入，请稍后重试。") from None
+    return register

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from jingshen.finance import views
+
+app_name = "finance"
+urlpatterns = [
+    path("budgets/", views.budgets, name="budgets"),
+    path("budgets/import/", views.budget_import, name="budget_import"),
+    path("budgets/<int:budget_id>/", views.budget, name="budget"),
+    path("assets/", views.registers, name="registers"),
+    path("assets/import/", views.register_import, name="register_import"),
+    path("assets/<int:register_id>/", views.register, name="register"),
+    path("assets/reconcile/", views.reconciliation, name="reconciliation"),
+]
