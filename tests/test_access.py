@@ -31,7 +31,9 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "knowledge:case_submit", "knowledge:case_approve", "knowledge:case_return", "knowledge:case_withdraw",
              "knowledge:case_from_finding", "knowledge:guide_delete", "knowledge:guide_attach", "knowledge:attachment_remove",
              "knowledge:wording_delete", "admin_center:staff_active", "admin_center:training_delete",
-             "admin_center:prior_delete", "admin_center:grant_revoke"}
+             "admin_center:prior_delete", "admin_center:grant_revoke", "admin_center:plan_note", "admin_center:plan_item_add",
+             "admin_center:plan_approve", "admin_center:plan_return", "admin_center:plan_delete", "admin_center:plan_item_edit",
+             "admin_center:plan_item_remove", "admin_center:plan_item_project"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -54,12 +56,13 @@ def fill(route: str, values: dict) -> str:
 KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
-                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id"}
+                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id",
+                "plan_id", "plan_item_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
                 "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id",
-                "grant_id"}
+                "grant_id", "plan_id", "plan_item_id"}
 # knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
 # persona's are read (200) there, while their writes stay 404
 READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id"}
@@ -74,7 +77,7 @@ def values_for(code: str, tmp_path=None) -> dict:
               "document_id": "0", "request_id": "0", "wp_id": "0", "note_id": "0", "evidence_id": "0",
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
               "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0",
-              "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0"}
+              "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0", "plan_id": "0", "plan_item_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -107,6 +110,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["regulation_id"] = str(own_rules_below(org, tmp_path).pk)
         values |= knowledge_objects(org, uploader)
         values |= people_objects(org, uploader)
+        values |= plan_objects(org, uploader)
     return values
 
 
@@ -126,6 +130,19 @@ def people_objects(org: Org, user) -> dict:
                                       created_by=user)
     grant = CrossAuditGrant.objects.create(target=org, grantee_user=user, valid_from=today, valid_until=today, purpose="测试")
     return {"staff_id": str(staff.pk), "training_id": str(training.pk), "prior_id": str(prior.pk), "grant_id": str(grant.pk)}
+
+
+def plan_objects(org: Org, user) -> dict:
+    """A 年度审计计划 of ``org`` with one item, written directly (tests/admin_center/test_plans.py
+    tests the services)."""
+    from jingshen.admin_center.models import AnnualPlan, PlanItem
+    from jingshen.audits.models import AuditType
+
+    today = datetime.date.today()
+    plan = AnnualPlan.objects.create(owner_org=org, year=today.year, created_by=user)
+    item = PlanItem.objects.create(plan=plan, org=org, audit_type=AuditType.objects.first(), reason="manual", fiscal_years=[2025],
+                                   planned_start=today, planned_end=today)
+    return {"plan_id": str(plan.pk), "plan_item_id": str(item.pk)}
 
 
 def own_rules_below(org: Org, tmp_path):

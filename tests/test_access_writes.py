@@ -15,7 +15,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
-from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
+from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -130,6 +130,16 @@ WRITES = {
     "admin_center:prior_delete": (scope.PRIOR_AUDIT, "target"),
     "admin_center:grant_new": (scope.GRANT, "target"),
     "admin_center:grant_revoke": (scope.GRANT, "target"),
+    # 年度审计计划: written by the plan's own unit (PLAN held there, by role), approved by its 经审负责人
+    "admin_center:plan_propose": (scope.PLAN, "own"),
+    "admin_center:plan_note": (scope.PLAN, "owner"),
+    "admin_center:plan_item_add": (scope.PLAN, "owner"),
+    "admin_center:plan_item_edit": (scope.PLAN, "owner"),
+    "admin_center:plan_item_remove": (scope.PLAN, "owner"),
+    "admin_center:plan_item_project": (scope.PLAN, "owner"),
+    "admin_center:plan_delete": (scope.PLAN, "owner"),
+    "admin_center:plan_approve": (scope.APPROVE, "target"),
+    "admin_center:plan_return": (scope.APPROVE, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -137,7 +147,8 @@ NOT_WRITES = {"login", "logout", "password_change"}
 COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Account, ScreeningRun, CustomRule, ParamOverride,
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
-           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant)
+           Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant,
+           AnnualPlan, PlanItem)
 
 
 def handles_post(callback) -> bool:
@@ -183,6 +194,7 @@ def target_objects(personas, tree, tmp_path):
     from tests.test_access import (
         audit_project,
         people_objects,
+        plan_objects,
         audit_request,
         knowledge_objects,
         rectification_item,
@@ -203,7 +215,7 @@ def target_objects(personas, tree, tmp_path):
             "verification_id": str(verification.pk), "finding_id": str(finding.pk),
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
             "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
-        knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact)
+        knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact) | plan_objects(tree[TARGET], contact)
 
 
 def own_rules(org, tmp_path):
@@ -290,6 +302,19 @@ def post_data(name: str, tree) -> dict:
         "admin_center:grant_new": {"target": TARGET, "grantee_org": "B", "valid_from": "2026-01-01", "valid_until": "2026-12-31",
                                    "purpose": "越权授权"},
         "admin_center:grant_revoke": {"reason": "越权撤销"},
+        "admin_center:plan_propose": {"year": str(datetime.date.today().year + 1), "units": [TARGET], "audit_type": "1",
+                                      "fiscal_years": "2025", "planned_start": f"{datetime.date.today().year + 1}-03-01",
+                                      "planned_end": f"{datetime.date.today().year + 1}-04-01"},
+        "admin_center:plan_note": {"note": "越权修改"},
+        **{name: {"org": TARGET, "audit_type": "2", "fiscal_years": "2024", "planned_start": f"{datetime.date.today().year}-03-01",
+                  "planned_end": f"{datetime.date.today().year}-04-01"}
+           for name in ("admin_center:plan_item_add", "admin_center:plan_item_edit")},
+        "admin_center:plan_item_remove": {},
+        "admin_center:plan_item_project": {"code": "越权〔2026〕2号", "name": "越权立项", "leader": "contact", "hours": "1",
+                                           "notice_days": "3"},
+        "admin_center:plan_delete": {},
+        "admin_center:plan_approve": {},
+        "admin_center:plan_return": {"reason": "越权退回"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -326,6 +351,8 @@ def test_write_urls_refuse_those_who_may_only_view(client, personas, tree, targe
             unit = tree[TARGET] if on == "target" else user.org
             if on == "approver":  # a 经审负责人 of a unit strictly above the case's (the province's director)
                 may = knowledge_access.may_approve(user, Case.objects.get(pk=target_objects["case_id"]))
+            elif on == "owner":  # a plan is written only by users of its own unit holding the action there
+                may = user.org_id == tree[TARGET].pk and scope.can(user, action, tree[TARGET])
             else:  # "project": the project's team; "author": the object's author only — never these users
                 may = on not in ("project", "author") and scope.can(user, action, unit)
             if may:
