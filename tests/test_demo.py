@@ -51,12 +51,23 @@ def test_demo_province(capsys):
     with_data = set(Dataset.objects.values_list("org_id", flat=True))
     assert set(CurrentRisk.objects.values_list("org_id", flat=True)) == with_data
     assert set(CurrentRisk.objects.values_list("run_id", flat=True)) == {province_run.pk}
+    # the province's 经审会 has a draft 年度审计计划 proposed from that risk and the coverage gaps:
+    # high-risk units below it, the never-audited cities, and 宁波 for its four-year gap
+    from jingshen.admin_center.models import AnnualPlan, PlanItem
+
+    plan = AnnualPlan.objects.get(owner_org__code="33")
+    assert plan.status == "draft" and plan.created_by.username == "director" and "演示年度审计计划" in out
+    reasons = dict(plan.items.values_list("org__code", "reason"))
+    assert reasons["3302"] == "gap" and reasons["3301"] == "never"
+    assert all(CurrentRisk.objects.get(org__code=code).score >= 60 for code, r in reasons.items() if r == "risk")
+    assert set(reasons) <= set(Org.objects.filter(parent__code="33").values_list("code", flat=True))
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
     call_command("demo_load")
     assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
     assert AuditProject.objects.count() == 2
     assert ScreeningRun.objects.count() == 2
+    assert AnnualPlan.objects.count() == 1 and PlanItem.objects.count() == len(reasons)
 
 
 def test_demo_is_reproducible_from_its_seed():

@@ -1,5 +1,6 @@
-"""Every write of 综合管理's people records: the 经审干部 roster, training records and 往期审计记录
-(audits done before the platform). Each function checks the action again (PermissionError or
+"""Every write of 综合管理's people records — the 经审干部 roster, training records and 往期审计记录
+(audits done before the platform) — and of the 年度审计计划 (plans and their items, approval, 立项
+from an item). Each function checks the action again (PermissionError or
 ValueError with a Chinese message), runs in a transaction and logs with activity.record().
 Cross-audit grants are written by orgs.services.create_grant / revoke_grant, which check
 scope.may_grant themselves."""

@@ -177,10 +177,11 @@ def plan_detail(request, plan_id):
     may_write = plan.owner_org_id == user.org_id and services.may_write_plans(user)
     draft = plan.status == AnnualPlan.Status.DRAFT
     start, end = plans.default_dates(plan.year)
+    types = AuditType.objects.filter(active=True)
     context = {
         "plan": plan, "items": items, "draft": draft, "may_write": may_write,
         "may_approve": scope.can(user, scope.APPROVE, plan.owner_org),
-        "types": AuditType.objects.filter(active=True), "staff": _staff_of(plan.owner_org) if may_write and not draft else [],
+        "types": types, "default_type": types.filter(name="财务收支审计").first() or types.first(), "staff": _staff_of(plan.owner_org) if may_write and not draft else [],
         "units": plans.candidate_units(user).order_by("path").only("code", "name")[:DATALIST_MAX] if may_write and draft else [],
         "add_start": start, "add_end": end, "add_years": str(plan.year - 1),
         "n_projects": sum(1 for i in items if i.project_id),

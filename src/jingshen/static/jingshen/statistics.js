@@ -12,7 +12,7 @@
   if (stageBox) {
     var stages = window.echarts.init(stageBox, null, { renderer: "svg" });
     stages.setOption({
-      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: { type: "category", data: figures.stages.map(function (s) { return s.name; }), axisLabel: { interval: 0, rotate: 30 } },
       yAxis: { type: "value", minInterval: 1, name: "项目数" },
