@@ -31,7 +31,10 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "knowledge:case_submit", "knowledge:case_approve", "knowledge:case_return", "knowledge:case_withdraw",
              "knowledge:case_from_finding", "knowledge:guide_delete", "knowledge:guide_attach", "knowledge:attachment_remove",
              "knowledge:wording_delete", "admin_center:staff_active", "admin_center:training_delete",
-             "admin_center:prior_delete", "admin_center:grant_revoke", "portal:notice_withdraw"}
+             "admin_center:prior_delete", "admin_center:grant_revoke", "portal:notice_withdraw", "admin_center:plan_note",
+             "admin_center:plan_item_add", "admin_center:plan_approve", "admin_center:plan_return",
+             "admin_center:plan_delete", "admin_center:plan_item_edit", "admin_center:plan_item_remove",
+             "admin_center:plan_item_project"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -54,13 +57,13 @@ def fill(route: str, values: dict) -> str:
 KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", "voucher_no", "job_id", "kind", "run_id",
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
-                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id", "notice_id",
-                "budget_id", "register_id"}
+                "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id",
+                "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
                 "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id",
-                "grant_id", "notice_id", "budget_id", "register_id"}
+                "grant_id", "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id"}
 # knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
 # persona's are read (200) there, while their writes stay 404; so are 通知公告 of a unit above (received)
 READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id", "notice_id"}
@@ -76,7 +79,7 @@ def values_for(code: str, tmp_path=None) -> dict:
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
               "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0",
               "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0", "notice_id": "0", "budget_id": "0",
-              "register_id": "0"}
+              "register_id": "0", "plan_id": "0", "plan_item_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -112,6 +115,7 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["notice_id"] = str(notice_of(org).pk)
         values["budget_id"] = str(budget_of(org).pk)
         values["register_id"] = str(register_of(org).pk)
+        values |= plan_objects(org, uploader)
     return values
 
 
@@ -158,6 +162,17 @@ def register_of(org: Org):
     FixedAsset.objects.create(register=register, row=2, asset_no="ZC-1", name="电脑", category="办公设备",
                               acquired_on=datetime.date(2025, 1, 1), original_value=1, status="in_use")
     return register
+def plan_objects(org: Org, user) -> dict:
+    """A 年度审计计划 of ``org`` with one item, written directly (tests/admin_center/test_plans.py
+    tests the services)."""
+    from jingshen.admin_center.models import AnnualPlan, PlanItem
+    from jingshen.audits.models import AuditType
+
+    today = datetime.date.today()
+    plan = AnnualPlan.objects.create(owner_org=org, year=today.year, created_by=user)
+    item = PlanItem.objects.create(plan=plan, org=org, audit_type=AuditType.objects.first(), reason="manual", fiscal_years=[2025],
+                                   planned_start=today, planned_end=today)
+    return {"plan_id": str(plan.pk), "plan_item_id": str(item.pk)}
 
 
 def own_rules_below(org: Org, tmp_path):

@@ -15,7 +15,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
-from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
+from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
 from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset
 from jingshen.audits.models import (
     AuditPlan,
@@ -138,6 +138,16 @@ WRITES = {
     # 穿透式监督: a budget is imported for the unit named in the form by those who import its data
     "finance:budget_import": (scope.IMPORT, "target"),
     "finance:register_import": (scope.IMPORT, "target"),
+    # 年度审计计划: written by the plan's own unit (PLAN held there, by role), approved by its 经审负责人
+    "admin_center:plan_propose": (scope.PLAN, "own"),
+    "admin_center:plan_note": (scope.PLAN, "owner"),
+    "admin_center:plan_item_add": (scope.PLAN, "owner"),
+    "admin_center:plan_item_edit": (scope.PLAN, "owner"),
+    "admin_center:plan_item_remove": (scope.PLAN, "owner"),
+    "admin_center:plan_item_project": (scope.PLAN, "owner"),
+    "admin_center:plan_delete": (scope.PLAN, "owner"),
+    "admin_center:plan_approve": (scope.APPROVE, "target"),
+    "admin_center:plan_return": (scope.APPROVE, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -146,7 +156,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
-           Budget, BudgetLine, AssetRegister, FixedAsset)
+           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem)
 
 
 def handles_post(callback) -> bool:
@@ -193,6 +203,7 @@ def target_objects(personas, tree, tmp_path):
         audit_project,
         notice_of,
         people_objects,
+        plan_objects,
         audit_request,
         knowledge_objects,
         rectification_item,
@@ -214,7 +225,7 @@ def target_objects(personas, tree, tmp_path):
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
             "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
         knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact) | \
-        {"notice_id": str(notice_of(tree[TARGET]).pk)}
+        {"notice_id": str(notice_of(tree[TARGET]).pk)} | plan_objects(tree[TARGET], contact)
 
 
 def own_rules(org, tmp_path):
@@ -307,6 +318,19 @@ def post_data(name: str, tree) -> dict:
             "预算.csv", "科目编号,名称,上年决算数,本年预算数\n401,会费收入,1,1\n".encode())},
         "finance:register_import": {"org": TARGET, "file": SimpleUploadedFile(
             "资产.csv", "资产编号,名称,类别,取得日期,原值\nZC-1,越权电脑,办公设备,2025-01-01,1\n".encode())},
+        "admin_center:plan_propose": {"year": str(datetime.date.today().year + 1), "units": [TARGET], "audit_type": "1",
+                                      "fiscal_years": "2025", "planned_start": f"{datetime.date.today().year + 1}-03-01",
+                                      "planned_end": f"{datetime.date.today().year + 1}-04-01"},
+        "admin_center:plan_note": {"note": "越权修改"},
+        **{name: {"org": TARGET, "audit_type": "2", "fiscal_years": "2024", "planned_start": f"{datetime.date.today().year}-03-01",
+                  "planned_end": f"{datetime.date.today().year}-04-01"}
+           for name in ("admin_center:plan_item_add", "admin_center:plan_item_edit")},
+        "admin_center:plan_item_remove": {},
+        "admin_center:plan_item_project": {"code": "越权〔2026〕2号", "name": "越权立项", "leader": "contact", "hours": "1",
+                                           "notice_days": "3"},
+        "admin_center:plan_delete": {},
+        "admin_center:plan_approve": {},
+        "admin_center:plan_return": {"reason": "越权退回"},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
@@ -344,6 +368,8 @@ def test_write_urls_refuse_those_who_may_only_view(client, personas, tree, targe
             unit = tree[TARGET] if on == "target" else user.org
             if on == "approver":  # a 经审负责人 of a unit strictly above the case's (the province's director)
                 may = knowledge_access.may_approve(user, Case.objects.get(pk=target_objects["case_id"]))
+            elif on == "owner":  # a plan is written only by users of its own unit holding the action there
+                may = user.org_id == tree[TARGET].pk and scope.can(user, action, tree[TARGET])
             else:  # "project": the project's team; "author": the object's author only — never these users
                 may = on not in ("project", "author") and scope.can(user, action, unit)
             if may:

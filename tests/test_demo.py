@@ -59,6 +59,16 @@ def test_demo_province(capsys):
     assert received_notices(User.objects.get(username="contact")).count() == 3
     assert received_notices(User.objects.get(username="auditor_nb")).count() == 2
     assert "演示通知公告" in out
+    # the province's 经审会 has a draft 年度审计计划 proposed from that risk and the coverage gaps:
+    # high-risk units below it, the never-audited cities, and 宁波 for its four-year gap
+    from jingshen.admin_center.models import AnnualPlan, PlanItem
+
+    plan = AnnualPlan.objects.get(owner_org__code="33")
+    assert plan.status == "draft" and plan.created_by.username == "director" and "演示年度审计计划" in out
+    reasons = dict(plan.items.values_list("org__code", "reason"))
+    assert reasons["3302"] == "gap" and reasons["3301"] == "never"
+    assert all(CurrentRisk.objects.get(org__code=code).score >= 60 for code, r in reasons.items() if r == "risk")
+    assert set(reasons) <= set(Org.objects.filter(parent__code="33").values_list("code", flat=True))
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
     call_command("demo_load")
@@ -66,6 +76,7 @@ def test_demo_province(capsys):
     assert AuditProject.objects.count() == 2
     assert ScreeningRun.objects.count() == 2
     assert Notice.objects.count() == 3
+    assert AnnualPlan.objects.count() == 1 and PlanItem.objects.count() == len(reasons)
 
 
 def test_demo_is_reproducible_from_its_seed():

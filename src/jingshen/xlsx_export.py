@@ -1,7 +1,7 @@
 """Tables as XLSX downloads: one exporter shared by every page that offers 导出 Excel (查账's
 余额表, 明细账, 凭证, 序时账 and dataset list; 疑点筛查's flag list).
 
-A page builds a ``Sheet`` (heading lines, typed columns, a stream of row tuples, an optional
+A page builds a ``Sheet`` (or several, for a report of several tables: ``write_workbook``) (heading lines, typed columns, a stream of row tuples, an optional
 footer) and answers ``response(request, sheet, filename, fallback, org=, obj=)``, which also
 records the download in the activity log (who took which table, with which filters). The writer streams rows into
 openpyxl's write-only workbook, keeps amounts as numbers (``Decimal``, ``#,##0.00``) and
@@ -55,12 +55,25 @@ class Sheet:
 def write_xlsx(sheet: Sheet, target) -> int:
     """Write ``sheet`` to ``target`` (path or binary file) with openpyxl's streaming writer.
     Amounts stay numbers (Decimal) formatted #,##0.00; text is neutralised. Returns rows written."""
+    return write_workbook([sheet], target)
+
+
+def write_workbook(sheets: list[Sheet], target) -> int:
+    """Write several sheets, in order, to one workbook (a report of several tables, e.g. 年度统计报表).
+    Returns the rows written over all sheets."""
     from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    written = sum(_write_sheet(wb, sheet) for sheet in sheets)
+    wb.save(target)
+    return written
+
+
+def _write_sheet(wb, sheet: Sheet) -> int:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet.title[:31])
     for i, col in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width
@@ -101,21 +114,22 @@ def write_xlsx(sheet: Sheet, target) -> int:
         written += 1
     for values in sheet.footer:
         ws.append(cells(values, bold))
-    wb.save(target)
     return written
 
 
 # --- HTTP ---------------------------------------------------------------------------------------------
 
 
-def response(request, sheet: Sheet, filename: str, fallback: str, *, org=None, obj=None) -> FileResponse:
-    """The workbook as a download, recorded in the activity log with the page's filters; the
-    Chinese file name per RFC 5987 (filename*), with an ASCII fallback for old clients."""
+def response(request, sheet: Sheet | list[Sheet], filename: str, fallback: str, *, org=None, obj=None) -> FileResponse:
+    """The workbook (one sheet, or several in order) as a download, recorded in the activity log
+    with the page's filters under the first sheet's title; the Chinese file name per RFC 5987
+    (filename*), with an ASCII fallback for old clients."""
+    sheets = sheet if isinstance(sheet, list) else [sheet]
     query = getattr(request, "query", None)  # the page's declared filters (querystring.query)
     filters = {k: v for k, v in query.cleaned_data.items() if v not in (None, "") and k != "format"} if query else {}
-    record_download(sheet.title, filename, actor=request.user, org=org, obj=obj, filters=filters)
+    record_download(sheets[0].title, filename, actor=request.user, org=org, obj=obj, filters=filters)
     tmp = tempfile.TemporaryFile()
-    write_xlsx(sheet, tmp)
+    write_workbook(sheets, tmp)
     tmp.seek(0)
     answer = FileResponse(tmp, content_type=CONTENT_TYPE, as_attachment=True, filename=fallback)
     answer["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

@@ -20,9 +20,9 @@ def test_each_role_sees_the_entries_it_may_open(client, client_for, personas):
     director = make_user("A", "a_director", RoleCode.DIRECTOR)
     client.force_login(director)
     assert links(client) == {"/manage/staff/", "/manage/training/", "/manage/training/hours/", "/manage/prior-audits/",
-                             "/manage/grants/"}
+                             "/manage/grants/", "/manage/plans/", "/manage/statistics/"}
     assert links(client_for("a_auditor")) == {"/manage/staff/", "/manage/training/", "/manage/training/hours/",
-                                              "/manage/prior-audits/"}
+                                              "/manage/prior-audits/", "/manage/plans/", "/manage/statistics/"}
     contact = client_for("contact")
     assert contact.get("/manage/").status_code == 403  # no entry: refused, and not on the left menu
     # every listed link opens for that user

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, ExtractYear, Greatest, NullIf
 from django.utils import timezone
 
 from jingshen.admin_center.models import PriorAudit
-from jingshen.audits.models import Stage, StageChange
+from jingshen.audits.models import ProjectUnit, Stage, StageChange
 from jingshen.orgs.models import Kind, Level, Org
 
 WINDOWS = (1, 3, 5)
@@ -95,3 +95,12 @@ def not_audited_since(orgs: QuerySet[Org], years: int, today: datetime.date | No
     """Units not audited in the last ``years`` years (never audited included)."""
     year = (today or timezone.localdate()).year
     return with_last_audited(orgs).filter(Q(last_audited__isnull=True) | Q(last_audited__lte=year - years))
+
+
+def audited_in(orgs: QuerySet[Org], year: int) -> QuerySet[Org]:
+    """The units of ``orgs`` audited in ``year``: an audit report on them was issued that year
+    (a platform project reached 整改) or a ``PriorAudit`` is recorded for it — the same meaning of
+    "audited in Y" as ``with_last_audited``."""
+    issued = StageChange.objects.filter(to_stage=Stage.RECTIFICATION, at__year=year).values("project_id")
+    return orgs.filter(Q(pk__in=PriorAudit.objects.filter(year=year).values("org_id"))
+                       | Q(pk__in=ProjectUnit.objects.filter(project_id__in=issued).values("org_id")))

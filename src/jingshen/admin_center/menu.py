@@ -42,6 +42,10 @@ ENTRIES: list[Entry] = [
           "admin_center:priors", _may(scope.VIEW_ROSTER)),
     Entry("交叉互审授权", "组织一个单位（或一名审计人员）在限定期限内审计另一个单位，并可随时撤销。",
           "admin_center:grants", _may(scope.GRANT)),
+    Entry("年度审计计划", "按风险排名和审计覆盖缺口提出年度计划，调整后由经审负责人批准，再逐项立项；可导出 Excel。",
+          "admin_center:plans", _may(scope.VIEW_ROSTER)),
+    Entry("年度统计报表", "某一年的审计项目、覆盖单位、发现问题及金额、整改率，含图表，可导出多表 Excel。",
+          "admin_center:statistics", _may(scope.VIEW_FLAGS)),
 ]
 
 

@@ -8,13 +8,14 @@ from jingshen.demo.audits import ensure_demo_projects
 from jingshen.demo.knowledge import ensure_demo_regulations
 from jingshen.demo.knowledge_cases import ensure_demo_knowledge
 from jingshen.demo.notices import ensure_demo_notices
+from jingshen.demo.plans import ensure_demo_plan
 from jingshen.demo.screening import ensure_province_run
 from jingshen.demo.users import DEMO_PASSWORD, ensure_demo_users
 from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，省总工会本年度审计计划（草拟中），以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -32,6 +33,8 @@ class Command(JingshenCommand):
         self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
         run = ensure_province_run()
         self.stdout.write(f"演示疑点筛查：全省 {run.fiscal_year} 年，{run.flag_count:,} 个疑点（筛查 #{run.pk}）")
+        plan = ensure_demo_plan()
+        self.stdout.write(f"演示年度审计计划：{plan.owner_org.name} {plan.year} 年度，{plan.items.count()} 个计划事项（{plan.get_status_display()}）")
         self.stdout.write("演示法规库：")
         for line in ensure_demo_regulations():
             self.stdout.write(f"  {line}")
