@@ -47,7 +47,6 @@ def _context(dataset, **extra) -> dict:
     return {
         "dataset": dataset,
         "latest_version": books.latest_version(dataset),
-        "menu_current": "ledger",  # the menu section; this app's namespace is "books"
         **extra,
     }
 
@@ -84,10 +83,10 @@ def index(request):
     if request.query.wants_xlsx():
         return xlsx_export.response(request, books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
     page = Paginator(groups, books.PAGE_SIZE).get_page(request.query.value("page"))
-    years = sorted({g.fiscal_year for g in groups}, reverse=True)
+    years = books.dataset_years(request.user, query)  # every year offered, not only the chosen one
     return render(
         request, "ledger/books/index.html",
-        {"page": page, "query": query, "year": year, "years": years, "total": len(groups), "menu_current": "ledger"},
+        {"page": page, "query": query, "year": year, "years": years, "total": len(groups)},
     )
 
 
