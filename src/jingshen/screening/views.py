@@ -319,6 +319,7 @@ def rules(request):
     context = {
         "catalogue": catalogue,
         "may_set": access.may_configure(user),
+        "may_view_custom": access.may_view(user),  # 自定义规则 is for those who see flags
         "presets": sorted(params.presets().items()),
     }
     return render(request, "screening/rules.html", context)
