@@ -84,3 +84,10 @@ def assert_chinese_rendered(page) -> None:
     found = page.evaluate(_CJK_PROBE)
     assert found["chars"] >= 2, f"页面上没有中文：{page.url}"
     assert found["distinct"] and found["not_tofu"] and found["font_loaded"], f"中文未用中文字体渲染（显示为方框）：{found}"
+
+
+def assert_fits_width(page) -> None:
+    """The page needs no horizontal scrolling at the window's width (the pages are laid out for
+    1280×720 and up): wide tables wrap or scroll inside their own box, never the whole page."""
+    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert overflow[0] <= overflow[1], f"页面宽于窗口（{overflow[0]} > {overflow[1]} 像素）：{page.url}"

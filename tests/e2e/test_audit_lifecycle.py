@@ -24,7 +24,7 @@ from jingshen.audits.models import AuditProject, Finding, FlagVerification, Rect
 from jingshen.orgs.models import Org
 from jingshen.screening.models import ScreeningRun
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_chinese_rendered, log_in
+from tests.e2e.conftest import assert_chinese_rendered, assert_fits_width, log_in
 from tests.ledger.conftest import write
 from tests.screening.conftest import entry
 
@@ -127,6 +127,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(member).to_have_url(live_server.url + "/")
     expect(member.locator("nav.sidebar li.active")).to_have_text("门户")
     assert_chinese_rendered(member)
+    assert_fits_width(member)
     member.screenshot(path=str(artifacts / "journey-01-portal.png"), full_page=True)
 
     # --- 导入凭证 on the 数据采集 page ------------------------------------------------------------------
@@ -137,6 +138,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(member.locator("#job-status")).to_contain_text("已完成")
     expect(member.locator("#job-status")).to_contain_text("共 6 行凭证分录")
     assert_chinese_rendered(member)
+    assert_fits_width(member)
     member.screenshot(path=str(artifacts / "journey-02-import.png"), full_page=True)
 
     # --- 发起筛查: the 购物卡 rule over the county's data ---------------------------------------------
@@ -155,6 +157,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(member.locator("#flags tbody tr")).to_have_count(2)
     member.wait_for_timeout(1000)  # the ranking chart animates its bars
     assert_chinese_rendered(member)
+    assert_fits_width(member)
     member.screenshot(path=str(artifacts / "journey-03-screening-run.png"), full_page=True)
 
     # --- 查看疑点: the flag with its voucher; the breadcrumb leads back to the run ----------------------
@@ -162,6 +165,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(member.locator("body")).to_contain_text("购买慰问购物卡")
     expect(member.locator("nav.breadcrumb")).to_contain_text(f"筛查 #{run.pk}")
     assert_chinese_rendered(member)
+    assert_fits_width(member)
     member.screenshot(path=str(artifacts / "journey-04-flag.png"), full_page=True)
     member.locator("nav.breadcrumb").get_by_role("link", name=f"筛查 #{run.pk}").click()
     expect(member.locator("#flags")).to_be_visible()
@@ -229,6 +233,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(lead.locator("table.fields").first).to_contain_text(f"审计通知书 {today:%Y-%m-%d} 送达")
     advance(lead, "实施")
     assert_chinese_rendered(lead)
+    assert_fits_width(lead)
     lead.screenshot(path=str(artifacts / "journey-05-project-fieldwork.png"), full_page=True)
 
     # --- 疑点核实: the 组长 assigns both flags to the member ---------------------------------------------
@@ -269,6 +274,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(message(member)).to_have_text("已记录核实结果：属实。")
     expect(member.locator("h1 .tag")).to_have_text("属实")
     assert_chinese_rendered(member)
+    assert_fits_width(member)
     member.screenshot(path=str(artifacts / "journey-06-verification.png"), full_page=True)
     confirmed = FlagVerification.objects.get(project=project, status="confirmed")
     assert confirmed.voucher_no == 1 and confirmed.verified_by.username == "a1_auditor"
@@ -371,6 +377,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     report_link = lead.locator("#documents").get_by_role("link", name=f"{CODE} 审计报告", exact=True)
     expect(report_link).to_be_visible()
     assert_chinese_rendered(lead)
+    assert_fits_width(lead)
     lead.screenshot(path=str(artifacts / "journey-08-report.png"), full_page=True)
     with lead.expect_download() as download:
         report_link.click()
@@ -401,12 +408,14 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     expect(lead.get_by_role("heading", name=re.compile("^整改"))).to_contain_text("共 1 项，已整改 1 项")
     assert Rectification.objects.get().status == "done"
     assert_chinese_rendered(lead)
+    assert_fits_width(lead)
     lead.screenshot(path=str(artifacts / "journey-09-rectification.png"), full_page=True)
 
     # --- 归档 by the 经审负责人 -----------------------------------------------------------------------
     director.reload()
     advance(director, "归档", "整改完毕，归档")
     assert_chinese_rendered(director)
+    assert_fits_width(director)
     director.screenshot(path=str(artifacts / "journey-10-archived.png"), full_page=True)
     project.refresh_from_db()
     assert project.stage == Stage.ARCHIVED and project.archived_at is not None
