@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "jingshen.portal.context_processors.menu",
             ],
+            "builtins": ["jingshen.layout"],  # {% breadcrumbs %} and {% crumb %} on every page
         },
     },
 ]

@@ -1,10 +1,13 @@
-"""作业管理 (issue 15) end to end in a real browser: one audit project from 立项 to 归档, every step
-taken through the pages by the role the workflow names — the 经审负责人 (approves, reviews the
-workpaper, ends the review, issues the report, archives), the 组长 (plans, serves the notice,
-assigns flags, signs the review, writes the documents, accepts the rectification), a member (verifies
-flags, writes the finding and the workpaper) and the audited unit's contact (answers the draft report,
-reports the rectification). Only the set-up — units, users, one year of vouchers and a completed
-screening run over them — is made through services, before 立项 pins them to the project."""
+"""The main journey end to end in a real browser, in one test and in order: 登录 → 门户 → 导入凭证 →
+发起筛查 → 查看疑点 → 建立审计项目 → 核实疑点 → 生成报告 → 整改 → 归档. The 审计员 logs in, lands on the
+portal, imports last year's vouchers of the audited unit on the 数据采集 page, starts a screening run
+and opens a flag; then one audit project goes from 立项 to 归档, every step taken through the pages by
+the role the workflow names — the 经审负责人 (approves, reviews the workpaper, ends the review, issues
+the report, archives), the 组长 (plans, serves the notice, assigns flags, signs the review, writes the
+documents, accepts the rectification), a member (verifies flags, writes the finding and the
+workpaper) and the audited unit's contact (answers the draft report, reports the rectification).
+Only units and users are made through services. Screenshots go to test-artifacts/ (journey-*.png),
+and the Chinese text of each main page is checked to be drawn with a CJK font."""
 
 import datetime
 import importlib
@@ -18,11 +21,10 @@ from playwright.sync_api import expect
 from jingshen.accounts.models import RoleCode, User
 from jingshen.accounts.services import create_user
 from jingshen.audits.models import AuditProject, Finding, FlagVerification, Rectification, ReviewNote, Stage, Workpaper
-from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.orgs.models import Org
-from jingshen.screening.services import run_screening
+from jingshen.screening.models import ScreeningRun
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import assert_chinese_rendered, assert_fits_width, log_in
 from tests.ledger.conftest import write
 from tests.screening.conftest import entry
 
@@ -48,8 +50,8 @@ def catalogues():
 @pytest.fixture
 def audit_setup(catalogues, personas, tree, tmp_path):
     """The 经审会 of county A1 (经审负责人 赵建国, 组长 钱立新, 审计员 孙晓梅 — personas' a1_auditor), the
-    contact 李红 of the audited unit A1X, last year's vouchers of A1X with two 购物卡 payments, and a
-    completed screening run (JS-CARD-001) over them."""
+    contact 李红 of the audited unit A1X, and the file of last year's vouchers of A1X with two 购物卡
+    payments, which the journey imports."""
     a1 = Org.objects.get(code="A1")
     director = create_user(org=a1, username="a1_director", password=PASSWORD, roles=[RoleCode.DIRECTOR], display_name="赵建国")
     lead = create_user(org=a1, username="a1_lead", password=PASSWORD, roles=[RoleCode.TEAM_LEAD], display_name="钱立新")
@@ -59,10 +61,7 @@ def audit_setup(catalogues, personas, tree, tmp_path):
     rows = entry(1, f"{year}-03-15", "50104", "102", "18000.00", "购买慰问购物卡", "银泰百货")
     rows += entry(2, f"{year}-05-20", "50104", "102", "2600.00", "购买超市购物卡")
     rows += entry(3, f"{year}-06-10", "50102", "102", "800.00", "职工篮球赛场地费")
-    import_vouchers(write(tmp_path / "A1X凭证.csv", rows))
-    run = run_screening(year=year, rule_codes=["JS-CARD-001"])
-    assert run.status == "done" and run.flags.count() == 2
-    return {"director": director, "lead": lead, "year": year, "run": run}
+    return {"director": director, "lead": lead, "year": year, "vouchers": write(tmp_path / "甲市一区电子公司凭证.csv", rows)}
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +80,7 @@ def people(browser, live_server, audit_setup):
 
     def page_of(username):
         if username not in pages:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True)
+            context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN", accept_downloads=True)
             contexts.append(context)
             pages[username] = context.new_page()
             log_in(pages[username], live_server, username)
@@ -119,9 +118,57 @@ def docx_text(path) -> str:
     return "\n".join(parts)
 
 
-def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_setup, artifacts, tmp_path):
-    year, run = audit_setup["year"], audit_setup["run"]
+def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup, artifacts, tmp_path):
+    year = audit_setup["year"]
     today = timezone.localdate()
+
+    # --- 登录 → 门户: the 审计员 logs in and lands on the portal ------------------------------------
+    member = people("a1_auditor")
+    expect(member).to_have_url(live_server.url + "/")
+    expect(member.locator("nav.sidebar li.active")).to_have_text("门户")
+    assert_chinese_rendered(member)
+    assert_fits_width(member)
+    member.screenshot(path=str(artifacts / "journey-01-portal.png"), full_page=True)
+
+    # --- 导入凭证 on the 数据采集 page ------------------------------------------------------------------
+    member.get_by_role("navigation", name="主菜单").get_by_role("link", name="数据采集").click()
+    member.get_by_label("数据类型").select_option("vouchers")
+    member.get_by_label("文件").set_input_files(str(audit_setup["vouchers"]))
+    member.get_by_role("button", name="上传并导入").click()
+    expect(member.locator("#job-status")).to_contain_text("已完成")
+    expect(member.locator("#job-status")).to_contain_text("共 6 行凭证分录")
+    assert_chinese_rendered(member)
+    assert_fits_width(member)
+    member.screenshot(path=str(artifacts / "journey-02-import.png"), full_page=True)
+
+    # --- 发起筛查: the 购物卡 rule over the county's data ---------------------------------------------
+    member.get_by_role("navigation", name="主菜单").get_by_role("link", name="疑点筛查").click()
+    expect(member.get_by_label("会计年度")).to_have_value(str(year))
+    expect(member.get_by_label("筛查范围")).to_have_value("A1")
+    member.get_by_text("选择规则").click()
+    member.get_by_role("button", name="全不选").click()
+    member.get_by_label("JS-CARD-001", exact=False).check()
+    member.get_by_role("button", name="开始筛查").click()
+    expect(member.locator("#flags")).to_contain_text("JS-CARD-001", timeout=60_000)
+    run = ScreeningRun.objects.get()
+    assert run.status == "done" and run.flags.count() == 2
+    expect(member.locator("#ranking")).to_contain_text("甲市一区电子公司工会委员会")
+    expect(member.locator("#ranking-title ~ p").first).to_contain_text("共 1 个单位")
+    expect(member.locator("#flags tbody tr")).to_have_count(2)
+    member.wait_for_timeout(1000)  # the ranking chart animates its bars
+    assert_chinese_rendered(member)
+    assert_fits_width(member)
+    member.screenshot(path=str(artifacts / "journey-03-screening-run.png"), full_page=True)
+
+    # --- 查看疑点: the flag with its voucher; the breadcrumb leads back to the run ----------------------
+    member.locator("#flags tbody tr", has_text="18,000.00").get_by_role("link").click()
+    expect(member.locator("body")).to_contain_text("购买慰问购物卡")
+    expect(member.locator("nav.breadcrumb")).to_contain_text(f"筛查 #{run.pk}")
+    assert_chinese_rendered(member)
+    assert_fits_width(member)
+    member.screenshot(path=str(artifacts / "journey-04-flag.png"), full_page=True)
+    member.locator("nav.breadcrumb").get_by_role("link", name=f"筛查 #{run.pk}").click()
+    expect(member.locator("#flags")).to_be_visible()
 
     # --- 立项 by the 组长 -------------------------------------------------------------------------
     lead = people("a1_lead")
@@ -158,7 +205,6 @@ def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_
     expect(director.locator("table.fields").first).to_contain_text("赵建国")
 
     # --- the team acknowledges the audit discipline before opening the project's data ------------
-    member = people("a1_auditor")
     open_project(member, live_server, pid)
     expect(member.locator("#discipline")).to_contain_text("四严禁、八不准")
     expect(member.locator("#pins").get_by_role("link", name="第 1 版")).to_have_count(0)  # no data yet
@@ -186,7 +232,9 @@ def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_
     advance(lead, "审计通知")
     expect(lead.locator("table.fields").first).to_contain_text(f"审计通知书 {today:%Y-%m-%d} 送达")
     advance(lead, "实施")
-    lead.screenshot(path=str(artifacts / "audit-project-fieldwork.png"), full_page=True)
+    assert_chinese_rendered(lead)
+    assert_fits_width(lead)
+    lead.screenshot(path=str(artifacts / "journey-05-project-fieldwork.png"), full_page=True)
 
     # --- 疑点核实: the 组长 assigns both flags to the member ---------------------------------------------
     lead.locator("#verification-links").get_by_role("link", name="疑点核实").click()
@@ -225,7 +273,9 @@ def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_
     verify.get_by_role("button", name="保存核实结果").click()
     expect(message(member)).to_have_text("已记录核实结果：属实。")
     expect(member.locator("h1 .tag")).to_have_text("属实")
-    member.screenshot(path=str(artifacts / "audit-verification.png"), full_page=True)
+    assert_chinese_rendered(member)
+    assert_fits_width(member)
+    member.screenshot(path=str(artifacts / "journey-06-verification.png"), full_page=True)
     confirmed = FlagVerification.objects.get(project=project, status="confirmed")
     assert confirmed.voucher_no == 1 and confirmed.verified_by.username == "a1_auditor"
     dismissed = FlagVerification.objects.get(project=project, status="dismissed")
@@ -287,7 +337,7 @@ def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_
     director.get_by_role("button", name="复核签字").click()
     expect(director.locator("#status")).to_have_text("已复核")
     expect(director.locator("#workpaper")).to_contain_text("赵建国")
-    director.screenshot(path=str(artifacts / "audit-workpaper-signed.png"), full_page=True)
+    director.screenshot(path=str(artifacts / "journey-07-workpaper-signed.png"), full_page=True)
     assert ReviewNote.objects.get().status == "closed"
     assert Workpaper.objects.get().reviewed_by == audit_setup["director"]
 
@@ -326,7 +376,9 @@ def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_
     lead.get_by_role("button", name="生成审计报告（.docx）").click()
     report_link = lead.locator("#documents").get_by_role("link", name=f"{CODE} 审计报告", exact=True)
     expect(report_link).to_be_visible()
-    lead.screenshot(path=str(artifacts / "audit-report-stage.png"), full_page=True)
+    assert_chinese_rendered(lead)
+    assert_fits_width(lead)
+    lead.screenshot(path=str(artifacts / "journey-08-report.png"), full_page=True)
     with lead.expect_download() as download:
         report_link.click()
     assert download.value.suggested_filename == f"{CODE} 审计报告.docx"
@@ -355,11 +407,16 @@ def test_an_audit_project_from_initiation_to_archive(people, live_server, audit_
     expect(lead.locator("#rectifications tbody tr", has_text="违规发放购物卡")).to_contain_text("已整改")
     expect(lead.get_by_role("heading", name=re.compile("^整改"))).to_contain_text("共 1 项，已整改 1 项")
     assert Rectification.objects.get().status == "done"
+    assert_chinese_rendered(lead)
+    assert_fits_width(lead)
+    lead.screenshot(path=str(artifacts / "journey-09-rectification.png"), full_page=True)
 
     # --- 归档 by the 经审负责人 -----------------------------------------------------------------------
     director.reload()
     advance(director, "归档", "整改完毕，归档")
-    director.screenshot(path=str(artifacts / "audit-project-archived.png"), full_page=True)
+    assert_chinese_rendered(director)
+    assert_fits_width(director)
+    director.screenshot(path=str(artifacts / "journey-10-archived.png"), full_page=True)
     project.refresh_from_db()
     assert project.stage == Stage.ARCHIVED and project.archived_at is not None
     history = list(project.history.values_list("to_stage", flat=True))

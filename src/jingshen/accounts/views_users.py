@@ -80,7 +80,6 @@ def user_list(request):
     context = {
         "page": page, "filters": q, "units": _units(user), "roles": RoleCode.choices, "sorts": USER_SORTS,
         "sort": q.value("sort"), "filtered": any(q.given(n) for n in ("org", "role", "active", "q")),
-        "menu_current": "admin",
     }
     return render(request, "accounts/users/list.html", context)
 
@@ -130,13 +129,13 @@ def user_create(request):
                     messages.error(request, message)
             else:
                 return render(request, "accounts/users/created.html",
-                              {"target": created, "password": password, "menu_current": "admin"})
+                              {"target": created, "password": password})
         else:
             for message in _errors(form):
                 messages.error(request, message)
     else:
         form = UserCreateForm(units=units, initial={"org": user.org.code if units.filter(pk=user.org_id).exists() else ""})
-    return render(request, "accounts/users/form.html", {"form": form, "target": None, "menu_current": "admin"})
+    return render(request, "accounts/users/form.html", {"form": form, "target": None})
 
 
 def user_detail(request, username):
@@ -147,7 +146,6 @@ def user_detail(request, username):
         "roles": target.role_names(),
         "may_change": scope.may_administer_account(user, target),
         "is_self": target.pk == user.pk,
-        "menu_current": "admin",
     }
     return render(request, "accounts/users/detail.html", context)
 
@@ -176,7 +174,7 @@ def user_edit(request, username):
     else:
         form = UserFields(units=units, initial={"display_name": target.display_name, "org": target.org.code,
                                                 "roles": sorted(target.role_codes)})
-    return render(request, "accounts/users/form.html", {"form": form, "target": target, "menu_current": "admin"})
+    return render(request, "accounts/users/form.html", {"form": form, "target": target})
 
 
 @require_POST

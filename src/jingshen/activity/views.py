@@ -28,7 +28,7 @@ def index(request):
     form.offer(sorted(entries.order_by().values_list("action", flat=True).distinct()))
     shown = form.filter(entries).select_related("actor", "org").order_by("-seq")
     page = Paginator(shown, PAGE_SIZE).get_page(form.value("page"))
-    return render(request, "activity/index.html", {"form": form, "page": page, "menu_current": "activity"})
+    return render(request, "activity/index.html", {"form": form, "page": page})
 
 
 def detail(request, entry_id):
@@ -41,7 +41,6 @@ def detail(request, entry_id):
         "before": _pretty(entry.before) if entry.before is not None else "",
         "after": _pretty(entry.after) if entry.after is not None else "",
         "changes": _changes(entry.before, entry.after),
-        "menu_current": "activity",
     }
     return render(request, "activity/detail.html", context)
 

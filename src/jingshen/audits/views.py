@@ -4,6 +4,8 @@ and history. Views check access (access.py), call services, render."""
 from urllib.parse import quote
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +22,32 @@ from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
 
 
+class ProjectListQuery(querystring.QueryForm):
+    """The project list's filters (kept in the pager's links)."""
+
+    q = querystring.text("项目", max_length=100)
+    stage = querystring.choice("阶段", Stage.choices)
+    page = querystring.page()
+
+
+PROJECTS_PER_PAGE = 50
+
+
+@querystring.query(ProjectListQuery)
 def index(request):
     user = request.user
+    q = request.query
     projects = access.projects_for(user).select_related("owner_org", "audit_type").order_by("-created_at", "-id")
-    return render(request, "audits/index.html", {"projects": projects[:200], "may_plan": scope.may(user, scope.PLAN)})
+    filtered = q.given("q") or q.given("stage")
+    if q.given("q"):
+        text = q.value("q").strip()
+        projects = projects.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(owner_org__name__icontains=text))
+    if q.given("stage"):
+        projects = projects.filter(stage=q.value("stage"))
+    page = Paginator(projects, PROJECTS_PER_PAGE).get_page(q.value("page"))
+    context = {"page": page, "filters": q.data, "stages": Stage.choices, "filtered": filtered,
+               "may_plan": scope.may(user, scope.PLAN)}
+    return render(request, "audits/index.html", context)
 
 
 def _staff_of(org) -> list[User]:

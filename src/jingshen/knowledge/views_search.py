@@ -31,7 +31,7 @@ class SearchForm(querystring.QueryForm):
 @querystring.query(SearchForm)
 def search(request):
     form = request.query
-    context = {"form": form, "menu_current": "knowledge", "result": None, "error": "", "page_size": PAGE_SIZE}
+    context = {"form": form, "result": None, "error": "", "page_size": PAGE_SIZE}
     text = form.value("q") or ""
     if "q" in form.data and "q" not in form.errors:  # asked (an empty question is answered with the reason)
         page = form.value("page")

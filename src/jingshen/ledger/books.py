@@ -87,6 +87,15 @@ def dataset_groups(user, query: str = "", year: int | None = None) -> list[Datas
     return groups
 
 
+def dataset_years(user, query: str = "") -> list[int]:
+    """The fiscal years of the voucher datasets the user may view (of the units matching
+    ``query``), newest first: the 年度 filter's options, whichever year is chosen."""
+    datasets = voucher_datasets(user)
+    if query:
+        datasets = datasets.filter(Q(org__code__icontains=query) | Q(org__name__icontains=query))
+    return sorted(set(datasets.values_list("fiscal_year", flat=True)), reverse=True)
+
+
 def latest_version(dataset: Dataset) -> int:
     return (
         Dataset.objects.filter(org_id=dataset.org_id, fiscal_year=dataset.fiscal_year, kind=dataset.kind)

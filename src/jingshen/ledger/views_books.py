@@ -15,6 +15,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from jingshen import querystring, xlsx_export
 from jingshen.ledger import books
+from jingshen.orgs import scope
 from jingshen.xlsx_export import too_large
 
 # --- query strings ---------------------------------------------------------------------------------------
@@ -47,7 +48,6 @@ def _context(dataset, **extra) -> dict:
     return {
         "dataset": dataset,
         "latest_version": books.latest_version(dataset),
-        "menu_current": "ledger",  # the menu section; this app's namespace is "books"
         **extra,
     }
 
@@ -84,10 +84,11 @@ def index(request):
     if request.query.wants_xlsx():
         return xlsx_export.response(request, books.datasets_sheet(groups), "凭证数据集.xlsx", "datasets.xlsx")
     page = Paginator(groups, books.PAGE_SIZE).get_page(request.query.value("page"))
-    years = sorted({g.fiscal_year for g in groups}, reverse=True)
+    years = books.dataset_years(request.user, query)  # every year offered, not only the chosen one
     return render(
         request, "ledger/books/index.html",
-        {"page": page, "query": query, "year": year, "years": years, "total": len(groups), "menu_current": "ledger"},
+        {"page": page, "query": query, "year": year, "years": years, "total": len(groups),
+         "may_import": scope.may(request.user, scope.IMPORT)},
     )
 
 
@@ -125,7 +126,8 @@ def ledger(request, dataset_id, account_code):
     result = books.account_ledger(dataset, account_code, first, last, request.query.value("page"))
     if result is None:
         raise Http404("科目不存在。")
-    return render(request, "ledger/books/ledger.html", _context(dataset, ledger=result, periods=books.PERIODS))
+    period_query = f"from={result.period_from}&to={result.period_to}"  # the breadcrumb's links keep the periods
+    return render(request, "ledger/books/ledger.html", _context(dataset, ledger=result, periods=books.PERIODS, period_query=period_query))
 
 
 @querystring.query(VoucherQuery)

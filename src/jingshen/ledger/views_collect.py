@@ -94,6 +94,8 @@ def dataset(request, dataset_id):
     screened, not_applicable = applicability.for_dataset(ds) if ds.kind == DatasetKind.VOUCHERS else (None, [])
     context = {
         "screened": screened,
+        # the run is linked only for those who may see the unit's runs (not the audited unit's contact)
+        "run_visible": screened is not None and scope.can(request.user, scope.VIEW_FLAGS, ds.org),
         "not_applicable": not_applicable,
         "ds": ds,
         "page": page,

@@ -21,6 +21,8 @@ def detail(request, code):
     context = {
         "org": org,
         "parent_visible": parent_visible,
+        # the breadcrumb: the units above it that the user may see, from the highest
+        "ancestors": visible.filter(pk__in=[int(pk) for pk in org.path.strip("/").split("/")[:-1]]).order_by("depth"),
         "children": scope.with_visible_child_counts(visible.filter(parent=org), user),
         "subtree_count": subtree.count(),
         "subtree_members": subtree.aggregate(s=Sum("member_count"))["s"] or 0,

@@ -62,7 +62,7 @@ def org_list(request):
     context = {
         "page": Paginator(units, PAGE_SIZE).get_page(q.value("page")), "filters": q, "levels": Level.choices,
         "kinds": Kind.choices, "sorts": ORG_SORTS, "sort": sort, "tops": _tops(user),
-        "filtered": any(q.given(n) for n in ("q", "level", "kind")), "menu_current": "admin",
+        "filtered": any(q.given(n) for n in ("q", "level", "kind")),
     }
     return render(request, "orgs/manage/list.html", context)
 
@@ -122,7 +122,7 @@ def org_edit(request, code):
         form = OrgEditForm(parents=parents, initial={"name": org.name, "level": org.level, "kind": org.kind,
                                                      "member_count": org.member_count,
                                                      "parent": org.parent.code if org.parent_id else ""})
-    return render(request, "orgs/manage/form.html", {"form": form, "org": org, "parent": None, "menu_current": "admin"})
+    return render(request, "orgs/manage/form.html", {"form": form, "org": org, "parent": None})
 
 
 @querystring.posts(OrgCreateForm)
@@ -146,7 +146,7 @@ def org_new(request, code):
             _errors(request, form)
     else:
         form = OrgCreateForm(initial={"kind": Kind.GRASSROOTS_UNION, "level": Level.GRASSROOTS})
-    return render(request, "orgs/manage/form.html", {"form": form, "org": None, "parent": parent, "menu_current": "admin"})
+    return render(request, "orgs/manage/form.html", {"form": form, "org": None, "parent": parent})
 
 
 @querystring.posts(OrgImportForm)
@@ -174,5 +174,5 @@ def org_import(request, code):
                     return redirect("orgs:list")
         else:
             _errors(request, form)
-    context = {"form": form, "within": within, "refused": refused, "total": total, "menu_current": "admin"}
+    context = {"form": form, "within": within, "refused": refused, "total": total}
     return render(request, "orgs/manage/import.html", context)

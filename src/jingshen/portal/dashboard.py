@@ -29,17 +29,18 @@ from jingshen.audits.models import (
 from jingshen.orgs import scope
 from jingshen.orgs.models import Level
 from jingshen.portal import access
+from jingshen.screening.scoring import BANDS as SCORE_BANDS, band
 
 TOP = 10  # units in the home page's ranking
 NEW_SINCE_FIRST_VISIT = datetime.timedelta(days=30)  # "new" at a first visit: the last 30 days
 TODO_MAX = 20  # to-do items shown
 DUE_SOON = datetime.timedelta(days=7)  # a project ending within a week is a to-do of its team
 
-# Risk bands of a unit's score (0–100), as the run page's chart colours them.
-BANDS = (("high", "高风险"), ("medium", "中风险"), ("low", "低风险"), ("none", "无疑点"))
+# The run page's risk bands (screening/scoring.py), and 无疑点 for a unit screened without a flag.
+BANDS = (*((key, label) for key, label, _ in SCORE_BANDS), ("none", "无疑点"))
 BAND_LABELS = dict(BANDS)
 UNSCREENED = ("unscreened", "未筛查")
-HIGH_SCORE, MEDIUM_SCORE = 60, 30
+HIGH_SCORE, MEDIUM_SCORE = (low for key, _, low in SCORE_BANDS if key in ("high", "medium"))
 BAND_Q = {
     "high": Q(score__gte=HIGH_SCORE),
     "medium": Q(score__gte=MEDIUM_SCORE, score__lt=HIGH_SCORE),
@@ -49,11 +50,7 @@ BAND_Q = {
 
 
 def band_of(score: float) -> str:
-    if score >= HIGH_SCORE:
-        return "high"
-    if score >= MEDIUM_SCORE:
-        return "medium"
-    return "low" if score > 0 else "none"
+    return band(score)[0] if score > 0 else "none"
 
 
 # --- 风险预警 ------------------------------------------------------------------------------------------

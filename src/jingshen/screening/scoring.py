@@ -25,9 +25,17 @@ MATERIAL, IMMATERIAL_FACTOR = 0.01, 0.7
 # fiscal years before the run's is a unit-level signal of weight FINDING_WEIGHT, at most
 # FINDINGS_COUNTED of them (1 − 0.85³ ≈ 0.39 at most), combined into U (docs/scoring.md).
 FINDING_WEIGHT, FINDINGS_COUNTED = 0.15, 3
+# A unit's risk band by its score (0–100), highest first: (key, label, lowest score). The ranking
+# chart colours its bars by the same bounds (static/jingshen/charts.js).
+BANDS = (("high", "高风险", 60), ("medium", "中风险", 30), ("low", "低风险", 0))
 # (fiscal_year, org ids) -> {org id: findings}: set by the audits app when it starts
 # (audits/apps.py), so that screening never imports it; None ranks without them.
 prior_findings = None
+
+
+def band(score: float) -> tuple[str, str]:
+    """The band (key, label) of a unit's risk score."""
+    return next((key, label) for key, label, low in BANDS if score >= low)
 
 
 def findings_term(n: int) -> float:

@@ -1,6 +1,8 @@
 """疑点筛查 pages: start a run, follow it, rank units, filter flags, read a flag with its
 voucher, and the rule catalogue. Views check access, call services, render."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models.functions import Coalesce
@@ -13,7 +15,7 @@ from jingshen.audits import findings as audit_findings
 from jingshen.knowledge import citations
 from jingshen.ledger import books
 from jingshen.ledger.roles import AccountRole
-from jingshen.orgs.models import Org
+from jingshen.orgs.models import Kind, Level, Org
 from jingshen import querystring, xlsx_export
 from jingshen.xlsx_export import Column, Sheet, too_large
 from jingshen.orgs import scope
@@ -21,6 +23,7 @@ from jingshen.screening import access, applicability, custom, params, services
 from jingshen.screening.forms import CustomRuleForm, RuleParamForm, StartRunForm
 from jingshen.screening.models import CustomRule, ScreeningRun
 from jingshen.screening.rules import CATEGORIES, LEVELS, SEVERITIES, load_rules
+from jingshen.screening.scoring import BANDS, band
 
 
 @querystring.posts(StartRunForm)
@@ -75,8 +78,15 @@ def _rule_groups(user) -> list[tuple[str, list]]:
     return groups
 
 
+# The unit risk ranking's sort orders: (value, label); a leading "-" is descending.
+RANK_SORTS = [("-score", "风险分从高到低"), ("score", "风险分从低到高"), ("-flags", "疑点数从多到少"), ("-high", "高风险疑点从多到少"),
+              ("-vouchers", "疑点凭证从多到少"), ("-amount", "涉及金额从大到小"), ("org_code", "单位编码")]
+RANK_PER_PAGE = 50
+
+
 class FlagQuery(querystring.ExportForm):
-    """The flag list's filters."""
+    """The run page's filters: the flag list's, and the unit ranking's (prefixed ``rank_``).
+    ``?format=xlsx`` exports the flag list, with ``table=ranking`` the ranking."""
 
     rule = querystring.text("规则", max_length=40)
     category = querystring.choice("类别", [(c, c) for c in CATEGORIES])
@@ -86,6 +96,13 @@ class FlagQuery(querystring.ExportForm):
     amount_min = querystring.AmountField("金额不低于")
     amount_max = querystring.AmountField("金额不高于")
     page = querystring.page()
+    rank_q = querystring.text("排名·单位", max_length=100)
+    rank_level = querystring.choice("排名·层级", Level.choices)
+    rank_kind = querystring.choice("排名·单位性质", Kind.choices)
+    rank_band = querystring.choice("排名·风险档次", [(key, label) for key, label, _ in BANDS])
+    rank_sort = querystring.choice("排名·排序", RANK_SORTS, "-score")
+    rank_page = querystring.page()
+    table = querystring.choice("导出表格", [("ranking", "单位风险排名")])
 
 
 @querystring.query(FlagQuery)
@@ -98,9 +115,12 @@ def run(request, run_id):
     if running or run.status == ScreeningRun.Status.FAILED:
         return render(request, "screening/run.html", {"run": run, "running": running, "method": _method(run)})
     visible = set(scope.orgs_for(user, scope.VIEW_FLAGS).values_list("pk", flat=True))
-    ranking = [u for u in run.ranking if u["org_id"] in visible]
-    flags = access.flags_for(user, run).select_related("org")
+    ranking, ranking_applied = ranking_table(run, visible, request.query)
     exporting = request.query.wants_xlsx()
+    if exporting and request.query.value("table") == "ranking":
+        return xlsx_export.response(request, ranking_sheet(run, ranking, ranking_applied), f"单位风险排名-筛查{run.pk}.xlsx",
+                                    f"ranking-{run.pk}.xlsx", org=run.scope_org, obj=run)
+    flags = access.flags_for(user, run).select_related("org")
     flags, applied = _filter_flags(request.query, flags)
     flags = flags.order_by(*FLAG_ORDER)
     if exporting:
@@ -113,8 +133,11 @@ def run(request, run_id):
     method = _method(run)
     context = {
         "run": run,
-        "ranking": ranking[:30],
-        "chart": [{"name": u["org_name"], "score": u["score"]} for u in ranking[:20]],
+        "ranking": Paginator(ranking, RANK_PER_PAGE).get_page(request.query.value("rank_page")),
+        "ranking_filtered": bool(ranking_applied),
+        "chart": [{"name": u["org_name"], "score": u["score"]} for u in sorted(ranking, key=lambda u: u["rank"])[:20]],
+        "levels": Level.choices, "kinds": Kind.choices, "bands": [(key, label) for key, label, _ in BANDS],
+        "rank_sorts": RANK_SORTS,
         "page": page,
         "filters": request.query.data,  # shown again in the filter form (escaped)
         "rules": sorted((m["code"], m["name"]) for m in method),
@@ -128,6 +151,55 @@ def run(request, run_id):
         "unconfirmed": _unconfirmed(run, visible),
     }
     return render(request, "screening/run.html", context)
+
+
+def ranking_table(run, visible: set[int], query: FlagQuery) -> tuple[list[dict], list[tuple[str, str]]]:
+    """The run's unit ranking (stored on the run when it ended) as the page's table: the units
+    the user may see, each with its rank among them, level, kind and band, filtered and sorted
+    by the ``rank_`` parameters; and the filters applied as (label, value)."""
+    ranked = [u for u in run.ranking if u["org_id"] in visible]
+    facts = {pk: (level, kind) for pk, level, kind in
+             Org.objects.filter(pk__in=[u["org_id"] for u in ranked]).values_list("pk", "level", "kind")}
+    levels, kinds = dict(Level.choices), dict(Kind.choices)
+    rows = []
+    for position, u in enumerate(ranked, start=1):
+        level, kind = facts.get(u["org_id"], ("", ""))
+        key, label = band(u["score"])
+        rows.append({**u, "rank": position, "amount": Decimal(u["amount"]), "level": level, "level_label": levels.get(level, ""),
+                     "kind": kind, "kind_label": kinds.get(kind, ""), "band": key, "band_label": label})
+    applied = []
+    if query.given("rank_q"):
+        text = query.value("rank_q").strip().lower()
+        rows = [u for u in rows if text in u["org_code"].lower() or text in u["org_name"].lower()]
+        applied.append(("单位", query.value("rank_q")))
+    for name, field, labels in (("rank_level", "level", levels), ("rank_kind", "kind", kinds),
+                                ("rank_band", "band", {key: label for key, label, _ in BANDS})):
+        if query.given(name):
+            rows = [u for u in rows if u[field] == query.value(name)]
+            applied.append((query.fields[name].label.removeprefix("排名·"), labels[query.value(name)]))
+    sort = query.value("rank_sort")
+    if sort != "-score":  # the stored order is by score, highest first
+        key = sort.lstrip("-")
+        rows.sort(key=lambda u: u["rank"])
+        rows.sort(key=lambda u: u[key], reverse=sort.startswith("-"))
+        applied.append(("排序", dict(RANK_SORTS)[sort]))
+    return rows, applied
+
+
+def ranking_sheet(run, rows: list[dict], applied: list[tuple[str, str]]) -> Sheet:
+    """The ranking as a worksheet, with the page's filters and order."""
+    scope_name = f"{run.scope_org.name}及下级单位" if run.scope_org else "全部单位"
+    chosen = "；".join(f"{label}：{value}" for label, value in applied)
+    return Sheet(
+        title="单位风险排名",
+        heading=[f"{run.fiscal_year} 年单位风险排名：{scope_name}（筛查 #{run.pk}）", f"筛选条件：{chosen or '无'}"],
+        columns=[Column("排名", "int", 6), Column("单位编码", width=12), Column("单位名称", width=28), Column("层级", width=8),
+                 Column("单位性质", width=12), Column("风险分", width=8), Column("风险档次", width=8), Column("疑点", "int", 8),
+                 Column("高风险疑点", "int", 10), Column("疑点凭证", "int", 10), Column("涉及金额", "money", 16),
+                 Column("往期审计发现", "int", 12)],
+        rows=((u["rank"], u["org_code"], u["org_name"], u["level_label"], u["kind_label"], u["score"], u["band_label"], u["flags"],
+               u["high"], u["vouchers"], u["amount"], u.get("findings", 0)) for u in rows),
+    )
 
 
 def _unconfirmed(run, visible: set[int]) -> list[dict]:
@@ -247,6 +319,7 @@ def rules(request):
     context = {
         "catalogue": catalogue,
         "may_set": access.may_configure(user),
+        "may_view_custom": access.may_view(user),  # 自定义规则 is for those who see flags
         "presets": sorted(params.presets().items()),
     }
     return render(request, "screening/rules.html", context)
