@@ -63,3 +63,8 @@ class AssetImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("文件超过 50 MB，请检查是否选错了文件。")
         return upload
+
+
+class CrossLevelQuery(querystring.QueryForm):
+    org = querystring.text("上级单位编码", max_length=32)
+    year = querystring.year("会计年度")

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from jingshen import querystring, tabular
-from jingshen.finance import access, forms, services
+from jingshen.finance import access, crosslevel, forms, services
 from jingshen.finance.execution import execution
 from jingshen.finance.models import AssetStatus, LineKind
 from jingshen.finance.reconcile import reconcile_assets
@@ -169,3 +169,19 @@ def reconciliation(request):
     result = reconcile_assets(org, year) if org is not None else None
     context = {"org": org, "year": year, "result": result, "filters": _filters(q)}
     return render(request, "finance/reconciliation.html", context)
+
+
+@querystring.query(forms.CrossLevelQuery)
+def cross_level(request):
+    """上下级对账: what a unit gave the units below it against what they booked as received."""
+    user = request.user
+    _need(user, scope.VIEW)
+    q = request.query
+    year = q.value("year") or timezone.localdate().year - 1
+    org = user.org if not q.given("org") and user.org_id and scope.can(user, scope.VIEW, user.org) else None
+    if q.given("org"):
+        org = scope.orgs_for(user, scope.VIEW).filter(code=q.value("org").strip()).first()
+        if org is None:
+            messages.error(request, f"单位编码“{q.value('org')}”不存在或不在您的查看范围内。")
+    result = crosslevel.cross_level(user, org, year) if org is not None else None
+    return render(request, "finance/cross_level.html", {"org": org, "year": year, "result": result, "filters": _filters(q)})
