@@ -16,7 +16,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset, Payroll
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -138,6 +138,7 @@ WRITES = {
     # 穿透式监督: a budget is imported for the unit named in the form by those who import its data
     "finance:budget_import": (scope.IMPORT, "target"),
     "finance:register_import": (scope.IMPORT, "target"),
+    "finance:payroll_import": (scope.IMPORT, "own"),  # each row is checked against the scope (tests/finance)
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -146,7 +147,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
-           Budget, BudgetLine, AssetRegister, FixedAsset)
+           Budget, BudgetLine, AssetRegister, FixedAsset, Payroll)
 
 
 def handles_post(callback) -> bool:
@@ -307,6 +308,7 @@ def post_data(name: str, tree) -> dict:
             "预算.csv", "科目编号,名称,上年决算数,本年预算数\n401,会费收入,1,1\n".encode())},
         "finance:register_import": {"org": TARGET, "file": SimpleUploadedFile(
             "资产.csv", "资产编号,名称,类别,取得日期,原值\nZC-1,越权电脑,办公设备,2025-01-01,1\n".encode())},
+        "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]

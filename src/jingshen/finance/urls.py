@@ -12,4 +12,6 @@ urlpatterns = [
     path("assets/<int:register_id>/", views.register, name="register"),
     path("assets/reconcile/", views.reconciliation, name="reconciliation"),
     path("cross-level/", views.cross_level, name="cross_level"),
+    path("payroll/", views.payrolls, name="payrolls"),
+    path("payroll/import/", views.payroll_import, name="payroll_import"),
 ]
