@@ -17,6 +17,7 @@ COMMANDS = {
     "import balances": "导入科目余额",
     "import budget": "导入工会经费收支预算表（--org 单位、--year 年度；校验上下级科目、收入合计与上年结转衔接，每次导入为新版本）",
     "import assets": "导入固定资产卡片（--org 单位；资产编号不得重复、原值不得为负，每次导入为新版本）",
+    "import payroll": "导入各单位全年工资总额（拨缴经费 2% 的计算基数；可选职工人数，每次变化为新版本）",
     "import prior-audits": "导入往期审计记录（平台启用前的审计，计入审计覆盖率；以 --by 用户的权限）",
     "import regulation": "导入法规正文（.md/.txt/.docx，自动拆分章、节、条、项）到法规库",
     "datasets list": "列出已导入的数据集及其版本",

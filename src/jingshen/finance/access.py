@@ -4,7 +4,7 @@ its books (``scope.VIEW``)."""
 
 from django.http import Http404
 
-from jingshen.finance.models import AssetRegister, Budget
+from jingshen.finance.models import AssetRegister, Budget, Payroll
 from jingshen.orgs import scope
 
 
@@ -28,3 +28,7 @@ def get_register_for_user(user, register_id: int, action: str = scope.VIEW) -> A
     if register is None:
         raise Http404("资产卡片不存在或不在您的权限范围内。")
     return register
+
+
+def payrolls_for(user, action: str = scope.VIEW):
+    return Payroll.objects.restrict(user, action)

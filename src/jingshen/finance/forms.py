@@ -63,3 +63,30 @@ class AssetImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("文件超过 50 MB，请检查是否选错了文件。")
         return upload
+
+
+class CrossLevelQuery(querystring.QueryForm):
+    org = querystring.text("上级单位编码", max_length=32)
+    year = querystring.year("会计年度")
+
+
+class PayrollQuery(querystring.QueryForm):
+    org = querystring.text("单位编码（含下级单位）", max_length=32)
+    year = querystring.year("会计年度")
+    page = querystring.page()
+
+
+class PayrollImportForm(forms.Form):
+    file = forms.FileField(label="工资总额文件（CSV 或 XLSX）",
+                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
+                                           "invalid": "请选择要导入的文件。"})
+
+    MAX_BYTES = 20 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size == 0:
+            raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("文件超过 20 MB，请检查是否选错了文件。")
+        return upload

@@ -116,3 +116,29 @@ class FixedAsset(models.Model):
             models.UniqueConstraint(fields=["register", "asset_no"], name="one_card_per_asset_no"),
             models.CheckConstraint(condition=models.Q(original_value__gte=0), name="asset_value_not_negative"),
         ]
+
+
+class Payroll(models.Model):
+    """A unit's payroll total (工资总额) for a year, the base of the 2 % remittance (拨缴经费): one
+    version per import that changed it."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    version = models.PositiveIntegerField("版本")
+    total = models.DecimalField("工资总额", max_digits=18, decimal_places=2)
+    staff_count = models.PositiveIntegerField("职工人数", null=True)
+    source_name = models.CharField("来源文件", max_length=255)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "工资总额"
+        verbose_name_plural = "工资总额"
+        ordering = ["org__code", "-fiscal_year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "fiscal_year", "version"], name="payroll_version_unique"),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="payroll_not_negative"),
+        ]

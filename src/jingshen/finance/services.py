@@ -1,7 +1,8 @@
-"""Every write of 穿透式监督: budgets and fixed-asset registers imported as new versions. Each function checks the action
+"""Every write of 穿透式监督: budgets, fixed-asset registers and payroll totals imported as new versions. Each function checks the action
 again (PermissionError with a Chinese message), runs in a transaction and logs with
 activity.record()."""
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,14 +10,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from jingshen.activity.services import record
+from jingshen.activity.services import record, record_many
 from jingshen.finance.assets import parse_register
 from jingshen.finance.budgets import ParsedBudget, money, parse_budget
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset, LineKind
+from jingshen.finance.budgets import parse_amount
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset, LineKind, Payroll
+from jingshen.orgs.models import Org
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.importers.common import file_sha256
 from jingshen.orgs import scope
-from jingshen.tabular import RowError, TableError
+from jingshen.tabular import Field, RowError, TableError, read_table
 
 FIRST_YEAR = 1990
 
@@ -120,3 +123,92 @@ def import_assets(path, *, org, actor=None, display: str | None = None) -> Asset
     except IntegrityError:
         raise ValueError(f"{org.name}资产卡片正由另一次导入写入，请稍后重试。") from None
     return register
+
+
+PAYROLL_FIELDS = [
+    Field("单位编码", aliases=("单位代码", "编码")),
+    Field("会计年度", aliases=("年度", "年份")),
+    Field("工资总额", aliases=("工资总额（元）", "全年工资总额", "职工工资总额")),
+    Field("职工人数", required=False, aliases=("人数", "在职职工人数", "职工数")),
+]
+
+
+@dataclass
+class PayrollResult:
+    created: list = field(default_factory=list)
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        text = f"新增或更新 {len(self.created)} 个单位年度的工资总额"
+        return text + (f"，{self.unchanged} 行与已有数据相同，未重复导入。" if self.unchanged else "。")
+
+
+def import_payroll(actor, path, *, display: str | None = None) -> PayrollResult:
+    """Import payroll totals (单位编码, 会计年度, 工资总额, optional 职工人数) as ``actor`` (None: the
+    command line's operator). All or nothing: a unit outside the actor's IMPORT scope is an error
+    worded like an unknown code. A row equal to the latest version of its unit-year is skipped;
+    a changed one makes a new version."""
+    path = Path(path)
+    display = display or path.name
+    table = read_table(path, PAYROLL_FIELDS, display)
+    errors: list[RowError] = []
+    codes = {v["单位编码"].strip() for _, v in table.rows}
+    units = Org.objects.filter(code__in=codes)
+    if actor is not None:
+        units = units.filter(pk__in=scope.orgs_for(actor, scope.IMPORT).values("pk"))
+    allowed = {o.code: o for o in units}
+    last = timezone.localdate().year
+    parsed, seen = [], {}
+    for row_no, v in table.rows:
+        ok = True
+        code = v["单位编码"].strip()
+        org = allowed.get(code)
+        if org is None:
+            errors.append(RowError(display, row_no, "单位编码", code, "单位编码不存在或不在您导入数据的范围内。"))
+            ok = False
+        year_text = v["会计年度"].strip().removesuffix("年度").removesuffix("年")
+        year = int(year_text) if year_text.isdigit() else None
+        if year is None or not FIRST_YEAR <= year <= last:
+            errors.append(RowError(display, row_no, "会计年度", v["会计年度"], f"会计年度应为 {FIRST_YEAR} 至 {last} 之间的年份。"))
+            ok = False
+        try:
+            total = parse_amount(v["工资总额"])
+            if total is None or total < 0:
+                errors.append(RowError(display, row_no, "工资总额", v["工资总额"], "工资总额不能为空或负数。"))
+                ok = False
+        except ValueError as exc:
+            errors.append(RowError(display, row_no, "工资总额", v["工资总额"], str(exc)))
+            ok = False
+        count_text = v.get("职工人数", "").strip().removesuffix("人")
+        staff = None
+        if count_text:
+            staff = int(count_text) if count_text.isdigit() and int(count_text) < 10**7 else None
+            if staff is None:
+                errors.append(RowError(display, row_no, "职工人数", v["职工人数"], "职工人数应为不小于 0 的整数。"))
+                ok = False
+        if ok:
+            if (code, year) in seen:
+                errors.append(RowError(display, row_no, "单位编码", code, f"与第 {seen[(code, year)]} 行是同一单位同一年度。"))
+                continue
+            seen[(code, year)] = row_no
+            parsed.append((org, year, total, staff))
+    if errors:
+        raise TableError(errors)
+    result = PayrollResult()
+    with transaction.atomic():
+        entries = []
+        for org, year, total, staff in parsed:
+            latest = Payroll.objects.filter(org=org, fiscal_year=year).order_by("-version").first()
+            if latest is not None and (latest.total, latest.staff_count) == (total, staff):
+                result.unchanged += 1
+                continue
+            payroll = Payroll.objects.create(org=org, fiscal_year=year, version=(latest.version + 1) if latest else 1,
+                                             total=total, staff_count=staff, source_name=display[:255], imported_by=actor)
+            result.created.append(payroll)
+            entries.append(dict(action="finance.payroll_import",
+                                summary=f"导入{org.name} {year} 年工资总额 {money(total)} 元（第 {payroll.version} 版，来源「{display}」）",
+                                actor=actor, org=org, obj=payroll,
+                                before={"工资总额": str(latest.total), "职工人数": latest.staff_count} if latest else None,
+                                after={"工资总额": str(total), "职工人数": staff}))
+        record_many(entries)
+    return result

@@ -1,14 +1,14 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from jingshen import querystring, tabular
-from jingshen.finance import access, forms, services
+from jingshen.finance import access, crosslevel, forms, services
 from jingshen.finance.execution import execution
-from jingshen.finance.models import AssetStatus, LineKind
+from jingshen.finance.models import AssetStatus, LineKind, Payroll
 from jingshen.finance.reconcile import reconcile_assets
 from jingshen.orgs import scope
 from jingshen.tabular import TableError
@@ -169,3 +169,52 @@ def reconciliation(request):
     result = reconcile_assets(org, year) if org is not None else None
     context = {"org": org, "year": year, "result": result, "filters": _filters(q)}
     return render(request, "finance/reconciliation.html", context)
+
+
+@querystring.query(forms.CrossLevelQuery)
+def cross_level(request):
+    """上下级对账: what a unit gave the units below it against what they booked as received."""
+    user = request.user
+    _need(user, scope.VIEW)
+    q = request.query
+    year = q.value("year") or timezone.localdate().year - 1
+    org = user.org if not q.given("org") and user.org_id and scope.can(user, scope.VIEW, user.org) else None
+    if q.given("org"):
+        org = scope.orgs_for(user, scope.VIEW).filter(code=q.value("org").strip()).first()
+        if org is None:
+            messages.error(request, f"单位编码“{q.value('org')}”不存在或不在您的查看范围内。")
+    result = crosslevel.cross_level(user, org, year) if org is not None else None
+    return render(request, "finance/cross_level.html", {"org": org, "year": year, "result": result, "filters": _filters(q)})
+
+
+@querystring.query(forms.PayrollQuery)
+def payrolls(request):
+    """工资总额: the latest payroll total of each unit-year the user sees (older versions in the log)."""
+    user = request.user
+    _need(user, scope.VIEW)
+    q = request.query
+    listed, unit = _unit_filter(request, access.payrolls_for(user).select_related("org", "imported_by"))
+    if q.given("year"):
+        listed = listed.filter(fiscal_year=q.value("year"))
+    newer = Payroll.objects.filter(org=OuterRef("org"), fiscal_year=OuterRef("fiscal_year"), version__gt=OuterRef("version"))
+    listed = listed.exclude(Exists(newer))
+    page = Paginator(listed.order_by("org__path", "-fiscal_year"), PER_PAGE).get_page(q.value("page"))
+    return render(request, "finance/payrolls.html", {"page": page, "filters": _filters(q), "unit": unit,
+                                                     "may_import": scope.may(user, scope.IMPORT)})
+
+
+@querystring.posts(forms.PayrollImportForm)
+def payroll_import(request):
+    user = request.user
+    _need(user, scope.IMPORT)
+    form = forms.PayrollImportForm()
+    refused: list[str] = []
+    if request.method == "POST":
+        form = forms.PayrollImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            with tabular.uploaded(form.cleaned_data["file"], "工资总额") as (path, display):
+                result, refused = _imported(request, lambda: services.import_payroll(user, path, display=display))
+            if result is not None:
+                messages.success(request, f"导入完成：{result.summary()}")
+                return redirect("finance:payrolls")
+    return render(request, "finance/payroll_import.html", {"form": form, "refused": refused})

@@ -959,3 +959,29 @@ def movements_outside(dataset: Dataset, closing_codes: Iterable[str]) -> tuple[d
             "AND c.voucher_type = l.voucher_type AND c.voucher_no = l.voucher_no) GROUP BY account_code", codes).fetchall()
         left_out = con.execute(f"SELECT count(*) FROM ({closing})", codes).fetchone()[0]
     return {code: (debit, credit) for code, debit, credit in rows}, int(left_out)
+
+
+def account_totals(dataset: Dataset, codes: Iterable[str]) -> dict[str, tuple[Decimal, Decimal]]:
+    """The year's debits and credits of each of ``codes`` (as posted, not rolled up), from the
+    dataset's per-account totals."""
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    with _connect() as con:
+        rows = con.execute(
+            f"SELECT account_code, coalesce(sum(debit), 0), coalesce(sum(credit), 0) FROM {_scan(dataset, 'summary')} "
+            f"WHERE account_code IN {_in_list(codes)} GROUP BY 1", codes).fetchall()
+    return {code: (debit, credit) for code, debit, credit in rows}
+
+
+def counterparty_totals(dataset: Dataset, codes: Iterable[str]) -> list[tuple[str, str, str, Decimal, Decimal, int]]:
+    """(往来单位 or '', account code, 摘要, debits, credits, lines) of the dataset's lines on ``codes``,
+    one row per counterparty, account and 摘要."""
+    codes = sorted(set(codes))
+    if not codes:
+        return []
+    with _connect() as con:
+        return con.execute(
+            f"SELECT coalesce(counterparty, ''), account_code, coalesce(summary, ''), coalesce(sum(debit), 0), "
+            f"coalesce(sum(credit), 0), count(*) FROM {_scan(dataset, 'data')} WHERE account_code IN {_in_list(codes)} "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", codes).fetchall()
