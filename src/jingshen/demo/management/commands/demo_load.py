@@ -3,6 +3,7 @@ from django.conf import settings
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
 from jingshen.demo.orgs import write_orgs_csv
+from jingshen.demo.people import ensure_demo_people
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
 from jingshen.demo.knowledge import ensure_demo_regulations
@@ -13,7 +14,7 @@ from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，法规库中的工会法和主要工会财务文件的要点，以及经审干部名册、培训记录和往期审计记录。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -36,6 +37,8 @@ class Command(JingshenCommand):
             self.stdout.write(f"  {line}")
         kb = ensure_demo_knowledge()
         self.stdout.write(f"演示案例库和知识库：案例 {kb['cases']} 个、知识条目 {kb['guides']} 个、定性表述 {kb['wordings']} 条")
+        people = ensure_demo_people(seed)
+        self.stdout.write(f"演示经审干部：{people['staff']} 人，培训记录 {people['trainings']} 条，往期审计记录 {people['priors']} 条")
         self.stdout.write(f"演示用户（密码均为 {DEMO_PASSWORD}）：")
         for username, org, roles in users:
             self.stdout.write(f"  {username:<16} {roles:<16} {org}")
