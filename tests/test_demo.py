@@ -59,20 +59,59 @@ def test_demo_province(capsys):
     assert received_notices(User.objects.get(username="contact")).count() == 3
     assert received_notices(User.objects.get(username="auditor_nb")).count() == 2
     assert "演示通知公告" in out
-    # the province's 经审会 has a draft 年度审计计划 proposed from that risk and the coverage gaps:
-    # high-risk units below it, the never-audited cities, and 宁波 for its four-year gap
+    # the province's 经审会 has a draft 年度审计计划 proposed from that risk and the coverage gaps
+    # (after the prior audits below): high-risk units below it, never-audited ones, and gaps of 3+ years
+    from jingshen.admin_center.coverage import with_last_audited
     from jingshen.admin_center.models import AnnualPlan, PlanItem
 
     plan = AnnualPlan.objects.get(owner_org__code="33")
     assert plan.status == "draft" and plan.created_by.username == "director" and "演示年度审计计划" in out
     reasons = dict(plan.items.values_list("org__code", "reason"))
-    assert reasons["3302"] == "gap" and reasons["3301"] == "never"
-    assert all(CurrentRisk.objects.get(org__code=code).score >= 60 for code, r in reasons.items() if r == "risk")
+    last = dict(with_last_audited(Org.objects.filter(code__in=reasons)).values_list("code", "last_audited"))
+    assert {"gap", "never"} <= set(reasons.values())
+    for code, reason in reasons.items():
+        if reason == "risk":
+            assert CurrentRisk.objects.get(org__code=code).score >= 60, code
+        elif reason == "never":
+            assert last[code] is None, code
+        else:
+            assert last[code] <= plan.year - 3, code
     assert set(reasons) <= set(Org.objects.filter(parent__code="33").values_list("code", flat=True))
+    # 综合管理's people: a roster in the province, every city and county union, the demo
+    # auditors linked to their accounts, all four kinds of training in both years, and prior
+    # audits that give different coverage over 1, 3 and 5 years with units never audited
+    from jingshen.activity.models import ActivityLog
+    from jingshen.admin_center.coverage import coverage
+    from jingshen.admin_center.models import PriorAudit, StaffProfile, StaffType, TrainingKind, TrainingRecord
+
+    staffed = set(StaffProfile.objects.values_list("org__level", flat=True).distinct())
+    assert staffed == {Level.PROVINCE, Level.CITY, Level.COUNTY}
+    assert set(StaffProfile.objects.values_list("org_id", flat=True)) == set(
+        Org.objects.filter(level__in=staffed).values_list("pk", flat=True))
+    assert set(StaffProfile.objects.values_list("staff_type", flat=True)) == set(StaffType.values)
+    for username in ("director", "teamlead", "auditor", "auditor_nb", "county_director", "county_lead"):
+        profile = User.objects.get(username=username).staff_profile
+        assert profile.org_id == profile.user.org_id and profile.name == profile.user.display_name
+    assert not StaffProfile.objects.filter(user__username__in=["admin", "contact"]).exists()
+    for year in (2025, 2026):
+        kinds = set(TrainingRecord.objects.filter(start_date__year=year).values_list("kind", flat=True))
+        assert kinds == set(TrainingKind.values), year
+    assert not TrainingRecord.objects.filter(hours__lte=0).exists()
+    assert ActivityLog.objects.filter(action="admin_center.training_add").count() == TrainingRecord.objects.count()
+    assert ActivityLog.objects.filter(action="admin_center.prior_add").count() == PriorAudit.objects.count()
+    total = coverage(Org.objects.all()).total
+    assert 0 < total.audited[1] < total.audited[3] < total.audited[5] < total.total and total.never > 0
+    grassroots, county_up = (coverage(Org.objects.filter(level=Level.GRASSROOTS)).total,
+                             coverage(Org.objects.exclude(level=Level.GRASSROOTS)).total)
+    assert county_up.rate(3) > grassroots.rate(3) and grassroots.never > county_up.never
+    assert set(PriorAudit.objects.values_list("year", flat=True)) >= set(range(2019, 2026))
+    assert "演示经审干部" in out
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
+    people = (StaffProfile.objects.count(), TrainingRecord.objects.count(), PriorAudit.objects.count())
     call_command("demo_load")
     assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
+    assert (StaffProfile.objects.count(), TrainingRecord.objects.count(), PriorAudit.objects.count()) == people
     assert AuditProject.objects.count() == 2
     assert ScreeningRun.objects.count() == 2
     assert Notice.objects.count() == 3

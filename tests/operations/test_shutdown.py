@@ -102,8 +102,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_serve(env, port) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "jingshen.cli", "serve", "--port", str(port)], env=env,
+def start_serve(env, port, processes: int = 1) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "jingshen.cli", "serve", "--port", str(port), "--processes", str(processes)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -118,12 +118,30 @@ def start_serve(env, port) -> subprocess.Popen:
     raise AssertionError("serve did not start listening within 60 s")
 
 
-def test_sigterm_lets_a_slow_export_finish_then_exits(service):
+def web_processes(supervisor: int) -> list[int]:
+    """The processes of ``serve --processes`` (children of the supervisor given --listen-fd)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == supervisor and b"--listen-fd" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_sigterm_lets_a_slow_export_finish_then_exits(service, processes):
     from openpyxl import load_workbook
 
     service = service(4000, "dataset")
     port = free_port()
-    proc = start_serve(service["env"], port)
+    proc = start_serve(service["env"], port, processes)
+    deadline = time.monotonic() + 30
+    while len(children := web_processes(proc.pid)) < processes and processes > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(children) == (processes if processes > 1 else 0)
     try:
         got = {}
 
@@ -142,7 +160,7 @@ def test_sigterm_lets_a_slow_export_finish_then_exits(service):
         assert client.is_alive(), f"the export finished before SIGTERM: {got.get('status')}"
         proc.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
-        time.sleep(0.3)
+        time.sleep(0.3 if processes == 1 else 0.8)  # each process of several notices within 0.5 s
         with pytest.raises(OSError):  # no new connection once stopping
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         client.join(120)
@@ -160,6 +178,7 @@ def test_sigterm_lets_a_slow_export_finish_then_exits(service):
     assert proc.returncode == 0, err
     assert "正在停止" in out and "经审已停止。" in out
     assert not list((service["home"] / "run" / "workers").glob("*.json"))  # the worker is gone too
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]  # and every web process
 
 
 def state(env) -> dict:

@@ -14,7 +14,7 @@ from tests.test_access import POST_ONLY, PUBLIC, all_patterns, fill, values_for
 PREFIXES = [
     ("/orgs/A1X/children/", "portal"), ("/orgs/A1X/edit/", "admin"), ("/orgs/A1X/new/", "admin"),
     ("/orgs/A1X/import/", "admin"), ("/orgs/A1X/", "portal"), ("/orgs/", "admin"), ("/accounts/users/", "admin"), ("/accounts/", "portal"),
-    ("/collect/", "collect"), ("/books/", "ledger"), ("/screening/", "screening"), ("/audits/", "audits"),
+    ("/collect/", "collect"), ("/finance/", "collect"), ("/books/", "ledger"), ("/screening/", "screening"), ("/audits/", "audits"),
     ("/knowledge/", "knowledge"), ("/manage/", "admin"), ("/activity/", "activity"), ("/", "portal"),
 ]
 TITLES = {"portal": "门户", "collect": "数据采集", "ledger": "查账", "screening": "疑点筛查", "audits": "审计作业",

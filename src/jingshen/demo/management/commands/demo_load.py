@@ -3,6 +3,7 @@ from django.conf import settings
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
 from jingshen.demo.orgs import write_orgs_csv
+from jingshen.demo.people import ensure_demo_people
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
 from jingshen.demo.knowledge import ensure_demo_regulations
@@ -15,7 +16,7 @@ from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，省总工会本年度审计计划（草拟中），以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，经审干部名册、培训记录和往期审计记录，省总工会本年度审计计划（草拟中），通知公告，以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -33,6 +34,8 @@ class Command(JingshenCommand):
         self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
         run = ensure_province_run()
         self.stdout.write(f"演示疑点筛查：全省 {run.fiscal_year} 年，{run.flag_count:,} 个疑点（筛查 #{run.pk}）")
+        people = ensure_demo_people(seed)
+        self.stdout.write(f"演示经审干部：{people['staff']} 人，培训记录 {people['trainings']} 条，往期审计记录 {people['priors']} 条")
         plan = ensure_demo_plan()
         self.stdout.write(f"演示年度审计计划：{plan.owner_org.name} {plan.year} 年度，{plan.items.count()} 个计划事项（{plan.get_status_display()}）")
         self.stdout.write("演示法规库：")

@@ -1,12 +1,15 @@
+import argparse
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from jingshen.commands import JingshenCommand
 
@@ -23,12 +26,20 @@ class Command(JingshenCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；内网服务请用 0.0.0.0 并设置 JINGSHEN_ALLOWED_HOSTS）")
         parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
-        parser.add_argument("--threads", type=int, default=8, help="工作线程数（默认 8）")
+        parser.add_argument("--threads", type=int, default=8, help="每个进程的工作线程数（默认 8）")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="Web 服务进程数（默认 1）。多核服务器上可设为 CPU 核数，各进程共用同一端口分担请求")
+        parser.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)  # a process of --processes: the shared socket
         parser.add_argument("--no-worker", action="store_true",
                             help="不启动后台任务进程（后台任务进程另行运行 jingshen worker 时）")
 
-    def handle(self, host, port, threads, no_worker, **options):
-        call_command("collectstatic", interactive=False, verbosity=0)
+    def handle(self, host, port, threads, processes, listen_fd, no_worker, **options):
+        if not 1 <= processes <= 64:
+            raise CommandError("进程数应在 1 至 64 之间。")
+        if listen_fd is None:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        if processes > 1 and listen_fd is None:
+            return self._supervise(host, port, threads, processes, no_worker)
 
         from waitress.server import create_server
 
@@ -40,21 +51,76 @@ class Command(JingshenCommand):
                 "trusted_proxy": os.environ.get("JINGSHEN_TRUSTED_PROXY", "127.0.0.1"),
                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
             }
-        server = create_server(application, map={}, host=host, port=port, threads=threads, ident="jingshen", **proxy)
+        where = {"host": host, "port": port}
+        if listen_fd is not None:
+            where = {"sockets": [socket.socket(fileno=listen_fd)]}
+        server = create_server(application, map={}, threads=threads, ident="jingshen", **where, **proxy)
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        worker = None if no_worker or listen_fd is not None else _start_worker()
+        stop = _Stop()
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        if listen_fd is None:
+            self.stdout.write(f"经审已启动：http://{shown}:{_listeners(server)[0].effective_port}/  （数据目录 {settings.HOME}，按 Ctrl+C 停止）")
+            self.stdout.flush()
+        try:
+            serve_until(server, stop)
+            if listen_fd is None:  # the processes of --processes leave the saying to their supervisor
+                self.stdout.write("正在停止：不再接受新连接，等待处理中的请求完成……")
+                self.stdout.flush()
+            left = drain(server, _drain_seconds())
+            if left:
+                self.stderr.write(f"停止时仍有 {left} 个请求未完成，已断开。")
+        finally:
+            if worker is not None:
+                _stop(worker)
+        if listen_fd is None:
+            self.stdout.write("经审已停止。")
+
+    def _supervise(self, host, port, threads, processes, no_worker):
+        """``processes`` web processes on one listening socket (each a waitress server with its
+        threads, so that requests use more than the one core a Python process's GIL allows);
+        the kernel hands each new connection to one of them. A process that dies is started
+        again; at SIGTERM each one stops accepting and finishes its requests in flight."""
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(1024)
+        fd = listener.fileno()
+        cmd = [sys.executable, "-m", "jingshen.cli", "serve", "--listen-fd", str(fd), "--threads", str(threads), "--no-worker"]
+
+        def start():
+            return subprocess.Popen(cmd, pass_fds=(fd,), start_new_session=True)
+
+        children = [start() for _ in range(processes)]
         worker = None if no_worker else _start_worker()
         stop = _Stop()
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"经审已启动：http://{shown}:{_listeners(server)[0].effective_port}/  （数据目录 {settings.HOME}，按 Ctrl+C 停止）")
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        self.stdout.write(f"经审已启动：http://{shown}:{listener.getsockname()[1]}/  （{processes} 个 Web 服务进程，"
+                          f"数据目录 {settings.HOME}，按 Ctrl+C 停止）")
         self.stdout.flush()
         try:
-            serve_until(server, stop)
+            while not stop:
+                for i, child in enumerate(children):
+                    if child.poll() is not None:
+                        log.error("Web service process %s exited with %s; starting another", child.pid, child.returncode)
+                        children[i] = start()
+                time.sleep(0.1)
             self.stdout.write("正在停止：不再接受新连接，等待处理中的请求完成……")
             self.stdout.flush()
-            left = drain(server, _drain_seconds())
-            if left:
-                self.stderr.write(f"停止时仍有 {left} 个请求未完成，已断开。")
+            listener.close()
+            for child in children:
+                child.terminate()
+            deadline = time.monotonic() + _drain_seconds() + 15
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
         finally:
             if worker is not None:
                 _stop(worker)
