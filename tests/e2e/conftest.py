@@ -1,3 +1,4 @@
+import importlib
 import os
 import re
 from pathlib import Path
@@ -91,3 +92,13 @@ def assert_fits_width(page) -> None:
     1280×720 and up): wide tables wrap or scroll inside their own box, never the whole page."""
     overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert overflow[0] <= overflow[1], f"页面宽于窗口（{overflow[0]} > {overflow[1]} 像素）：{page.url}"
+
+
+@pytest.fixture
+def catalogues():
+    """The 审计类型 and 问题类型 the migrations seed: an earlier transactional test's flush removed
+    them (serialized_rollback would clash with the content types the flush recreates)."""
+    from django.apps import apps
+
+    for migration, seed in (("0002_builtin_audit_types", "add_types"), ("0003_verification_findings", "add_problem_types")):
+        getattr(importlib.import_module(f"jingshen.audits.migrations.{migration}"), seed)(apps, None)

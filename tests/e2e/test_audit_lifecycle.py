@@ -10,7 +10,6 @@ Only units and users are made through services. Screenshots go to test-artifacts
 and the Chinese text of each main page is checked to be drawn with a CJK font."""
 
 import datetime
-import importlib
 import re
 from decimal import Decimal
 
@@ -35,16 +34,6 @@ NAME = "甲市一区电子公司工会经费收支审计"
 DESCRIPTION = "以工会经费购买慰问购物卡 18,000.00 元发放给职工，违反工会经费不得发放购物卡、储值卡的规定。"
 BASIS = "《基层工会经费收支管理办法》第十二条"
 DISMISS_REASON = "经核对为代会员统一购买的超市提货券，已由个人全额退款，附退款凭证。"
-
-
-@pytest.fixture
-def catalogues():
-    """The 审计类型 and 问题类型 the migrations seed: an earlier transactional test's flush removed
-    them (serialized_rollback would clash with the content types the flush recreates)."""
-    from django.apps import apps
-
-    for migration, seed in (("0002_builtin_audit_types", "add_types"), ("0003_verification_findings", "add_problem_types")):
-        getattr(importlib.import_module(f"jingshen.audits.migrations.{migration}"), seed)(apps, None)
 
 
 @pytest.fixture

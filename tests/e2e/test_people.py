@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 from jingshen.admin_center.models import PriorAudit, StaffProfile, TrainingRecord
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
-from tests.e2e.test_audit_lifecycle import catalogues  # noqa: F401 (fixture: the seeded 审计类型)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +20,7 @@ def _manage(page, entry: str) -> None:
     page.locator("#admin-entries").get_by_role("link", name=entry).click()
 
 
-def test_the_director_keeps_the_roster_training_and_prior_audits(page, live_server, personas, catalogues, artifacts):  # noqa: F811
+def test_the_director_keeps_the_roster_training_and_prior_audits(page, live_server, personas, catalogues, artifacts):
     log_in(page, live_server, "prov_director", PASSWORD)
     _manage(page, "经审干部名册")
     expect(page.get_by_role("heading", name=re.compile("经审干部名册"))).to_be_visible()

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 YEAR = timezone.localdate().year
 
 
-def test_a_director_proposes_adjusts_and_approves_a_plan_then_starts_a_project(page, live_server, tree, artifacts):
+def test_a_director_proposes_adjusts_and_approves_a_plan_then_starts_a_project(page, live_server, catalogues, tree, artifacts):
     make_user("A", "a_director", RoleCode.DIRECTOR)
     run = ScreeningRun.objects.create(fiscal_year=YEAR - 1, status=ScreeningRun.Status.DONE, finished_at=timezone.now())
     CurrentRisk.objects.create(org=tree["A1"], run=run, fiscal_year=YEAR - 1, score=78.4, flags=9, finished_at=run.finished_at)
