@@ -148,6 +148,8 @@ def test_the_indicators_page_scope_threshold_and_sorting(tmp_path, firms, client
     assert "111.11%" in earlier and "95.00%" not in earlier
     none = client_for("a_auditor").get("/finance/enterprises/?year=2020").content.decode()
     assert "2020 年没有符合条件的企业财务摘要" in none
+    assert "1 个工会企业尚未导入 2020 年财务摘要：甲市一区电子公司工会委员会（A1X）" in none
+    assert "尚未导入" not in client_for("prov_director").get("/finance/enterprises/?year=2025").content.decode()
 
 
 @pytest.mark.parametrize("query", ["year=abc", "year=99999", "threshold=NaN", "threshold=-1", "threshold=1e400", "sort=drop",

@@ -224,7 +224,8 @@ def payroll_import(request):
 
 # --- 工会企业 and 工会事业单位 ------------------------------------------------------------------------
 
-INSTITUTIONS_PER_PAGE = 20  # each runs the budget execution against the unit-year's vouchers
+INSTITUTIONS_PER_PAGE = 20
+MISSING_SHOWN = 20  # each runs the budget execution against the unit-year's vouchers
 
 
 def _year_of(listed, year_field: str = "fiscal_year"):
@@ -265,10 +266,15 @@ def enterprises(request):
                                     f"enterprises-{year}.xlsx", org=unit)
     for s in rows:
         s.below = s.rate < threshold
+    firms = scope.orgs_for(user, scope.VIEW).filter(kind=Kind.ENTERPRISE)
+    if unit is not None:
+        firms = firms.filter(path__startswith=unit.path)
+    missing = firms.exclude(pk__in=[s.org_id for s in rows]).order_by("path")
     page = Paginator(rows, PER_PAGE).get_page(q.value("page"))
     context = {"page": page, "year": year, "threshold": threshold, "unit": unit, "filters": _filters(q),
                "below": sum(1 for s in rows if s.below), "sorts": enterprise_indicators.SORTS, "sort": q.value("sort"),
-               "may_import": scope.may(user, scope.IMPORT), "any_data": access.enterprise_summaries_for(user).exists()}
+               "may_import": scope.may(user, scope.IMPORT), "any_data": access.enterprise_summaries_for(user).exists(),
+               "missing": missing[:MISSING_SHOWN], "missing_count": missing.count()}
     return render(request, "finance/enterprises.html", context)
 
 
