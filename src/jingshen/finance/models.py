@@ -1,5 +1,7 @@
 """穿透式监督's data: budgets (工会经费收支预算表), versioned per unit and year like datasets."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -186,8 +188,6 @@ class EnterpriseSummary(models.Model):
 
     @property
     def rate(self):
-        """资产保值增值率 in per cent, one decimal: (年末所有者权益 − 客观因素影响额) ÷ 年初所有者权益 × 100."""
-        from decimal import Decimal
-
+        """资产保值增值率 in per cent, two decimals: (年末所有者权益 − 客观因素影响额) ÷ 年初所有者权益 × 100."""
         adjusted = self.equity_closing - (self.objective_factors or Decimal("0"))
         return (adjusted / self.equity_opening * 100).quantize(Decimal("0.01"))
