@@ -4,7 +4,7 @@ its books (``scope.VIEW``)."""
 
 from django.http import Http404
 
-from jingshen.finance.models import AssetRegister, Budget, Payroll
+from jingshen.finance.models import AssetRegister, Budget, EnterpriseSummary, Payroll
 from jingshen.orgs import scope
 
 
@@ -32,3 +32,7 @@ def get_register_for_user(user, register_id: int, action: str = scope.VIEW) -> A
 
 def payrolls_for(user, action: str = scope.VIEW):
     return Payroll.objects.restrict(user, action)
+
+
+def enterprise_summaries_for(user, action: str = scope.VIEW):
+    return EnterpriseSummary.objects.restrict(user, action)

@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 from django import forms
 
 from jingshen import querystring
+from jingshen.finance.enterprises import DEFAULT_THRESHOLD, SORTS
 from jingshen.finance.models import AssetStatus
 from jingshen.finance.services import FIRST_YEAR
 
@@ -90,3 +93,23 @@ class PayrollImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("文件超过 20 MB，请检查是否选错了文件。")
         return upload
+
+
+class EnterpriseQuery(querystring.ExportForm):
+    org = querystring.text("单位编码（含下级单位）", max_length=32)
+    year = querystring.year("会计年度")
+    threshold = querystring.AmountField("预警线（%）", min_value=Decimal("0"), max_value=Decimal("10000"), initial=DEFAULT_THRESHOLD)
+    sort = querystring.choice("排序", SORTS, "rate")
+    page = querystring.page()
+
+
+class EnterpriseImportForm(PayrollImportForm):
+    file = forms.FileField(label="企业财务摘要文件（CSV 或 XLSX）",
+                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
+                                           "invalid": "请选择要导入的文件。"})
+
+
+class InstitutionQuery(querystring.QueryForm):
+    org = querystring.text("单位编码（含下级单位）", max_length=32)
+    year = querystring.year("预算年度")
+    page = querystring.page()

@@ -1,5 +1,7 @@
 """穿透式监督's data: budgets (工会经费收支预算表), versioned per unit and year like datasets."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -142,3 +144,50 @@ class Payroll(models.Model):
             models.UniqueConstraint(fields=["org", "fiscal_year", "version"], name="payroll_version_unique"),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="payroll_not_negative"),
         ]
+
+
+class EnterpriseSummary(models.Model):
+    """A union enterprise's (工会企业) balance-sheet and income summary for a year, from its
+    enterprise books: 所有者权益 at the start and end of the year, 净利润, and where the enterprise
+    states them its 国有资本 and 工会资本. One version per import that changed a figure.
+
+    ``objective_factors`` (客观因素影响额) is the net change of equity not earned by the enterprise
+    (the owner's capital injections, assets transferred in free of charge, less approved capital
+    withdrawals …), which 资产保值增值率 leaves out (``rate``)."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    version = models.PositiveIntegerField("版本")
+    equity_opening = models.DecimalField("所有者权益年初数", max_digits=18, decimal_places=2)
+    equity_closing = models.DecimalField("所有者权益年末数", max_digits=18, decimal_places=2)
+    net_profit = models.DecimalField("净利润", max_digits=18, decimal_places=2)
+    objective_factors = models.DecimalField("客观因素影响额", max_digits=18, decimal_places=2, null=True)
+    state_capital_opening = models.DecimalField("国有资本年初数", max_digits=18, decimal_places=2, null=True)
+    state_capital_closing = models.DecimalField("国有资本年末数", max_digits=18, decimal_places=2, null=True)
+    union_capital_opening = models.DecimalField("工会资本年初数", max_digits=18, decimal_places=2, null=True)
+    union_capital_closing = models.DecimalField("工会资本年末数", max_digits=18, decimal_places=2, null=True)
+    source_name = models.CharField("来源文件", max_length=255)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    FIGURES = ("equity_opening", "equity_closing", "net_profit", "objective_factors", "state_capital_opening",
+               "state_capital_closing", "union_capital_opening", "union_capital_closing")
+
+    class Meta:
+        verbose_name = "企业财务摘要"
+        verbose_name_plural = "企业财务摘要"
+        ordering = ["org__code", "-fiscal_year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "fiscal_year", "version"], name="enterprise_summary_version_unique"),
+            # the rate divides by it: a nil or negative opening equity makes the ratio meaningless
+            models.CheckConstraint(condition=models.Q(equity_opening__gt=0), name="enterprise_opening_equity_positive"),
+        ]
+
+    @property
+    def rate(self):
+        """资产保值增值率 in per cent, two decimals: (年末所有者权益 − 客观因素影响额) ÷ 年初所有者权益 × 100."""
+        adjusted = self.equity_closing - (self.objective_factors or Decimal("0"))
+        return (adjusted / self.equity_opening * 100).quantize(Decimal("0.01"))

@@ -1,4 +1,4 @@
-"""Every write of 穿透式监督: budgets, fixed-asset registers and payroll totals imported as new versions. Each function checks the action
+"""Every write of 穿透式监督: budgets, fixed-asset registers, payroll totals and enterprise summaries imported as new versions. Each function checks the action
 again (PermissionError with a Chinese message), runs in a transaction and logs with
 activity.record()."""
 
@@ -11,10 +11,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jingshen.activity.services import record, record_many
+from jingshen.finance import enterprises
 from jingshen.finance.assets import parse_register
 from jingshen.finance.budgets import ParsedBudget, money, parse_budget
 from jingshen.finance.budgets import parse_amount
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, FixedAsset, LineKind, Payroll
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, LineKind, Payroll
 from jingshen.orgs.models import Org
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.importers.common import file_sha256
@@ -210,5 +211,79 @@ def import_payroll(actor, path, *, display: str | None = None) -> PayrollResult:
                                 actor=actor, org=org, obj=payroll,
                                 before={"工资总额": str(latest.total), "职工人数": latest.staff_count} if latest else None,
                                 after={"工资总额": str(total), "职工人数": staff}))
+        record_many(entries)
+    return result
+
+
+@dataclass
+class EnterpriseResult:
+    created: list = field(default_factory=list)
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        text = f"新增或更新 {len(self.created)} 个企业年度的财务摘要"
+        return text + (f"，{self.unchanged} 行与已有数据相同，未重复导入。" if self.unchanged else "。")
+
+
+def import_enterprises(actor, path, *, display: str | None = None) -> EnterpriseResult:
+    """Import union enterprises' balance-sheet summaries (enterprises.py says the columns and the
+    checks) as ``actor`` (None: the command line's operator). All or nothing: a unit outside the
+    actor's IMPORT scope is an error worded like an unknown code; a unit that is not an enterprise,
+    a nil or negative opening equity and a repeated unit-year refuse the file. A row equal to the
+    latest version of its unit-year is skipped; a changed one makes a new version."""
+    path = Path(path)
+    display = display or path.name
+    table = read_table(path, enterprises.FIELDS, display)
+    errors: list[RowError] = []
+    codes = {v["单位编码"].strip() for _, v in table.rows}
+    units = Org.objects.filter(code__in=codes)
+    if actor is not None:
+        units = units.filter(pk__in=scope.orgs_for(actor, scope.IMPORT).values("pk"))
+    allowed = {o.code: o for o in units}
+    last = timezone.localdate().year
+    parsed, seen = [], {}
+    for row_no, v in table.rows:
+        ok = True
+        code = v["单位编码"].strip()
+        org = allowed.get(code)
+        if org is None:
+            errors.append(RowError(display, row_no, "单位编码", code, "单位编码不存在或不在您导入数据的范围内。"))
+            ok = False
+        elif (reason := enterprises.not_enterprise(org)) is not None:
+            errors.append(RowError(display, row_no, "单位编码", code, reason))
+            ok = False
+        year_text = v["会计年度"].strip().removesuffix("年度").removesuffix("年")
+        year = int(year_text) if year_text.isdigit() else None
+        if year is None or not FIRST_YEAR <= year <= last:
+            errors.append(RowError(display, row_no, "会计年度", v["会计年度"], f"会计年度应为 {FIRST_YEAR} 至 {last} 之间的年份。"))
+            ok = False
+        figures = enterprises.parse_figures(display, row_no, v, errors)
+        if ok and figures is not None:
+            if (code, year) in seen:
+                errors.append(RowError(display, row_no, "单位编码", code, f"与第 {seen[(code, year)]} 行是同一单位同一年度。"))
+                continue
+            seen[(code, year)] = row_no
+            parsed.append((org, year, figures))
+    if errors:
+        raise TableError(errors)
+    result = EnterpriseResult()
+    with transaction.atomic():
+        entries = []
+        for org, year, figures in parsed:
+            latest = EnterpriseSummary.objects.filter(org=org, fiscal_year=year).order_by("-version").first()
+            if latest is not None and all(getattr(latest, f) == figures[f] for f in EnterpriseSummary.FIGURES):
+                result.unchanged += 1
+                continue
+            summary = EnterpriseSummary.objects.create(org=org, fiscal_year=year, version=(latest.version + 1) if latest else 1,
+                                                       source_name=display[:255], imported_by=actor, **figures)
+            result.created.append(summary)
+            labels = {f: EnterpriseSummary._meta.get_field(f).verbose_name for f in EnterpriseSummary.FIGURES}
+            entries.append(dict(action="finance.enterprise_import",
+                                summary=f"导入{org.name} {year} 年企业财务摘要（资产保值增值率 {summary.rate}%，第 {summary.version} 版，"
+                                        f"来源「{display}」）",
+                                actor=actor, org=org, obj=summary,
+                                before={labels[f]: None if getattr(latest, f) is None else str(getattr(latest, f))
+                                        for f in EnterpriseSummary.FIGURES} if latest else None,
+                                after={labels[f]: None if figures[f] is None else str(figures[f]) for f in EnterpriseSummary.FIGURES}))
         record_many(entries)
     return result

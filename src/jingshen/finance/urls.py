@@ -14,4 +14,7 @@ urlpatterns = [
     path("cross-level/", views.cross_level, name="cross_level"),
     path("payroll/", views.payrolls, name="payrolls"),
     path("payroll/import/", views.payroll_import, name="payroll_import"),
+    path("enterprises/", views.enterprises, name="enterprises"),
+    path("enterprises/import/", views.enterprise_import, name="enterprise_import"),
+    path("institutions/", views.institutions, name="institutions"),
 ]

@@ -5,10 +5,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from jingshen import querystring, tabular
-from jingshen.finance import access, crosslevel, forms, services
+from jingshen import querystring, tabular, xlsx_export
+from jingshen.finance import access, crosslevel, enterprises as enterprise_indicators, forms, services
+from jingshen.finance.compliance import compliance
 from jingshen.finance.execution import execution
 from jingshen.finance.models import AssetStatus, LineKind, Payroll
+from jingshen.orgs.models import Kind
 from jingshen.finance.reconcile import reconcile_assets
 from jingshen.orgs import scope
 from jingshen.tabular import TableError
@@ -218,3 +220,102 @@ def payroll_import(request):
                 messages.success(request, f"导入完成：{result.summary()}")
                 return redirect("finance:payrolls")
     return render(request, "finance/payroll_import.html", {"form": form, "refused": refused})
+
+
+# --- 工会企业 and 工会事业单位 ------------------------------------------------------------------------
+
+INSTITUTIONS_PER_PAGE = 20
+MISSING_SHOWN = 20  # each runs the budget execution against the unit-year's vouchers
+
+
+def _year_of(listed, year_field: str = "fiscal_year"):
+    """The latest year that ``listed`` has rows for, or last year."""
+    latest = listed.order_by(f"-{year_field}").values_list(year_field, flat=True).first()
+    return latest or timezone.localdate().year - 1
+
+
+def enterprise_sheet(rows, year: int, threshold, unit) -> xlsx_export.Sheet:
+    C = xlsx_export.Column
+    where = f"{unit.name}及其下级单位" if unit else "您查看范围内的全部工会企业"
+    return xlsx_export.Sheet(
+        title="资产保值增值率",
+        heading=[f"{year} 年工会企业资产保值增值率：{where}",
+                 f"资产保值增值率 =（年末所有者权益 − 客观因素影响额）÷ 年初所有者权益 × 100%；低于 {threshold}% 的标为“低于预警线”。"],
+        columns=[C("单位编码", width=12), C("单位名称", width=28), C("所有者权益年初数", "money", 18), C("所有者权益年末数", "money", 18),
+                 C("净利润", "money", 16), C("客观因素影响额", "money", 16), C("资产保值增值率（%）", width=14), C("预警", width=12),
+                 C("工会资本年初数", "money", 16), C("工会资本年末数", "money", 16), C("国有资本年初数", "money", 16),
+                 C("国有资本年末数", "money", 16), C("版本", "int", 6)],
+        rows=((s.org.code, s.org.name, s.equity_opening, s.equity_closing, s.net_profit, s.objective_factors, s.rate,
+               "低于预警线" if s.rate < threshold else "", s.union_capital_opening, s.union_capital_closing,
+               s.state_capital_opening, s.state_capital_closing, s.version) for s in rows),
+    )
+
+
+@querystring.query(forms.EnterpriseQuery)
+def enterprises(request):
+    """资产保值增值率: the latest summary of each union enterprise the user sees, for one year."""
+    user = request.user
+    _need(user, scope.VIEW)
+    q = request.query
+    listed, unit = _unit_filter(request, access.enterprise_summaries_for(user))
+    year = q.value("year") or _year_of(listed)
+    threshold = q.value("threshold")
+    rows = enterprise_indicators.indicators(listed.filter(fiscal_year=year), q.value("sort"))
+    if q.wants_xlsx():
+        return xlsx_export.response(request, enterprise_sheet(rows, year, threshold, unit), f"资产保值增值率-{year}.xlsx",
+                                    f"enterprises-{year}.xlsx", org=unit)
+    for s in rows:
+        s.below = s.rate < threshold
+    firms = scope.orgs_for(user, scope.VIEW).filter(kind=Kind.ENTERPRISE)
+    if unit is not None:
+        firms = firms.filter(path__startswith=unit.path)
+    missing = firms.exclude(pk__in=[s.org_id for s in rows]).order_by("path")
+    page = Paginator(rows, PER_PAGE).get_page(q.value("page"))
+    context = {"page": page, "year": year, "threshold": threshold, "unit": unit, "filters": _filters(q),
+               "below": sum(1 for s in rows if s.below), "sorts": enterprise_indicators.SORTS, "sort": q.value("sort"),
+               "may_import": scope.may(user, scope.IMPORT), "any_data": access.enterprise_summaries_for(user).exists(),
+               "missing": missing[:MISSING_SHOWN], "missing_count": missing.count()}
+    return render(request, "finance/enterprises.html", context)
+
+
+@querystring.posts(forms.EnterpriseImportForm)
+def enterprise_import(request):
+    user = request.user
+    _need(user, scope.IMPORT)
+    form = forms.EnterpriseImportForm()
+    refused: list[str] = []
+    if request.method == "POST":
+        form = forms.EnterpriseImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            with tabular.uploaded(form.cleaned_data["file"], "企业财务摘要") as (path, display):
+                result, refused = _imported(request, lambda: services.import_enterprises(user, path, display=display))
+            if result is not None:
+                messages.success(request, f"导入完成：{result.summary()}")
+                return redirect("finance:enterprises")
+    return render(request, "finance/enterprise_import.html", {"form": form, "refused": refused})
+
+
+@querystring.query(forms.InstitutionQuery)
+def institutions(request):
+    """预算合规: for each union institution (事业单位) the user sees, its latest budget of the year
+    against its vouchers: spending without a budget line, adjustments, ring-fenced lines."""
+    user = request.user
+    _need(user, scope.VIEW)
+    q = request.query
+    units = scope.orgs_for(user, scope.VIEW).filter(kind=Kind.INSTITUTION)
+    unit = None
+    if q.given("org"):
+        unit = scope.orgs_for(user, scope.VIEW).filter(code=q.value("org").strip()).first()
+        if unit is None:
+            messages.error(request, f"单位编码“{q.value('org')}”不存在或不在您的查看范围内，已忽略该条件。")
+        else:
+            units = units.filter(path__startswith=unit.path)
+    budgets = access.budgets_for(user).filter(org__in=units)
+    year = q.value("year") or _year_of(budgets)
+    page = Paginator(units.order_by("path"), INSTITUTIONS_PER_PAGE).get_page(q.value("page"))
+    rows = []
+    for org in page:
+        budget = budgets.filter(org=org, fiscal_year=year).order_by("-version").first()
+        rows.append((org, compliance(budget) if budget is not None else None))
+    context = {"page": page, "rows": rows, "year": year, "unit": unit, "filters": _filters(q)}
+    return render(request, "finance/institutions.html", context)
