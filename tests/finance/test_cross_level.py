@@ -89,3 +89,13 @@ def test_the_page(client_for, tmp_path, tree):
     foreign = client_for("b_auditor").get("/finance/cross-level/?org=A&year=2021").content.decode()
     assert "不存在或不在您的查看范围内" in foreign and "-3,500.00" not in foreign
     assert client_for("b_auditor").get("/finance/cross-level/?org=A&year=abc").status_code == 200
+
+
+def test_an_upper_unit_without_data_compares_nothing(tmp_path, tree, personas):
+    books_2021(tmp_path)
+    # the province has no vouchers: its cities' income is shown, no difference is made up; the
+    # counties below the city are not its direct children, so they are not listed
+    result = cross_level(personas["prov_director"], tree["P"], 2021)
+    assert result.dataset is None and [p.org.code for p in result.pairs] == []
+    city = cross_level(personas["prov_director"], tree["A"], 2021)
+    assert "A1X" not in {p.org.code for p in city.pairs}

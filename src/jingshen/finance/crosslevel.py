@@ -17,7 +17,10 @@ The counterpart on the giving side: the 往来单位 text matched to the units b
 equal (after normalising full-width characters and spaces) to a unit's code or name, or the one
 unit whose name ends with it (at least 4 characters: "西湖区总工会" finds "杭州市西湖区总工会").
 A text that matches no unit is listed with its amount; one that matches several is listed as
-ambiguous, never guessed. Lines with no 往来单位 are listed too.
+ambiguous, never guessed. Lines with no 往来单位 are listed too. The units directly below are
+compared in full; a unit further down only where the upper unit's lines name it (its subsidy
+income otherwise comes from its own parent, and so does most of it even then: its received side is
+all of its upper-subsidy income).
 
 The kind (专项, 送温暖, 帮扶, 救灾 …): on the receiving side the name of the detail account
 (上级补助收入 / 专项补助); on the giving side the detail account's name where the chart has one
@@ -64,6 +67,7 @@ class Pair:
     dataset: Dataset | None = None
     texts: set[str] = field(default_factory=set)  # the 往来单位 texts of the upper unit's lines that named it
     get_code: str = ""  # the lower unit's (first) subsidy income account, for the link to its lines
+    upper_known: bool = True  # False: the upper unit has no voucher data for the year, nothing to compare
 
     @property
     def counterparty(self) -> str:
@@ -71,11 +75,11 @@ class Pair:
 
     @property
     def difference(self) -> Decimal | None:
-        return None if self.received is None else self.given - self.received
+        return None if self.received is None or not self.upper_known else self.given - self.received
 
     @property
     def dues_difference(self) -> Decimal | None:
-        return None if self.dues_received is None else self.dues_given - self.dues_received
+        return None if self.dues_received is None or not self.upper_known else self.dues_given - self.dues_received
 
     @property
     def matches(self) -> bool:
@@ -107,7 +111,7 @@ class CrossLevel:
 
     @property
     def differing(self) -> list[Pair]:
-        return [p for p in self.pairs if not p.matches]
+        return [p for p in self.pairs if p.upper_known and p.received is not None and not p.matches]
 
 
 class Matcher:
@@ -154,7 +158,7 @@ def cross_level(user, upper: Org, year: int) -> CrossLevel:
     datasets = {d.org_id: d for d in latest_voucher_datasets(year, org=upper)}
     result = CrossLevel(upper, year, datasets.get(upper.pk))
     below = list(visible.filter(path__startswith=upper.path).exclude(pk=upper.pk).order_by("path"))
-    pairs = {o.pk: Pair(o, dataset=datasets.get(o.pk)) for o in below}
+    pairs = {o.pk: Pair(o, dataset=datasets.get(o.pk), upper_known=result.dataset is not None) for o in below}
     matcher = Matcher(below)
 
     if result.dataset is not None:
@@ -195,6 +199,9 @@ def cross_level(user, upper: Org, year: int) -> CrossLevel:
                 else:
                     result.unmatched.append(entry)
 
+    # a unit's subsidy income comes from its own parent: the units directly below are compared in
+    # full, a unit further down only where the upper unit's lines name it
+    pairs = {pk: p for pk, p in pairs.items() if p.org.parent_id == upper.pk or p.given or p.dues_given}
     _received(pairs)
     result.pairs = [p for p in pairs.values() if p.given or p.dues_given or p.received or p.dues_received]
     return result
