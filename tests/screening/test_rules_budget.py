@@ -270,3 +270,28 @@ def test_the_budget_rules_do_not_apply_without_a_budget_and_never_run(tree, tmp_
     assert run.not_applicable == {"JS-BUD-001": {"A1X": NO_BUDGET}, "JS-BUD-002": {"A1X": NO_BUDGET},
                                   "JS-BUD-003": {"A1X": NO_BUDGET}, "JS-REM-001": {"A1X": NO_PAYROLL}}
     assert not Flag.objects.filter(run=run).exists()
+
+
+def test_the_published_budget_gives_its_income_to_the_festival_rule(tree, tmp_path):
+    """The 2021 budget of the domain notes (§6), imported as published: its top income lines are
+    401, 402, 403 and 408 (40302/40305 sit under 403), 3,255,240.00 元, which is 本年收入合计 less
+    动用以前年度结余; festival gifts of 1,700,000 are 52.22 % of it."""
+    from jingshen.finance.services import import_budget
+    from tests.finance.test_budget_import import PUBLISHED
+    from tests.finance.test_budget_import import write as write_budget
+
+    import_budget(write_budget(tmp_path, PUBLISHED), org=tree["A1X"], year=2021)
+    rows = entry(1, "2021-01-05", "102", "402", "2600000.00", "收到拨缴经费")
+    rows += entry(2, "2021-01-20", "50104", "102", "1700000.00", "春节慰问品")
+    for r in rows:
+        r[1] = "2021"
+    import_vouchers(write(tmp_path / "v2021.csv", rows), create_accounts=True)
+    engine = DuckDBEngine(Dataset.objects.all())
+    try:
+        tops = engine.query("SELECT code FROM budgets WHERE is_top ORDER BY code").fetchall()
+    finally:
+        engine.close()
+    assert tops == [("401",), ("402",), ("403",), ("408",), ("501",), ("502",), ("503",)]
+    run = run_screening(year=2021, rule_codes=["JS-FEST-003"])
+    [flag] = flags(run, "JS-FEST-003")
+    assert "占本年预算收入 3,255,240.00 元的 52.22%" in flag.message
