@@ -201,7 +201,8 @@ def test_festival_gifts_over_a_share_of_income(screen):
     )
     flags = screen(rows, "JS-FEST-003")
     assert [(f.org.code, f.voucher_no, f.amount) for f in flags] == [("A1X", None, Decimal("56500.00"))]
-    assert flags[0].message == "2025 年节日慰问支出 56,500.00 元（2 笔），占当年收入 110,000.00 元的 51.36%，超过 50% 的上限。"
+    assert flags[0].message == ("2025 年节日慰问支出 56,500.00 元（2 笔），占当年实际收入 110,000.00 元的 51.36%，超过 50% 的上限"
+                                 "（未导入该年度预算，以实际收入代替预算收入）。")
     assert "北京" in flags[0].basis
     assert screen(rows, "JS-FEST-003", max_share=60) == []
     assert screen(rows, "JS-FEST-003", max_share=0) == []

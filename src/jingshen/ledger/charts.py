@@ -259,17 +259,48 @@ def _mark_confirmed(accounts: dict[str, dict]) -> None:
 CHART_COLUMNS = ("org", "code", "name", "is_leaf", "role", "role_confirmed", "category", "direction")
 
 
-def chart_table(orgs) -> pa.Table:
+def effective_charts(orgs) -> dict[str, dict[str, dict]]:
+    """``effective_accounts`` of several units, by unit code, in three queries whatever their number."""
+    return _effective_charts(list(orgs))
+
+
+def chart_table(orgs, charts: dict[str, dict[str, dict]] | None = None) -> pa.Table:
     """Effective charts of several units as one Arrow table (org, code, name, is_leaf, role,
-    role_confirmed, category, direction), for set-based validation and rules in DuckDB."""
-    cols = {k: [] for k in CHART_COLUMNS}
-    for org_code, accounts in _effective_charts(list(orgs)).items():
+    role_confirmed, category, direction, parent: the code of the account above, None for a
+    first-level account), for set-based validation and rules in DuckDB. ``charts``: the units'
+    ``effective_charts`` when the caller already has them."""
+    cols = {k: [] for k in (*CHART_COLUMNS, "parent")}
+    charts = _effective_charts(list(orgs)) if charts is None else charts
+    for org_code, accounts in charts.items():
         for code, a in accounts.items():
             cols["org"].append(org_code)
             cols["code"].append(code)
             for key in CHART_COLUMNS[2:]:
                 cols[key].append(a[key])
+            cols["parent"].append(a["parent_code"] if a["parent_code"] in accounts else None)
     return pa.table(cols)
+
+
+def ancestor_table(charts: dict[str, dict[str, dict]]) -> pa.Table:
+    """Each account of the units' effective charts (``effective_charts``) with itself and every
+    account above it (org, code, ancestor, distance: 0 for the account itself, 1 for its parent
+    …): the roll-up of a detail account into the accounts above it as a join, with no recursive
+    query (which not every engine runs)."""
+    cols = {k: [] for k in ("org", "code", "ancestor", "distance")}
+    for org_code, accounts in charts.items():
+        for code in accounts:
+            up, seen = code, set()
+            while up in accounts and up not in seen:  # a parent cycle stops, as a missing parent does
+                cols["org"].append(org_code)
+                cols["code"].append(code)
+                cols["ancestor"].append(up)
+                cols["distance"].append(len(seen))
+                seen.add(up)
+                up = accounts[up].get("parent_code") or ""
+    return pa.table(cols, schema=ANCESTOR_SCHEMA)
+
+
+ANCESTOR_SCHEMA = pa.schema([("org", pa.string()), ("code", pa.string()), ("ancestor", pa.string()), ("distance", pa.int32())])
 
 
 def unconfirmed_roles(orgs, roles=None) -> dict[str, list[tuple[str, str, str]]]:

@@ -1,15 +1,16 @@
 """What each unit's data can support, and so which rules apply to it (issue 13, item 2).
 
 A rule needs some columns not to be empty (``[requires] columns``: 审核人, 附件数 …), some account
-roles in the unit's chart (``[requires] roles``) and, for a statistical rule, a minimum sample
-(``[sample]``). A unit lacking any of these is *not applicable* for the rule: the rule's hits on
+roles in the unit's chart (``[requires] roles``), the unit-year's budget or 工资总额
+(``[requires] budget`` / ``payroll``: rows in the engine's ``budgets`` / ``payroll`` tables) and,
+for a statistical rule, a minimum sample (``[sample]``). A unit lacking any of these is *not applicable* for the rule: the rule's hits on
 it are not flags, and the run records the reason (``ScreeningRun.not_applicable``), shown on the
 run page, in the unit's data-quality report and in the CLI's summary line. Not applicable is
 neither risk nor "clean".
 
 The facts come from one pass over the run's tables (``unit_facts``): each unit's vouchers, its
-spending (for materiality, scoring.py), the columns that hold a value on at least one line, and
-the roles its chart has.
+spending (for materiality, scoring.py), the columns that hold a value on at least one line, the
+roles its chart has, and whether it has a budget and a 工资总额 for the run's year.
 """
 
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ FROM v LEFT JOIN l ON l.org = v.org
     columns=", ".join(f"coalesce(l.{c}, 0) AS {c}" for c in DATA_COLUMNS),
 )
 ROLES_SQL = "SELECT DISTINCT org, role FROM accounts WHERE coalesce(role, '') <> ''"
+# The units with a budget or a 工资总额 for a year of the run (the engine builds both tables for
+# the run's unit-years only).
+HAVING_SQL = "SELECT DISTINCT org, 'budget' FROM budgets UNION ALL SELECT DISTINCT org, 'payroll' FROM payroll"
 
 
 @dataclass
@@ -46,6 +50,8 @@ class UnitFacts:
     spending: float = 0.0
     columns: set = field(default_factory=set)  # DATA_COLUMNS holding a value on some line
     roles: set = field(default_factory=set)
+    budget: bool = False  # a budget is imported for the unit-year
+    payroll: bool = False  # a 工资总额 is imported for the unit-year
 
     def as_json(self) -> dict:
         return {"vouchers": self.vouchers, "spending": round(self.spending, 2)}
@@ -60,6 +66,8 @@ def unit_facts(engine) -> dict[str, UnitFacts]:
                                columns={c for c, n in zip(names, counts, strict=True) if n})
     for org, role in engine.execute(ROLES_SQL).fetchall():
         facts.setdefault(org, UnitFacts()).roles.add(role)
+    for org, what in engine.execute(HAVING_SQL).fetchall():
+        setattr(facts.setdefault(org, UnitFacts()), what, True)
     return facts
 
 
@@ -82,6 +90,10 @@ def reasons(rule: Rule, values: dict, orgs, facts: dict[str, UnitFacts], samples
         lacking = [AccountRole(r).label for r in rule.requires_roles if r not in f.roles]
         if lacking:
             why.append(f"科目表中没有“{'”“'.join(lacking)}”科目（或未设定科目角色）")
+        if rule.requires_budget and not f.budget:
+            why.append("未导入该年度预算（工会经费收支预算表）")
+        if rule.requires_payroll and not f.payroll:
+            why.append("未导入该年度工资总额")
         if rule.sample is not None:
             n = (samples or {}).get(org, 0)
             if n < minimum:

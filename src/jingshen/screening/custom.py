@@ -11,8 +11,8 @@ secret key or any other file, nor change a setting.
 ``check_sql`` is the friendly first line, with a Chinese message naming the problem: the SQL
 must parse as exactly one query; table references are resolved by scope (sqlglot's
 optimizer.scope), so a name counts as a CTE only where that CTE is visible, and anything else
-must be one of the seven screening tables (lines, vouchers, accounts, calendar, orgs, texts,
-payments); quoted names that look like file paths, table functions, file readers, settings and
+must be one of the screening tables (lines, vouchers, accounts, ancestors, calendar, orgs, texts,
+payments, budgets, payroll); quoted names that look like file paths, table functions, file readers, settings and
 environment functions, and every statement other than SELECT are refused.
 
 The explanation is a template of plain ``{column}`` fields (rules.compile_template, never
@@ -35,8 +35,8 @@ from jingshen.screening.rules import (
     CATEGORIES, FORBIDDEN, LEVELS, REQUIRED_COLUMNS, SEVERITIES, Basis, Rule, RuleError, compile_template,
 )
 
-TABLES = {"lines", "vouchers", "accounts", "calendar", "orgs", "texts", "payments"}
-TABLES_TEXT = "lines、vouchers、accounts、calendar、orgs、texts、payments"
+TABLES = {"lines", "vouchers", "accounts", "ancestors", "calendar", "orgs", "texts", "payments", "budgets", "payroll"}
+TABLES_TEXT = "lines、vouchers、accounts、ancestors、calendar、orgs、texts、payments、budgets、payroll"
 # Functions that read files, other databases, the environment or the settings (the sandbox denies
 # them too; refusing them here gives a clear message). Names with these prefixes or suffixes are
 # refused as well: DuckDB's file readers (read_*, *_scan), its catalog/settings views (duckdb_*,

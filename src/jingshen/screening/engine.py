@@ -7,9 +7,27 @@
                summary (the first line's), preparer, reviewer (empty text for none), attachments
                (the most on a line). Written at import (vouchers.parquet): a rule that needs only
                these facts reads 4 M vouchers instead of grouping 10 M lines.
-    accounts   org, code, name, role, role_confirmed, is_leaf, category, direction: each unit's
-               effective chart (role_confirmed: the role is confirmed or standard, not a guess
-               from the account's name; ledger/charts.py)
+    accounts   org, code, name, role, role_confirmed, is_leaf, category, direction, parent: each
+               unit's effective chart (role_confirmed: the role is confirmed or standard, not a
+               guess from the account's name; parent: the account above, NULL for a first-level
+               account; ledger/charts.py)
+    ancestors  org, code, ancestor, distance: each account of ``accounts`` with itself (distance
+               0) and every account above it. Rolling lines up the chart is a join:
+               ``lines l JOIN ancestors t ON t.org = l.org AND t.code = l.account_code`` gives each
+               line once under every account it counts towards (t.ancestor), with no recursive
+               query (ledger.charts.ancestor_table)
+    budgets    org, fiscal_year, version, kind, code, name, prior_actual, amount, adjusted, budget,
+               is_top: each line of the latest budget version (工会经费收支预算表) of each of the
+               run's unit-years, in file order. kind: account (a 科目 line), carry_forward (上年结转),
+               used_surplus (动用以前年度结余), income_total (本年收入合计), expense_total
+               (本年支出合计); code empty text but for account lines; prior_actual 上年决算数,
+               amount 本年预算数, adjusted 调整预算数 (NULL where the cell was empty or a dash);
+               budget = coalesce(adjusted, amount), the figure budget execution reads; is_top: an
+               account line with no listed line above it in the unit's chart (summing the top
+               lines counts each amount once). A unit-year without a budget has no rows
+               (finance/tables.py)
+    payroll    org, fiscal_year, version, total, staff_count: the latest 工资总额 (and 职工人数,
+               NULL if not given) of each of the run's unit-years that has one (finance/tables.py)
     calendar   date, is_weekend, is_holiday, is_makeup_workday, is_workday, holiday_name
     orgs       org, name, level, kind, member_count, parent
     texts      summary, counterparty: each distinct pair of 摘要 and 往来单位 in ``lines`` (empty
@@ -60,7 +78,7 @@ versions or years of the run's own units, which whoever screens them may read an
 other file or URL (``enable_external_access = false``: read_* functions, replacement scans of file
 names, ATTACH, COPY, INSTALL and extension loading all fail), no extension auto-loading or
 installing, no Python replacement scans (a variable of the calling code is not a table), the Arrow
-objects registered to build accounts/calendar/orgs are unregistered, and then the configuration is
+objects registered to build accounts/ancestors/calendar/orgs/budgets/payroll are unregistered, and then the configuration is
 locked (``lock_configuration = true``: SET, RESET and PRAGMA settings fail, so nothing above can be
 undone). Spilling to ``temp_directory`` still works. Rule SQL goes through ``query``, which
 runs exactly one SELECT statement. This holds for the pack's rules too: a custom rule
@@ -76,7 +94,8 @@ from dataclasses import dataclass
 import duckdb
 
 from jingshen.ledger import store
-from jingshen.ledger.charts import chart_table
+from jingshen.finance.tables import budget_table, payroll_table
+from jingshen.ledger.charts import ancestor_table, chart_table, effective_charts
 from jingshen.ledger.models import Dataset
 from jingshen.orgs.models import Org
 from jingshen.screening.calendar import calendar_table
@@ -84,7 +103,7 @@ from jingshen.screening.rules import Rule, RuleError, reads_table
 
 MEMORY_LIMIT = "1536MB"
 # The Arrow objects _prepare registers and copies into tables; _lock unregisters them.
-ARROW_TABLES = ("accounts_arrow", "calendar_arrow", "orgs_arrow")
+ARROW_TABLES = ("accounts_arrow", "ancestors_arrow", "calendar_arrow", "orgs_arrow", "budgets_arrow", "payroll_arrow")
 # Applied by _lock after allowed_paths, in this order: lock_configuration must come last.
 SANDBOX = (
     "SET enable_external_access = false",
@@ -213,8 +232,17 @@ class DuckDBEngine:
         con.execute(f"CREATE VIEW vouchers AS SELECT * FROM {self._source('vouchers', VOUCHERS_SHAPE, packs)}").fetchall()
         con.execute(f"CREATE VIEW dataset_texts AS SELECT * FROM {self._source('texts', TEXTS_SHAPE, packs)}").fetchall()
         orgs = list(Org.objects.filter(pk__in={d.org_id for d in self.datasets}).select_related("parent"))
-        con.register("accounts_arrow", chart_table(orgs))
+        charts = effective_charts(orgs)
+        con.register("accounts_arrow", chart_table(orgs, charts))
         con.execute("CREATE TABLE accounts AS SELECT * FROM accounts_arrow").fetchall()
+        con.register("ancestors_arrow", ancestor_table(charts))
+        con.execute("CREATE TABLE ancestors AS SELECT * FROM ancestors_arrow").fetchall()
+        codes = {o.pk: o.code for o in orgs}
+        unit_years = {(d.org_id, d.fiscal_year) for d in self.datasets}
+        con.register("budgets_arrow", budget_table(codes, unit_years, charts))
+        con.execute("CREATE TABLE budgets AS SELECT * FROM budgets_arrow").fetchall()
+        con.register("payroll_arrow", payroll_table(codes, unit_years))
+        con.execute("CREATE TABLE payroll AS SELECT * FROM payroll_arrow").fetchall()
         years = {d.fiscal_year for d in self.datasets} or {2025}
         years |= {y - 1 for y in years} | {y + 1 for y in years}
         con.register("calendar_arrow", calendar_table(years))

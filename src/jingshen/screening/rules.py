@@ -19,7 +19,9 @@ Python objects). The loader (``_check``) refuses any other field, as services.sa
 
 What a rule needs of the data (``[requires]``): ``columns`` of the lines that must not be empty
 in every line of a dataset (``reviewer``, ``attachments``, ``counterparty``, ``invoice_no``,
-``settlement``, ``preparer``) and account ``roles`` the unit's chart must have. A statistical
+``settlement``, ``preparer``), account ``roles`` the unit's chart must have, and ``budget`` /
+``payroll`` (true: the unit-year must have an imported budget or 工资总额, rows in the engine's
+``budgets`` or ``payroll`` table). A statistical
 rule states its minimum sample (``[sample]``: a query giving each unit's sample size ``n``, the
 parameter holding the minimum, and what is counted, in Chinese). A rule does not apply to a
 unit lacking any of these; the run records which rules did not apply where, and why
@@ -243,6 +245,8 @@ class Rule:
     # what the rule needs of a dataset and its chart (module docstring)
     requires_columns: tuple[str, ...] = ()
     requires_roles: tuple[str, ...] = ()
+    requires_budget: bool = False  # the unit-year's budget (table budgets)
+    requires_payroll: bool = False  # the unit-year's 工资总额 (table payroll)
     sample: Sample | None = None
     # the wording of a systemic finding (module docstring); "" for SYSTEMIC_EXPLANATION
     systemic_explanation: str = ""
@@ -431,6 +435,8 @@ def load_rule(path: Path) -> Rule:
         details=tuple(data.get("details", ())),
         requires_columns=tuple(requires.get("columns", ())),
         requires_roles=tuple(requires.get("roles", ())),
+        requires_budget=requires.get("budget", False),
+        requires_payroll=requires.get("payroll", False),
         sample=Sample(sql=sample["sql"], min=sample["min"], what=sample["what"].strip()) if sample else None,
         systemic_explanation=data.get("systemic_explanation", "").strip(),
         notes=data.get("notes", "").strip(),
@@ -472,6 +478,8 @@ def _check(rule: Rule, path: Path) -> None:
         problems.append(f"requires.columns must be among {sorted(DATA_COLUMNS)}")
     if set(rule.requires_roles) - set(AccountRole.values):
         problems.append(f"requires.roles: unknown roles {sorted(set(rule.requires_roles) - set(AccountRole.values))}")
+    if not isinstance(rule.requires_budget, bool) or not isinstance(rule.requires_payroll, bool):
+        problems.append("requires.budget and requires.payroll are true or false")
     if rule.sample and rule.sample.min not in rule.params:
         problems.append("sample.min must name a parameter")
     if rule.systemic_explanation and rule.level == "unit":
