@@ -14,25 +14,41 @@ class BudgetQuery(querystring.QueryForm):
     page = querystring.page()
 
 
-class BudgetImportForm(forms.Form):
-    org = forms.CharField(label="单位编码", max_length=32, error_messages={"required": "请填写预算所属单位的单位编码。"})
-    year = forms.IntegerField(label="预算年度", min_value=FIRST_YEAR, max_value=2100,
-                              error_messages={"required": "请填写预算年度。", "invalid": "预算年度应为四位年份。",
-                                              "min_value": f"预算年度不能早于 {FIRST_YEAR} 年。",
-                                              "max_value": "预算年度不能晚于 2100 年。"})
-    file = forms.FileField(label="预算表文件（CSV 或 XLSX）",
-                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
-                                           "invalid": "请选择要导入的文件。"})
+# a unit code typed with the suggestions of the page's <datalist id="import-units">
+UNIT_INPUT = forms.TextInput(attrs={"list": "import-units"})
 
-    MAX_BYTES = 5 * 1024 * 1024
+
+class FileImportForm(forms.Form):
+    """An upload of one of 穿透式监督's files: not empty, not larger than ``MAX_MB`` (the files are
+    small; a larger one is usually the wrong file). Subclasses set the file field's label."""
+
+    MAX_MB = 20
+    field_order = ["org", "year", "file"]  # the unit and year a file is for come before it
+    file = forms.FileField(label="文件（CSV 或 XLSX）", error_messages={
+        "required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。", "invalid": "请选择要导入的文件。"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = self.file_label
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size == 0:
             raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("文件超过 5 MB。预算表通常只有几十行，请检查是否选错了文件。")
+        if upload.size > self.MAX_MB * 1024 * 1024:
+            raise forms.ValidationError(f"文件超过 {self.MAX_MB} MB，请检查是否选错了文件。")
         return upload
+
+
+class BudgetImportForm(FileImportForm):
+    org = forms.CharField(label="单位编码", max_length=32, widget=UNIT_INPUT, error_messages={"required": "请填写预算所属单位的单位编码。"})
+    year = forms.IntegerField(label="预算年度", min_value=FIRST_YEAR, max_value=2100,
+                              error_messages={"required": "请填写预算年度。", "invalid": "预算年度应为四位年份。",
+                                              "min_value": f"预算年度不能早于 {FIRST_YEAR} 年。",
+                                              "max_value": "预算年度不能晚于 2100 年。"})
+    file_label = "预算表文件（CSV 或 XLSX）"
+    MAX_MB = 5
+
 
 
 class RegisterQuery(querystring.QueryForm):
@@ -51,21 +67,11 @@ class ReconcileQuery(querystring.QueryForm):
     year = querystring.year("会计年度")
 
 
-class AssetImportForm(forms.Form):
-    org = forms.CharField(label="单位编码", max_length=32, error_messages={"required": "请填写资产所属单位的单位编码。"})
-    file = forms.FileField(label="资产卡片文件（CSV 或 XLSX）",
-                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
-                                           "invalid": "请选择要导入的文件。"})
+class AssetImportForm(FileImportForm):
+    org = forms.CharField(label="单位编码", max_length=32, widget=UNIT_INPUT, error_messages={"required": "请填写资产所属单位的单位编码。"})
+    file_label = "资产卡片文件（CSV 或 XLSX）"
+    MAX_MB = 50
 
-    MAX_BYTES = 50 * 1024 * 1024
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size == 0:
-            raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("文件超过 50 MB，请检查是否选错了文件。")
-        return upload
 
 
 class CrossLevelQuery(querystring.QueryForm):
@@ -79,20 +85,9 @@ class PayrollQuery(querystring.QueryForm):
     page = querystring.page()
 
 
-class PayrollImportForm(forms.Form):
-    file = forms.FileField(label="工资总额文件（CSV 或 XLSX）",
-                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
-                                           "invalid": "请选择要导入的文件。"})
+class PayrollImportForm(FileImportForm):
+    file_label = "工资总额文件（CSV 或 XLSX）"
 
-    MAX_BYTES = 20 * 1024 * 1024
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size == 0:
-            raise forms.ValidationError(f"文件「{upload.name}」为空（0 字节）。")
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("文件超过 20 MB，请检查是否选错了文件。")
-        return upload
 
 
 class EnterpriseQuery(querystring.ExportForm):
@@ -103,10 +98,8 @@ class EnterpriseQuery(querystring.ExportForm):
     page = querystring.page()
 
 
-class EnterpriseImportForm(PayrollImportForm):
-    file = forms.FileField(label="企业财务摘要文件（CSV 或 XLSX）",
-                           error_messages={"required": "请选择要导入的文件。", "empty": "文件为空（0 字节）。",
-                                           "invalid": "请选择要导入的文件。"})
+class EnterpriseImportForm(FileImportForm):
+    file_label = "企业财务摘要文件（CSV 或 XLSX）"
 
 
 class InstitutionQuery(querystring.QueryForm):

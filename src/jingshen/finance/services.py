@@ -126,6 +126,30 @@ def import_assets(path, *, org, actor=None, display: str | None = None) -> Asset
     return register
 
 
+def _importable_units(actor, table) -> dict:
+    """The units a multi-unit file names that ``actor`` may import for (every one for the
+    command line's operator), by code."""
+    units = Org.objects.filter(code__in={v["单位编码"].strip() for _, v in table.rows})
+    if actor is not None:
+        units = units.filter(pk__in=scope.orgs_for(actor, scope.IMPORT).values("pk"))
+    return {o.code: o for o in units}
+
+
+def _unit_year(display: str, row_no: int, v: dict, allowed: dict, errors: list) -> tuple:
+    """A multi-unit file's row: its unit (None, with an error worded like an unknown code, outside
+    the importer's scope) and its year (None, with an error, unless a year from 1990 to this year)."""
+    code = v["单位编码"].strip()
+    org = allowed.get(code)
+    if org is None:
+        errors.append(RowError(display, row_no, "单位编码", code, "单位编码不存在或不在您导入数据的范围内。"))
+    text = v["会计年度"].strip().removesuffix("年度").removesuffix("年")
+    year, last = (int(text) if text.isdigit() else None), timezone.localdate().year
+    if year is None or not FIRST_YEAR <= year <= last:
+        errors.append(RowError(display, row_no, "会计年度", v["会计年度"], f"会计年度应为 {FIRST_YEAR} 至 {last} 之间的年份。"))
+        year = None
+    return org, year
+
+
 PAYROLL_FIELDS = [
     Field("单位编码", aliases=("单位代码", "编码")),
     Field("会计年度", aliases=("年度", "年份")),
@@ -153,25 +177,12 @@ def import_payroll(actor, path, *, display: str | None = None) -> PayrollResult:
     display = display or path.name
     table = read_table(path, PAYROLL_FIELDS, display)
     errors: list[RowError] = []
-    codes = {v["单位编码"].strip() for _, v in table.rows}
-    units = Org.objects.filter(code__in=codes)
-    if actor is not None:
-        units = units.filter(pk__in=scope.orgs_for(actor, scope.IMPORT).values("pk"))
-    allowed = {o.code: o for o in units}
-    last = timezone.localdate().year
+    allowed = _importable_units(actor, table)
     parsed, seen = [], {}
     for row_no, v in table.rows:
-        ok = True
         code = v["单位编码"].strip()
-        org = allowed.get(code)
-        if org is None:
-            errors.append(RowError(display, row_no, "单位编码", code, "单位编码不存在或不在您导入数据的范围内。"))
-            ok = False
-        year_text = v["会计年度"].strip().removesuffix("年度").removesuffix("年")
-        year = int(year_text) if year_text.isdigit() else None
-        if year is None or not FIRST_YEAR <= year <= last:
-            errors.append(RowError(display, row_no, "会计年度", v["会计年度"], f"会计年度应为 {FIRST_YEAR} 至 {last} 之间的年份。"))
-            ok = False
+        org, year = _unit_year(display, row_no, v, allowed, errors)
+        ok = org is not None and year is not None
         try:
             total = parse_amount(v["工资总额"])
             if total is None or total < 0:
@@ -235,27 +246,14 @@ def import_enterprises(actor, path, *, display: str | None = None) -> Enterprise
     display = display or path.name
     table = read_table(path, enterprises.FIELDS, display)
     errors: list[RowError] = []
-    codes = {v["单位编码"].strip() for _, v in table.rows}
-    units = Org.objects.filter(code__in=codes)
-    if actor is not None:
-        units = units.filter(pk__in=scope.orgs_for(actor, scope.IMPORT).values("pk"))
-    allowed = {o.code: o for o in units}
-    last = timezone.localdate().year
+    allowed = _importable_units(actor, table)
     parsed, seen = [], {}
     for row_no, v in table.rows:
-        ok = True
         code = v["单位编码"].strip()
-        org = allowed.get(code)
-        if org is None:
-            errors.append(RowError(display, row_no, "单位编码", code, "单位编码不存在或不在您导入数据的范围内。"))
-            ok = False
-        elif (reason := enterprises.not_enterprise(org)) is not None:
+        org, year = _unit_year(display, row_no, v, allowed, errors)
+        ok = org is not None and year is not None
+        if org is not None and (reason := enterprises.not_enterprise(org)) is not None:
             errors.append(RowError(display, row_no, "单位编码", code, reason))
-            ok = False
-        year_text = v["会计年度"].strip().removesuffix("年度").removesuffix("年")
-        year = int(year_text) if year_text.isdigit() else None
-        if year is None or not FIRST_YEAR <= year <= last:
-            errors.append(RowError(display, row_no, "会计年度", v["会计年度"], f"会计年度应为 {FIRST_YEAR} 至 {last} 之间的年份。"))
             ok = False
         figures = enterprises.parse_figures(display, row_no, v, errors)
         if ok and figures is not None:

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 from django.utils import timezone
 
 from jingshen import querystring, tabular, xlsx_export
@@ -59,6 +60,32 @@ def _import_units(user):
     return scope.orgs_for(user, scope.IMPORT).order_by("path").only("code", "name")[:DATALIST_MAX]
 
 
+def _import_page(request, form_class, template: str, do_import, done, initial=None):
+    """An upload page of 穿透式监督: the form, the import (``do_import(user, data, path, display)``,
+    refused files listed on the page) and, on success, ``done(result)``: the message and the page
+    to go to. Only for users who import some unit's data; each importer checks the scope again."""
+    user = request.user
+    _need(user, scope.IMPORT)
+    form = form_class(initial=initial)
+    refused: list[str] = []
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            with tabular.uploaded(data["file"], form.file_label) as (path, display):
+                result, refused = _imported(request, lambda: do_import(user, data, path, display))
+            if result is not None:
+                message, target = done(result)
+                messages.success(request, message)
+                return target
+    return render(request, template, {"form": form, "refused": refused, "units": _import_units(user)})
+
+
+def _unit(user, data):
+    """The unit a single-unit file is for (404 outside the importer's scope, like an unknown code)."""
+    return scope.get_org_for_user(user, data["org"].strip(), scope.IMPORT)
+
+
 @querystring.query(forms.BudgetQuery)
 def budgets(request):
     """预算: the imported budget versions of the units the user sees."""
@@ -85,24 +112,15 @@ def budget(request, budget_id):
     return render(request, "finance/budget.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @querystring.posts(forms.BudgetImportForm)
 def budget_import(request):
-    user = request.user
-    _need(user, scope.IMPORT)
-    form = forms.BudgetImportForm(initial={"year": timezone.localdate().year})
-    refused: list[str] = []
-    if request.method == "POST":
-        form = forms.BudgetImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            org = scope.get_org_for_user(user, data["org"].strip(), scope.IMPORT)
-            with tabular.uploaded(data["file"], "预算表") as (path, display):
-                result, refused = _imported(request, lambda: services.import_budget(
-                    path, org=org, year=data["year"], actor=user, display=display))
-            if result is not None:
-                messages.success(request, f"已导入{org.name} {result.fiscal_year} 年预算第 {result.version} 版。")
-                return redirect("finance:budget", budget_id=result.pk)
-    return render(request, "finance/budget_import.html", {"form": form, "refused": refused, "units": _import_units(user)})
+    return _import_page(
+        request, forms.BudgetImportForm, "finance/budget_import.html",
+        lambda user, data, path, display: services.import_budget(path, org=_unit(user, data), year=data["year"], actor=user,
+                                                                 display=display),
+        lambda b: (f"已导入{b.org.name} {b.fiscal_year} 年预算第 {b.version} 版。", redirect("finance:budget", budget_id=b.pk)),
+        initial={"year": timezone.localdate().year})
 
 
 # --- fixed assets ---------------------------------------------------------------------------------
@@ -137,23 +155,13 @@ def register(request, register_id):
     return render(request, "finance/register.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @querystring.posts(forms.AssetImportForm)
 def register_import(request):
-    user = request.user
-    _need(user, scope.IMPORT)
-    form = forms.AssetImportForm()
-    refused: list[str] = []
-    if request.method == "POST":
-        form = forms.AssetImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            org = scope.get_org_for_user(user, data["org"].strip(), scope.IMPORT)
-            with tabular.uploaded(data["file"], "资产卡片") as (path, display):
-                result, refused = _imported(request, lambda: services.import_assets(path, org=org, actor=user, display=display))
-            if result is not None:
-                messages.success(request, f"已导入{org.name}资产卡片第 {result.version} 版。")
-                return redirect("finance:register", register_id=result.pk)
-    return render(request, "finance/register_import.html", {"form": form, "refused": refused, "units": _import_units(user)})
+    return _import_page(
+        request, forms.AssetImportForm, "finance/register_import.html",
+        lambda user, data, path, display: services.import_assets(path, org=_unit(user, data), actor=user, display=display),
+        lambda r: (f"已导入{r.org.name}资产卡片第 {r.version} 版。", redirect("finance:register", register_id=r.pk)))
 
 
 @querystring.query(forms.ReconcileQuery)
@@ -205,21 +213,13 @@ def payrolls(request):
                                                      "may_import": scope.may(user, scope.IMPORT)})
 
 
+@require_http_methods(["GET", "POST"])
 @querystring.posts(forms.PayrollImportForm)
 def payroll_import(request):
-    user = request.user
-    _need(user, scope.IMPORT)
-    form = forms.PayrollImportForm()
-    refused: list[str] = []
-    if request.method == "POST":
-        form = forms.PayrollImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            with tabular.uploaded(form.cleaned_data["file"], "工资总额") as (path, display):
-                result, refused = _imported(request, lambda: services.import_payroll(user, path, display=display))
-            if result is not None:
-                messages.success(request, f"导入完成：{result.summary()}")
-                return redirect("finance:payrolls")
-    return render(request, "finance/payroll_import.html", {"form": form, "refused": refused})
+    return _import_page(
+        request, forms.PayrollImportForm, "finance/payroll_import.html",
+        lambda user, data, path, display: services.import_payroll(user, path, display=display),
+        lambda result: (f"导入完成：{result.summary()}", redirect("finance:payrolls")))
 
 
 # --- 工会企业 and 工会事业单位 ------------------------------------------------------------------------
@@ -278,21 +278,13 @@ def enterprises(request):
     return render(request, "finance/enterprises.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @querystring.posts(forms.EnterpriseImportForm)
 def enterprise_import(request):
-    user = request.user
-    _need(user, scope.IMPORT)
-    form = forms.EnterpriseImportForm()
-    refused: list[str] = []
-    if request.method == "POST":
-        form = forms.EnterpriseImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            with tabular.uploaded(form.cleaned_data["file"], "企业财务摘要") as (path, display):
-                result, refused = _imported(request, lambda: services.import_enterprises(user, path, display=display))
-            if result is not None:
-                messages.success(request, f"导入完成：{result.summary()}")
-                return redirect("finance:enterprises")
-    return render(request, "finance/enterprise_import.html", {"form": form, "refused": refused})
+    return _import_page(
+        request, forms.EnterpriseImportForm, "finance/enterprise_import.html",
+        lambda user, data, path, display: services.import_enterprises(user, path, display=display),
+        lambda result: (f"导入完成：{result.summary()}", redirect("finance:enterprises")))
 
 
 @querystring.query(forms.InstitutionQuery)
