@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from jingshen.ledger import books
-from jingshen.ledger.charts import effective_accounts
+from jingshen.ledger.charts import effective_accounts, effective_charts
 from jingshen.ledger.models import Dataset
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs import scope
@@ -210,10 +210,10 @@ def cross_level(user, upper: Org, year: int) -> CrossLevel:
 def _received(pairs: dict[int, Pair]) -> None:
     """Each lower unit's subsidy income (credits) and dues receivable from above (debits − credits),
     from the per-account totals of its dataset."""
-    for pair in pairs.values():
-        if pair.dataset is None:
-            continue
-        accounts = effective_accounts(pair.org)
+    with_data = [p for p in pairs.values() if p.dataset is not None]
+    charts = effective_charts([p.org for p in with_data])  # three queries for all of them
+    for pair in with_data:
+        accounts = charts[pair.org.code]
         get = _role_codes(accounts, GET_SUBSIDY)
         dues = _role_codes(accounts, GET_DUES)
         tops = {c for c in get if (accounts[c].get("parent_code") or "") not in get}
