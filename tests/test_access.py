@@ -34,7 +34,7 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "admin_center:prior_delete", "admin_center:grant_revoke", "portal:notice_withdraw", "admin_center:plan_note",
              "admin_center:plan_item_add", "admin_center:plan_approve", "admin_center:plan_return",
              "admin_center:plan_delete", "admin_center:plan_item_edit", "admin_center:plan_item_remove",
-             "admin_center:plan_item_project"}
+             "admin_center:plan_item_project", "finance:fund_tag", "finance:fund_untag"}
 
 
 def all_patterns(resolver=None, prefix=""):
@@ -58,15 +58,16 @@ KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", 
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
                 "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id",
-                "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id"}
+                "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id", "fund_id", "tag_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
                 "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id",
-                "grant_id", "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id"}
+                "grant_id", "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id", "fund_id", "tag_id"}
 # knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
 # persona's are read (200) there, while their writes stay 404; so are 通知公告 of a unit above (received)
-READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id", "notice_id"}
+# and the key funds (重点资金) a unit above defined for the units below it
+READ_DOWN_PARAMS = {"guide_id", "attachment_id", "wording_id", "notice_id", "fund_id"}
 
 
 def values_for(code: str, tmp_path=None) -> dict:
@@ -79,7 +80,7 @@ def values_for(code: str, tmp_path=None) -> dict:
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
               "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0",
               "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0", "notice_id": "0", "budget_id": "0",
-              "register_id": "0", "plan_id": "0", "plan_item_id": "0"}
+              "register_id": "0", "plan_id": "0", "plan_item_id": "0", "fund_id": "0", "tag_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -116,7 +117,18 @@ def values_for(code: str, tmp_path=None) -> dict:
         values["budget_id"] = str(budget_of(org).pk)
         values["register_id"] = str(register_of(org).pk)
         values |= plan_objects(org, uploader)
+        values |= fund_objects(org)
     return values
+
+
+def fund_objects(org: Org) -> dict:
+    """A key fund of ``org`` and a voucher of it tagged with the fund (written directly:
+    tests/finance/test_funds.py tests the services)."""
+    from jingshen.finance.models import FundVoucher, KeyFund
+
+    fund = KeyFund.objects.create(org=org, name=f"{org.code}专项资金", keywords=["专项"])
+    tag = FundVoucher.objects.create(fund=fund, org=org, fiscal_year=2025, period=1, voucher_type="记", voucher_no=1)
+    return {"fund_id": str(fund.pk), "tag_id": str(tag.pk)}
 
 
 def notice_of(org: Org):

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from django import forms
@@ -5,7 +6,8 @@ from django import forms
 from jingshen import querystring
 from jingshen.finance.enterprises import DEFAULT_THRESHOLD, SORTS
 from jingshen.finance.models import AssetStatus
-from jingshen.finance.services import FIRST_YEAR
+from jingshen.finance.services import FIRST_YEAR, check_fund_rules
+from jingshen.ledger.roles import AccountRole
 
 
 class BudgetQuery(querystring.QueryForm):
@@ -106,3 +108,50 @@ class InstitutionQuery(querystring.QueryForm):
     org = querystring.text("单位编码（含下级单位）", max_length=32)
     year = querystring.year("预算年度")
     page = querystring.page()
+
+
+# --- key funds (重点资金) ----------------------------------------------------------------------------
+
+WORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def words(text: str) -> list[str]:
+    """A list typed as words separated by spaces, commas, 、 or semicolons."""
+    return [w for w in WORD_SEPARATORS.split(text or "") if w]
+
+
+class FundForm(forms.Form):
+    """A key fund: its name and what decides its lines (services.check_fund_rules validates them)."""
+
+    org = forms.CharField(label="定义单位编码", max_length=32, required=False,
+                          help_text="该资金适用于此单位及其下级单位；不填则为您所在单位。")
+    name = forms.CharField(label="资金名称", max_length=40, error_messages={"required": "请填写资金名称。"})
+    description = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    roles = forms.MultipleChoiceField(label="用途科目角色", required=False, choices=AccountRole.choices,
+                                      widget=forms.SelectMultiple(attrs={"size": 6}),
+                                      error_messages={"invalid_choice": "科目角色“%(value)s”不存在。"})
+    accounts = forms.CharField(label="用途科目编码", max_length=400, required=False,
+                               help_text="以这些编码开头的科目为该资金的用途科目，如 50205；多个用空格或顿号分隔。")
+    keywords = forms.CharField(label="摘要关键词", max_length=400, required=False,
+                               help_text="摘要含任一关键词的收支分录归入该资金，如 产改、技能提升；多个用空格或顿号分隔。")
+    active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    def clean(self):
+        data = super().clean()
+        data["accounts"], data["keywords"] = words(data.get("accounts", "")), words(data.get("keywords", ""))
+        try:
+            check_fund_rules(roles=data.get("roles") or [], accounts=data["accounts"], keywords=data["keywords"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+class TraceQuery(querystring.QueryForm):
+    fund = querystring.integer("重点资金", 1, 2**31 - 1)
+    org = querystring.text("单位编码", max_length=32)
+    year = querystring.year("会计年度")
+
+
+class FundTagForm(forms.Form):
+    fund = forms.IntegerField(label="重点资金", min_value=1, max_value=2**31 - 1, error_messages={"required": "请选择重点资金。"})
+    note = forms.CharField(label="说明", max_length=200, required=False)

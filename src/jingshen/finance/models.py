@@ -191,3 +191,71 @@ class EnterpriseSummary(models.Model):
         """资产保值增值率 in per cent, two decimals: (年末所有者权益 − 客观因素影响额) ÷ 年初所有者权益 × 100."""
         adjusted = self.equity_closing - (self.objective_factors or Decimal("0"))
         return (adjusted / self.equity_opening * 100).quantize(Decimal("0.01"))
+
+
+class KeyFund(models.Model):
+    """重点资金: a fund followed from the upper unit's allocation to the final payees (trace.py).
+    A line of a unit's books belongs to it when its account carries one of ``roles`` or starts with
+    one of ``accounts`` (its purpose accounts), when its 摘要 contains one of ``keywords``, or when
+    its voucher was tagged with the fund (``FundVoucher``). Built-in funds (``org`` empty) apply to
+    every unit; a unit's own funds to it and the units below it."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="定义单位", null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="+")
+    name = models.CharField("资金名称", max_length=40)
+    description = models.CharField("说明", max_length=500, blank=True)
+    roles = models.JSONField("用途科目角色", default=list, blank=True)
+    accounts = models.JSONField("用途科目编码", default=list, blank=True)  # code prefixes
+    keywords = models.JSONField("摘要关键词", default=list, blank=True)
+    active = models.BooleanField("启用", default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "重点资金"
+        verbose_name_plural = "重点资金"
+        ordering = ["org__path", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="key_fund_name_unique"),
+            models.UniqueConstraint(fields=["name"], condition=models.Q(org__isnull=True), name="key_fund_builtin_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def builtin(self) -> bool:
+        return self.org_id is None
+
+    @property
+    def has_purpose(self) -> bool:
+        return bool(self.roles or self.accounts)
+
+
+class FundVoucher(models.Model):
+    """A voucher tagged with a key fund by hand: all of its income and expense lines belong to the
+    fund, whatever their accounts and 摘要."""
+
+    fund = models.ForeignKey(KeyFund, verbose_name="重点资金", on_delete=models.CASCADE, related_name="vouchers")
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField("会计年度")
+    period = models.PositiveSmallIntegerField("期间")
+    voucher_type = models.CharField("凭证字", max_length=20)
+    voucher_no = models.PositiveIntegerField("凭证号")
+    note = models.CharField("说明", max_length=200, blank=True)
+    tagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="标记人", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    tagged_at = models.DateTimeField("标记时间", auto_now_add=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "重点资金凭证"
+        verbose_name_plural = "重点资金凭证"
+        ordering = ["org__code", "fiscal_year", "period", "voucher_type", "voucher_no"]
+        constraints = [models.UniqueConstraint(fields=["fund", "org", "fiscal_year", "period", "voucher_type", "voucher_no"],
+                                               name="fund_voucher_unique")]
+
+    def __str__(self):
+        return f"{self.fund.name}：{self.org.name} {self.fiscal_year} 年 {self.period} 期 {self.voucher_type}-{self.voucher_no}"

@@ -1,13 +1,15 @@
-"""Every write of 穿透式监督: budgets, fixed-asset registers, payroll totals and enterprise summaries imported as new versions. Each function checks the action
+"""Every write of 穿透式监督: budgets, fixed-asset registers, payroll totals and enterprise summaries imported as new versions;
+key funds defined and vouchers tagged with them. Each function checks the action
 again (PermissionError with a Chinese message), runs in a transaction and logs with
 activity.record()."""
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from jingshen.activity.services import record, record_many
@@ -15,10 +17,13 @@ from jingshen.finance import enterprises
 from jingshen.finance.assets import parse_register
 from jingshen.finance.budgets import ParsedBudget, money, parse_budget
 from jingshen.finance.budgets import parse_amount
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, LineKind, Payroll
+from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, LineKind,
+                                     Payroll)
 from jingshen.orgs.models import Org
+from jingshen.ledger import books
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.importers.common import file_sha256
+from jingshen.ledger.roles import AccountRole
 from jingshen.orgs import scope
 from jingshen.tabular import Field, RowError, TableError, read_table
 
@@ -285,3 +290,100 @@ def import_enterprises(actor, path, *, display: str | None = None) -> Enterprise
                                 after={labels[f]: None if figures[f] is None else str(figures[f]) for f in EnterpriseSummary.FIGURES}))
         record_many(entries)
     return result
+
+
+# --- key funds (重点资金) ----------------------------------------------------------------------------
+
+MAX_FUND_WORDS = 30
+MAX_WORD = 20
+ACCOUNT_PREFIX = re.compile(r"^[0-9][0-9.]{0,19}$")
+
+
+def check_fund_rules(*, roles: list[str], accounts: list[str], keywords: list[str]) -> None:
+    """What decides a key fund's lines, validated (ValueError with a Chinese message)."""
+    known = set(AccountRole.values)
+    unknown = [r for r in roles if r not in known]
+    if unknown:
+        raise ValueError(f"未知的科目角色：{'、'.join(unknown)}。")
+    bad = [a for a in accounts if not ACCOUNT_PREFIX.match(a)]
+    if bad:
+        raise ValueError(f"科目编码只能由数字和点组成（每个不超过 20 个字符）：{'、'.join(bad)}。")
+    long = [w for w in keywords if not 1 <= len(w) <= MAX_WORD]
+    if long:
+        raise ValueError(f"关键词每个 1 至 {MAX_WORD} 个字：{'、'.join(long)}。")
+    for label, values in (("科目角色", roles), ("科目编码", accounts), ("关键词", keywords)):
+        if len(values) > MAX_FUND_WORDS:
+            raise ValueError(f"{label}最多 {MAX_FUND_WORDS} 个。")
+    if not (roles or accounts or keywords):
+        raise ValueError("请至少指定一个用途科目角色、科目编码或摘要关键词，否则没有凭证会归入该资金。")
+
+
+def save_fund(actor, *, org, name: str, description: str = "", roles=(), accounts=(), keywords=(), active: bool = True,
+              fund: KeyFund | None = None) -> KeyFund:
+    """Create a key fund of ``org`` (for it and the units below), or change ``fund``. ``actor``
+    (None: the system) must hold CONFIGURE on the unit; built-in funds are not edited."""
+    if fund is not None:
+        if fund.builtin:
+            raise PermissionError("内置的重点资金不能修改；可以为本单位新建一个同类资金，使用更具体的科目或关键词。")
+        org = fund.org
+    if org is None or (actor is not None and not scope.can(actor, scope.CONFIGURE, org)):
+        raise PermissionError("您没有为该单位设置重点资金的权限。")
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 40:
+        raise ValueError("资金名称应为 1 至 40 个字。")
+    roles, accounts, keywords = (list(dict.fromkeys(v.strip() for v in values if v.strip())) for values in (roles, accounts, keywords))
+    check_fund_rules(roles=roles, accounts=accounts, keywords=keywords)
+    values = {"name": name, "description": (description or "").strip()[:500], "roles": roles, "accounts": accounts,
+              "keywords": keywords, "active": active}
+    if KeyFund.objects.filter(Q(org=org) | Q(org__isnull=True), name=name).exclude(pk=fund.pk if fund else None).exists():
+        raise ValueError(f"已有名为「{name}」的重点资金，请换一个名称。")
+    with transaction.atomic():
+        if fund is None:
+            fund = KeyFund.objects.create(org=org, created_by=actor, **values)
+            record("finance.fund_create", f"设置重点资金「{name}」（{org.name}及下级单位）", actor=actor, org=org, obj=fund,
+                   after=_fund_values(fund))
+        else:
+            before = _fund_values(fund)
+            for key, value in values.items():
+                setattr(fund, key, value)
+            fund.save()
+            record("finance.fund_update", f"修改重点资金「{name}」", actor=actor, org=org, obj=fund, before=before,
+                   after=_fund_values(fund))
+    return fund
+
+
+def _fund_values(fund: KeyFund) -> dict:
+    return {"名称": fund.name, "说明": fund.description, "科目角色": fund.roles, "科目编码": fund.accounts,
+            "关键词": fund.keywords, "启用": fund.active}
+
+
+def tag_voucher(actor, *, fund: KeyFund, dataset, period: int, voucher_type: str, voucher_no: int, note: str = "") -> FundVoucher:
+    """Tag a voucher of a unit-year with a key fund (all its income and expense lines belong to the
+    fund from then on). ``actor`` (None: the system) must hold AUDIT on the unit; the fund must be
+    in force for it and the voucher must exist in the dataset."""
+    org = dataset.org
+    if actor is not None and not scope.can(actor, scope.AUDIT, org):
+        raise PermissionError("您没有为该单位标记重点资金凭证的权限。")
+    if not fund.active or not KeyFund.objects.filter(pk=fund.pk).filter(
+            Q(org__isnull=True) | Q(org_id__in=org.ancestor_ids())).exists():
+        raise ValueError(f"重点资金「{fund.name}」不适用于{org.name}。")
+    if books.voucher(dataset, period, voucher_type, voucher_no) is None:
+        raise ValueError(f"{org.name} {dataset.fiscal_year} 年没有凭证 {period} 期 {voucher_type}-{voucher_no}。")
+    key = {"fund": fund, "org": org, "fiscal_year": dataset.fiscal_year, "period": period, "voucher_type": voucher_type,
+           "voucher_no": voucher_no}
+    with transaction.atomic():
+        if FundVoucher.objects.filter(**key).exists():
+            raise ValueError(f"该凭证已标记为重点资金「{fund.name}」。")
+        tag = FundVoucher.objects.create(**key, note=(note or "").strip()[:200], tagged_by=actor)
+        record("finance.fund_tag", f"将{org.name} {dataset.fiscal_year} 年凭证 {period} 期 {voucher_type}-{voucher_no} 标记为重点资金「{fund.name}」",
+               actor=actor, org=org, obj=tag, after={"资金": fund.name, "说明": tag.note})
+    return tag
+
+
+def untag_voucher(actor, tag: FundVoucher) -> None:
+    if actor is not None and not scope.can(actor, scope.AUDIT, tag.org):
+        raise PermissionError("您没有为该单位标记重点资金凭证的权限。")
+    with transaction.atomic():
+        record("finance.fund_untag", f"取消{tag.org.name}凭证 {tag.period} 期 {tag.voucher_type}-{tag.voucher_no} 的重点资金「{tag.fund.name}」标记",
+               actor=actor, org=tag.org, obj=tag, before={"资金": tag.fund.name, "说明": tag.note})
+        tag.delete()

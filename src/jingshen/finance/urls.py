@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jingshen.finance import views
+from jingshen.finance import views, views_funds
 
 app_name = "finance"
 urlpatterns = [
@@ -17,4 +17,10 @@ urlpatterns = [
     path("enterprises/", views.enterprises, name="enterprises"),
     path("enterprises/import/", views.enterprise_import, name="enterprise_import"),
     path("institutions/", views.institutions, name="institutions"),
+    path("funds/", views_funds.funds, name="funds"),
+    path("funds/new/", views_funds.fund_new, name="fund_new"),
+    path("funds/<int:fund_id>/", views_funds.fund, name="fund"),
+    path("funds/trace/", views_funds.fund_trace, name="fund_trace"),
+    path("funds/tag/<int:dataset_id>/<int:period>/<path:voucher_type>/<int:voucher_no>/", views_funds.fund_tag, name="fund_tag"),
+    path("funds/tags/<int:tag_id>/delete/", views_funds.fund_untag, name="fund_untag"),
 ]

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from django.db.models import Q
 
 from jingshen import xlsx_export
@@ -1000,3 +1001,61 @@ def counterparty_totals(dataset: Dataset, codes: Iterable[str]) -> list[tuple[st
             f"SELECT coalesce(counterparty, ''), account_code, coalesce(summary, ''), coalesce(sum(debit), 0), "
             f"coalesce(sum(credit), 0), count(*) FROM {_scan(dataset, 'data')} WHERE account_code IN {_in_list(codes)} "
             "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", codes).fetchall()
+
+
+@dataclass
+class MarkedLines:
+    """One group of ``marked_lines``: a dataset's lines on one account with one 往来单位."""
+
+    dataset_id: int
+    kind: str  # the kind the caller gave the account
+    purpose: bool  # the account is one the caller marked as a purpose account
+    account_code: str
+    counterparty: str
+    debit: Decimal
+    credit: Decimal
+    lines: int
+    by_keyword: int  # lines whose 摘要 holds a keyword
+    by_tag: int  # lines of a tagged voucher
+    first: tuple[int, str, int]  # (period, voucher type, voucher number) of the group's first voucher
+
+
+def marked_lines(datasets: list[Dataset], accounts: list[tuple[int, str, str, bool]], keywords: list[str],
+                 tagged: list[tuple[int, int, str, int]], closing_kind: str = "closing") -> list[MarkedLines]:
+    """The lines of several datasets that belong to something the caller defines (a key fund):
+    ``accounts`` classifies each dataset's accounts as (dataset id, code, kind, purpose); a line
+    on a classified account belongs when its account is a purpose account, when its 摘要 holds one
+    of ``keywords``, or when its voucher is in ``tagged`` (dataset id, period, type, number).
+    Vouchers that post to an account of kind ``closing_kind`` (the year-end closing) are left out.
+    One query over all the datasets, grouped by dataset, account and 往来单位."""
+    if not datasets or not accounts:
+        return []
+    acc = pa.table({"ds": [a[0] for a in accounts], "account_code": [a[1] for a in accounts],
+                    "kind": [a[2] for a in accounts], "purpose": [a[3] for a in accounts]})
+    tags = pa.table({"ds": [t[0] for t in tagged], "period": [t[1] for t in tagged],
+                     "voucher_type": [t[2] for t in tagged], "voucher_no": [t[3] for t in tagged]},
+                    schema=pa.schema([("ds", pa.int64()), ("period", pa.int64()), ("voucher_type", pa.string()),
+                                      ("voucher_no", pa.int64())]))
+    union = " UNION ALL ".join(
+        f"SELECT {int(d.pk)} AS ds, period, voucher_type, voucher_no, account_code, summary, counterparty, debit, credit "
+        f"FROM {_scan(d, 'data')}" for d in datasets)
+    keyword_sql = " OR ".join("contains(coalesce(l.summary, ''), ?)" for _ in keywords) or "FALSE"
+    sql = (
+        f"WITH l AS ({union}), "
+        "closing AS (SELECT DISTINCT l.ds, l.period, l.voucher_type, l.voucher_no FROM l JOIN acc a "
+        "ON a.ds = l.ds AND a.account_code = l.account_code WHERE a.kind = ?), "
+        f"m AS (SELECT l.*, a.kind, a.purpose, ({keyword_sql}) AS by_keyword, "
+        "EXISTS (SELECT 1 FROM tags t WHERE t.ds = l.ds AND t.period = l.period AND t.voucher_type = l.voucher_type "
+        "AND t.voucher_no = l.voucher_no) AS by_tag FROM l JOIN acc a ON a.ds = l.ds AND a.account_code = l.account_code "
+        "WHERE a.kind <> ? AND NOT EXISTS (SELECT 1 FROM closing c WHERE c.ds = l.ds AND c.period = l.period "
+        "AND c.voucher_type = l.voucher_type AND c.voucher_no = l.voucher_no)) "
+        "SELECT ds, kind, purpose, account_code, coalesce(counterparty, ''), coalesce(sum(debit), 0), coalesce(sum(credit), 0), "
+        "count(*), count(*) FILTER (WHERE by_keyword), count(*) FILTER (WHERE by_tag), "
+        "min({'p': period, 't': voucher_type, 'n': voucher_no}) "
+        "FROM m WHERE purpose OR by_keyword OR by_tag GROUP BY ALL ORDER BY ds, kind, account_code, 5")
+    with _connect() as con:
+        con.register("acc", acc)
+        con.register("tags", tags)
+        rows = con.execute(sql, [closing_kind, *keywords, closing_kind]).fetchall()
+    return [MarkedLines(ds, kind, purpose, code, party, debit, credit, n, kw, tag, (first["p"], first["t"], first["n"]))
+            for ds, kind, purpose, code, party, debit, credit, n, kw, tag, first in rows]

@@ -19,3 +19,25 @@
   });
   window.addEventListener("resize", function () { chart.resize(); });
 })();
+
+// 资金穿透: received, passed down, spent and unspent of the units with the largest flows.
+(function () {
+  "use strict";
+  var data = document.getElementById("trace-data");
+  var box = document.getElementById("trace-chart");
+  if (!data || !box || !window.echarts) { return; }
+  var trace = JSON.parse(data.textContent);
+  var chart = window.echarts.init(box, null, { renderer: "svg" });
+  var colours = ["#1f4e8c", "#7a5af8", "#dc6803", "#12b76a"];
+  chart.setOption({
+    grid: { left: 8, right: 20, top: 36, bottom: 10, containLabel: true },
+    legend: { top: 4 },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: { type: "category", data: trace.units, axisLabel: { interval: 0, rotate: 30, width: 110, overflow: "truncate" } },
+    yAxis: { type: "value", name: "元" },
+    series: trace.series.map(function (s, i) {
+      return { name: s.name, type: "bar", barMaxWidth: 18, data: s.data, itemStyle: { color: colours[i % colours.length] } };
+    })
+  });
+  window.addEventListener("resize", function () { chart.resize(); });
+})();
