@@ -251,3 +251,11 @@ def test_a_fund_of_another_branch_does_not_apply(tmp_path, tree, personas):
     dataset = Dataset.objects.get(org__code="A2", fiscal_year=2021)
     with pytest.raises(ValueError, match="不适用于"):
         services.tag_voucher(personas["a_auditor"], fund=other, dataset=dataset, period=1, voucher_type="记", voucher_no=3)
+
+
+def test_people_come_first_among_recurring_payees():
+    from jingshen.finance.trace import is_person
+
+    assert is_person("张三") and is_person("欧阳小明") and is_person("阿依·木拉")
+    assert not is_person("杭州彩虹图文快印有限公司") and not is_person("某超市") and not is_person("王府井百货店")
+    assert not is_person("Zhang San") and not is_person("")

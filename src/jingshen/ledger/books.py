@@ -1036,9 +1036,8 @@ def marked_lines(datasets: list[Dataset], accounts: list[tuple[int, str, str, bo
                      "voucher_type": [t[2] for t in tagged], "voucher_no": [t[3] for t in tagged]},
                     schema=pa.schema([("ds", pa.int64()), ("period", pa.int64()), ("voucher_type", pa.string()),
                                       ("voucher_no", pa.int64())]))
-    union = " UNION ALL ".join(
-        f"SELECT {int(d.pk)} AS ds, period, voucher_type, voucher_no, account_code, summary, counterparty, debit, credit "
-        f"FROM {_scan(d, 'data')}" for d in datasets)
+    union = (f"SELECT ds, period, voucher_type, voucher_no, account_code, summary, counterparty, debit, credit "
+             f"FROM {store.scan_many(datasets, 'data')}")
     keyword_sql = " OR ".join("contains(coalesce(l.summary, ''), ?)" for _ in keywords) or "FALSE"
     sql = (
         f"WITH l AS ({union}), "

@@ -97,6 +97,25 @@ def scan(dataset, name: str = "data") -> str:
     return f"(SELECT * FROM {read} WHERE org = {sql_literal(dataset.org.code)} AND fiscal_year = {int(dataset.fiscal_year)})"
 
 
+def scan_many(datasets, name: str = "data") -> str:
+    """SQL (DuckDB) for the rows of file ``name`` of several datasets at once, each row with its
+    dataset's id as ``ds``: one read per file, so the datasets of a pack are read together (a
+    UNION of ``scan`` per dataset reads a pack once per dataset)."""
+    by_file: dict[Path, list] = {}
+    for dataset in datasets:
+        by_file.setdefault(parquet_path(dataset, name), []).append(dataset)
+    parts = []
+    for path, members in by_file.items():
+        read = f"read_parquet({sql_literal(str(path))}, hive_partitioning = false)"
+        if not is_packed(members[0]):
+            parts.append(f"SELECT {int(members[0].pk)} AS ds, * FROM {read}")
+            continue
+        keys = ", ".join(f"({sql_literal(d.org.code)}, {int(d.fiscal_year)}, {int(d.pk)})" for d in members)
+        parts.append(f"SELECT m.ds, d.* FROM {read} d JOIN (VALUES {keys}) m(org_code, year, ds) "
+                     "ON d.org = m.org_code AND d.fiscal_year = m.year")
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")" if parts else ""
+
+
 # The files every dataset folder holds (a pack's are shared by its datasets).
 FILES = {
     "vouchers": ("data", "vouchers", "texts", "summary", "quality"),
