@@ -11,6 +11,7 @@ from tests.conftest import make_user
 
 from jingshen.finance.crosslevel import cross_level, normalise
 from jingshen.ledger.importers.vouchers import import_vouchers
+from tests.finance.charts import chart_data
 from tests.ledger.conftest import line, write
 
 
@@ -86,6 +87,8 @@ def test_the_page(client_for, tmp_path, tree):
     assert "甲市一区总工会" in page and "-3,500.00" in page and "相符" in page
     assert "对应多个单位的往来单位（1）" in page and "某某公司工会" in page and "没有填写往来单位" in page
     assert "/journal/?account=506&amp;counterparty=" in page
+    chart = chart_data(page, "cross-level-data")
+    assert chart["categories"][0] == "甲市一区总工会" and chart["series"][0]["data"][0] == 12000.0
     foreign = client_for("b_auditor").get("/finance/cross-level/?org=A&year=2021").content.decode()
     assert "不存在或不在您的查看范围内" in foreign and "-3,500.00" not in foreign
     assert client_for("b_auditor").get("/finance/cross-level/?org=A&year=abc").status_code == 200

@@ -7,6 +7,8 @@ import io
 from decimal import Decimal
 
 import pytest
+
+from tests.finance.charts import chart_data
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -135,6 +137,7 @@ def test_the_indicators_page_scope_threshold_and_sorting(tmp_path, firms, client
     assert "95.00%" in page and "110.00%" in page and "低于预警线" in page
     assert page.index("甲市一区电子公司") < page.index("乙市一区医院")  # lowest rate first
     assert 'id="below-count">1<' in page
+    assert chart_data(page, "enterprise-data")["series"][0]["data"] == [95.0, 110.0]
     by_rate_desc = client_for("prov_director").get("/finance/enterprises/?year=2025&sort=-rate").content.decode()
     assert by_rate_desc.index("乙市一区医院") < by_rate_desc.index("甲市一区电子公司")
     raised = client_for("prov_director").get("/finance/enterprises/?year=2025&threshold=120").content.decode()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from jingshen.finance.execution import execution
 from jingshen.finance.services import import_budget
 from jingshen.ledger.importers.vouchers import import_vouchers
+from tests.finance.charts import chart_data
 from tests.finance.test_budget_import import write as write_budget
 from tests.ledger.conftest import line, voucher, write
 
@@ -79,3 +80,7 @@ def test_the_budget_page_shows_execution(client_for, tmp_path, tree):
     assert "不含 2 张涉及“结余”科目的年终结转凭证" in page
     assert "超预算 1,000.00" in page and "120.0%" in page and "66.7%" in page
     assert "预算表未列示的支出" in page and "500.00" in page
+    lines = chart_data(page, "execution-data")
+    assert lines["categories"] == ["401 会费收入", "501 职工活动支出", "502 维权支出"] and lines["horizontal"]
+    assert [s["name"] for s in lines["series"]] == ["预算数", "本年实际数"] and lines["series"][1]["data"] == [8000.0, 6000.0, 2500.0]
+    assert "structure-data" in page and "execution-data" not in empty

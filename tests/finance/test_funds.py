@@ -15,6 +15,7 @@ from jingshen.finance.models import Budget, BudgetLine, FundVoucher, KeyFund
 from jingshen.finance.trace import trace
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset
+from tests.finance.charts import chart_data
 from tests.ledger.conftest import line, write
 
 D = Decimal
@@ -145,6 +146,8 @@ def test_the_page(client_for, tmp_path, tree, personas):
     assert "甲市一区总工会" in page and "1,000.00" in page and "某超市" in page and "张三" in page
     assert "某某公司工会" in page and 'id="trace-data"' in page
     assert "用途科目以外的支出（1）" in page and "在多个单位出现的收款人（1）" in page
+    chart = chart_data(page, "trace-data")
+    assert chart["categories"][:2] == ["甲市一区总工会", "甲市总工会"] and [s["name"] for s in chart["series"]] == ["收到", "下拨", "支出", "结余"]
     foreign = client_for("b_auditor").get(f"/finance/funds/trace/?fund={warmth().pk}&org=A&year=2021").content.decode()
     assert "不存在或不在您的查看范围内" in foreign and "某超市" not in foreign
     funds = client.get("/finance/funds/").content.decode()

@@ -108,8 +108,24 @@ def budget(request, budget_id):
     result = execution(budget)
     by_code = {row.code: row for row in result.rows}
     context = {"budget": budget, "rows": [(line, by_code.get(line.code) if line.kind == LineKind.ACCOUNT else None) for line in lines],
-               "has_adjusted": any(line.adjusted is not None for line in lines), "versions": versions, "run": result}
+               "has_adjusted": any(line.adjusted is not None for line in lines), "versions": versions, "run": result,
+               "chart": _execution_chart(result) if result.dataset else None}
     return render(request, "finance/budget.html", context)
+
+
+def bars(categories: list[str], series: dict[str, list], horizontal: bool = False, unit: str = "元") -> dict:
+    """The data of a grouped bar chart (``data-chart="bars"`` in static/jingshen/charts.js)."""
+    return {"categories": categories, "horizontal": horizontal, "unit": unit,
+            "series": [{"name": name, "data": [float(v or 0) for v in values]} for name, values in series.items()]}
+
+
+def _execution_chart(result) -> dict:
+    """预算与实际 of the first-level lines, and the spending structure, as two bar charts."""
+    top = [r for r in result.rows if r.depth == 0 and (r.budget or r.actual)]
+    return {"lines": bars([f"{r.code} {r.name}" for r in top], {"预算数": [r.budget for r in top], "本年实际数": [r.actual for r in top]},
+                          horizontal=True),
+            "structure": bars([p.label for p in result.structure], {"预算数": [p.budget for p in result.structure],
+                                                                    "本年实际数": [p.actual for p in result.structure]})}
 
 
 @require_http_methods(["GET", "POST"])
@@ -194,7 +210,13 @@ def cross_level(request):
         if org is None:
             messages.error(request, f"单位编码“{q.value('org')}”不存在或不在您的查看范围内。")
     result = crosslevel.cross_level(user, org, year) if org is not None else None
-    return render(request, "finance/cross_level.html", {"org": org, "year": year, "result": result, "filters": _filters(q)})
+    chart = None
+    if result is not None and result.pairs:
+        largest = sorted(result.pairs, key=lambda p: -max(p.given, p.received or 0))[:20]
+        chart = bars([p.org.name for p in largest], {"上级拨付": [p.given if p.upper_known else None for p in largest],
+                                                     "下级收到": [p.received for p in largest]})
+    return render(request, "finance/cross_level.html", {"org": org, "year": year, "result": result, "filters": _filters(q),
+                                                        "chart": chart})
 
 
 @querystring.query(forms.PayrollQuery)
@@ -271,7 +293,9 @@ def enterprises(request):
         firms = firms.filter(path__startswith=unit.path)
     missing = firms.exclude(pk__in=[s.org_id for s in rows]).order_by("path")
     page = Paginator(rows, PER_PAGE).get_page(q.value("page"))
-    context = {"page": page, "year": year, "threshold": threshold, "unit": unit, "filters": _filters(q),
+    shown = list(page)
+    chart = bars([s.org.name for s in shown], {"资产保值增值率": [s.rate for s in shown]}, horizontal=True, unit="%") if shown else None
+    context = {"page": page, "year": year, "threshold": threshold, "unit": unit, "filters": _filters(q), "chart": chart,
                "below": sum(1 for s in rows if s.below), "sorts": enterprise_indicators.SORTS, "sort": q.value("sort"),
                "may_import": scope.may(user, scope.IMPORT), "any_data": access.enterprise_summaries_for(user).exists(),
                "missing": missing[:MISSING_SHOWN], "missing_count": missing.count()}

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jingshen import querystring
 from jingshen.finance import access, forms, services
 from jingshen.finance.trace import TOP_PAYEES, trace
+from jingshen.finance.views import bars
 from jingshen.ledger import books
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs import scope
@@ -126,13 +127,10 @@ def fund_trace(request):
 
 
 def _chart(result) -> dict:
-    """The bar chart's data (static/jingshen/trace.js): received, passed down, spent and unspent of
-    the units with the largest flows."""
+    """Received, passed down, spent and unspent of the units with the largest flows."""
     hops = sorted(result.active_hops, key=lambda h: -(h.received + h.passed_down + h.spent))[:20]
-    return {"units": [h.org.name for h in hops],
-            "series": [{"name": label, "data": [float(getattr(h, name)) for h in hops]}
-                       for name, label in (("received", "收到"), ("passed_down", "下拨"), ("spent", "支出"),
-                                           ("unspent", "结余"))]}
+    return bars([h.org.name for h in hops], {label: [getattr(h, name) for h in hops] for name, label in (
+        ("received", "收到"), ("passed_down", "下拨"), ("spent", "支出"), ("unspent", "结余"))})
 
 
 @require_POST

@@ -20,24 +20,32 @@
   window.addEventListener("resize", function () { chart.resize(); });
 })();
 
-// 资金穿透: received, passed down, spent and unspent of the units with the largest flows.
+
+// Grouped bar charts of 穿透式监督 (资金穿透, 预算执行, 上下级对账): every element with
+// data-chart="bars" draws the JSON of the element named by its data-source:
+// {"categories": [...], "series": [{"name": ..., "data": [...]}], "horizontal": false}.
 (function () {
   "use strict";
-  var data = document.getElementById("trace-data");
-  var box = document.getElementById("trace-chart");
-  if (!data || !box || !window.echarts) { return; }
-  var trace = JSON.parse(data.textContent);
-  var chart = window.echarts.init(box, null, { renderer: "svg" });
-  var colours = ["#1f4e8c", "#7a5af8", "#dc6803", "#12b76a"];
-  chart.setOption({
-    grid: { left: 8, right: 20, top: 36, bottom: 10, containLabel: true },
-    legend: { top: 4 },
-    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    xAxis: { type: "category", data: trace.units, axisLabel: { interval: 0, rotate: 30, width: 110, overflow: "truncate" } },
-    yAxis: { type: "value", name: "元" },
-    series: trace.series.map(function (s, i) {
-      return { name: s.name, type: "bar", barMaxWidth: 18, data: s.data, itemStyle: { color: colours[i % colours.length] } };
-    })
+  if (!window.echarts) { return; }
+  var colours = ["#1f4e8c", "#dc6803", "#7a5af8", "#12b76a"];
+  Array.prototype.forEach.call(document.querySelectorAll("[data-chart=bars]"), function (box) {
+    var source = document.getElementById(box.getAttribute("data-source"));
+    if (!source) { return; }
+    var d = JSON.parse(source.textContent);
+    var names = { type: "category", data: d.categories, axisLabel: d.horizontal ? { width: 200, overflow: "truncate" } :
+      { interval: 0, rotate: 30, width: 110, overflow: "truncate" } };
+    var values = { type: "value", name: d.unit || "元" };
+    var chart = window.echarts.init(box, null, { renderer: "svg" });
+    chart.setOption({
+      grid: { left: 8, right: 24, top: 36, bottom: 10, containLabel: true },
+      legend: { top: 4 },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: d.horizontal ? values : names,
+      yAxis: d.horizontal ? names : values,
+      series: d.series.map(function (s, i) {
+        return { name: s.name, type: "bar", barMaxWidth: 18, data: s.data, itemStyle: { color: colours[i % colours.length] } };
+      })
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
   });
-  window.addEventListener("resize", function () { chart.resize(); });
 })();
