@@ -1,5 +1,7 @@
 """The demo the quick start loads: the sizes the foundation promises, reproducible."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
@@ -51,6 +53,19 @@ def test_demo_province(capsys):
     with_data = set(Dataset.objects.values_list("org_id", flat=True))
     assert set(CurrentRisk.objects.values_list("org_id", flat=True)) == with_data
     assert set(CurrentRisk.objects.values_list("run_id", flat=True)) == {province_run.pk}
+    # the upper unions' books hold both sides of each subsidy: 上下级对账 and 资金穿透 have something to find
+    from jingshen.finance.crosslevel import cross_level
+    from jingshen.finance.models import KeyFund
+    from jingshen.finance.trace import trace
+
+    xihu = Org.objects.get(code="330103")
+    director = User.objects.get(username="county_director")
+    reconciled = cross_level(director, xihu, 2025)
+    assert reconciled.dataset is not None and [p.difference for p in reconciled.differing] == [Decimal("1000.00")]
+    assert [u.text for u in reconciled.unmatched] == ["杭州市西湖区某街道联合工会"]
+    warmth = trace(director, KeyFund.objects.get(org=None, name="送温暖"), xihu, 2025)
+    assert warmth.hops[0].passed_down > 0 and len(warmth.recurring) == 1 and warmth.recurring[0].person
+    assert not CurrentRisk.objects.filter(org__level__in=[Level.COUNTY], score__gte=30).exists()  # clean books rank low
     # 通知公告 of the province reach every unit; 西湖区's only its own subtree
     from jingshen.portal.access import received_notices
     from jingshen.portal.models import Notice

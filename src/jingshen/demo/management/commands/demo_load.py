@@ -2,6 +2,7 @@ from django.conf import settings
 
 from jingshen.commands import JingshenCommand, progress_bar
 from jingshen.demo.ledger import grassroots_units, write_vouchers_csv
+from jingshen.demo.upper import write_upper_csv
 from jingshen.demo.orgs import write_orgs_csv
 from jingshen.demo.people import ensure_demo_people
 from jingshen.ledger.importers.vouchers import import_vouchers
@@ -29,6 +30,9 @@ class Command(JingshenCommand):
         with progress_bar("导入演示凭证") as progress:
             report = import_vouchers(settings.HOME / "demo" / "vouchers-2025.csv", progress=progress)
         self.stdout.write(f"演示凭证：{vouchers:,} 行；{report.summary()}")
+        upper = write_upper_csv(settings.HOME / "demo" / "upper-2025.csv", settings.HOME / "demo" / "vouchers-2025.csv", seed=seed)
+        report = import_vouchers(settings.HOME / "demo" / "upper-2025.csv")
+        self.stdout.write(f"演示上级工会补助下级凭证：{upper:,} 行；{report.summary()}")
         users = ensure_demo_users()
         projects = ensure_demo_projects()
         self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
