@@ -11,17 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jingshen import querystring
 from jingshen.finance import access, forms, services
 from jingshen.finance.trace import TOP_PAYEES, trace
-from jingshen.finance.views import bars
+from jingshen.finance.views import _need, bars
 from jingshen.ledger import books
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs import scope
 
 ROLE_LABELS = dict(AccountRole.choices)
-
-
-def _need(user, action: str) -> None:
-    if not scope.may(user, action):
-        raise Http404("页面不存在或您没有权限访问。")
 
 
 def _describe(fund) -> dict:
