@@ -440,6 +440,17 @@ def test_hostile_xml_upload_fails_the_job_cleanly(client_for, tmp_path):
     job = ImportJob.objects.get()
     assert job.status == JobStatus.FAILED and "出于安全考虑不予读取" in job.errors[0]["reason"]
     assert not Dataset.objects.exists()
+    # the column-mapping page has nothing to offer for it, and says so without failing
+    assert client_for("a_auditor").get(f"/collect/jobs/{job.pk}/mapping/").status_code == 200
+
+
+def test_the_mapping_page_previews_a_dbf_and_an_xml(client_for, tmp_path):
+    for path in (write_dbf(tmp_path / "PZ.DBF", kingdee_books()), write_xml(tmp_path / "u8.xml")):
+        upload(client_for("a_auditor"), path, org="A1X", fiscal_year="2024")  # refused: another year
+        job = ImportJob.objects.latest("pk")
+        assert job.status == JobStatus.FAILED
+        html = client_for("a_auditor").get(f"/collect/jobs/{job.pk}/mapping/").content.decode()
+        assert ("FACCTID" if path.suffix == ".DBF" else "account_code") in html and "50102" in html
 
 
 def test_records_the_dbf_itself_marks_deleted_are_skipped_but_keep_their_row(tree, tmp_path, capsys):
