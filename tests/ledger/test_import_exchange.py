@@ -468,3 +468,16 @@ def test_entities_in_a_document_of_another_root_are_refused_too(tree, tmp_path, 
                                                           b"<lolz>&lol9;</lolz>"))
     code, _, err = run(capsys, path, "--org", "A1X")
     assert code == 1 and "出于安全考虑不予读取" in err
+
+
+def test_a_mapped_header_with_a_quote_is_named_safely(personas, tmp_path, capsys):
+    from jingshen.ledger.services import save_mapping
+
+    save_mapping(personas["prov_admin"], name="带引号", kind="vouchers", mapping={
+        "凭证日期": "FDATE", "凭证号": "FNUM", "科目编码": "ACCT'NO", "借方金额": "FDEBIT", "贷方金额": "FCREDIT"})
+    records = kingdee_books()
+    records[0]["FACCTID"] = "99999"
+    path = write_kd_csv(tmp_path / "q.csv", records)
+    path.write_bytes(path.read_bytes().replace(b"FACCTID", b"ACCT'NO"))
+    code, _, err = run(capsys, path, "--org", "A1X", "--year", "2025", "--mapping", "带引号")
+    assert code == 1 and "「科目编码（ACCT'NO）」列（值“99999”）：科目编码不在单位 A1X 的科目表中" in err, err

@@ -410,7 +410,7 @@ def _validate_batch(con, batch, columns: dict[str, str], org: Org | None, year: 
         # the bad rows parsed once more, then each check over them alone
         con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT * FROM parsed WHERE NOT deleted AND ({any_error})").fetchall()
         union = " UNION ALL ".join(
-            f"SELECT _row, '{_label(label, columns)}', {value}, {reason}, org, fiscal_year FROM bad_rows WHERE {cond}"
+            f"SELECT _row, {store.sql_literal(_label(label, columns))}, {value}, {reason}, org, fiscal_year FROM bad_rows WHERE {cond}"
             for label, cond, value, reason in checks
         )
         con.execute(f"INSERT INTO errors {union}").fetchall()
