@@ -4,8 +4,11 @@ first line) and the column.
 
 This is the shared front door of every importer: encoding detection (UTF-8 with or without
 BOM, GB18030/GBK, UTF-16 with BOM), file-kind sniffing by content (never by extension),
-refusal of XLSX files that would decompress beyond a limit, header aliases, title rows
-above the header, blank rows and a trailing totals row (合计).
+refusal of XLSX files that would decompress beyond a limit, header aliases (numbered ones
+too: FCLSNAME1, FCLSNAME2 …), title rows above the header, blank rows and a trailing totals
+row (合计). DBF tables (as 金蝶 and other finance programs export them) read as a sheet whose
+first row is the field names; XML is recognised here and read by the importer that knows its
+layout (``ledger.importers.ufinterface``).
 """
 
 import codecs
@@ -15,6 +18,7 @@ import datetime
 import io
 import os
 import re
+import struct
 import tempfile
 import unicodedata
 import zipfile
@@ -79,6 +83,9 @@ class Field:
     name: str
     required: bool = True
     aliases: tuple[str, ...] = ()
+    # A numbered family of columns (金蝶's FCLSNAME1, FCLSNAME2 …): a header that is the name or
+    # an alias followed by a number n maps to the field ``f"{name}{n}"``; without a number, to n = 1.
+    numbered: bool = False
 
 
 def with_mapping(fields: list[Field], mapping: dict[str, str] | None) -> list[Field]:
@@ -86,7 +93,8 @@ def with_mapping(fields: list[Field], mapping: dict[str, str] | None) -> list[Fi
     files, like AO's conversion templates) added as aliases."""
     if not mapping:
         return fields
-    return [Field(f.name, f.required, (*f.aliases, mapping[f.name]) if mapping.get(f.name) else f.aliases) for f in fields]
+    return [Field(f.name, f.required, (*f.aliases, mapping[f.name]) if mapping.get(f.name) else f.aliases, f.numbered)
+            for f in fields]
 
 
 @dataclass
@@ -123,8 +131,11 @@ def cell_text(value) -> str:
 
 # --- file kinds -------------------------------------------------------------------------
 
+NOT_A_TABLE = "不是 CSV、Excel（XLSX/XLS）、DBF 或 XML 文件，无法读取。"
+
+
 def sniff_kind(path: Path, display: str) -> str:
-    """'xlsx', 'xls' or 'csv', judged from the content; raise TableError otherwise."""
+    """'xlsx', 'xls', 'dbf', 'xml' or 'csv', judged from the content; raise TableError otherwise."""
     size = path.stat().st_size
     if size == 0:
         raise TableError([RowError(display, None, None, None, "文件为空（0 字节），没有任何内容。")])
@@ -137,9 +148,31 @@ def sniff_kind(path: Path, display: str) -> str:
         return "xls"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "csv"  # UTF-16 text, as Excel's "Unicode 文本" export writes it
+    if _is_dbf(head, size):
+        return "dbf"
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith((b"<?xml", b"<ufinterface")):
+        return "xml"
     if b"\x00" in head or head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"Rar!", b"\x1f\x8b")):
-        raise TableError([RowError(display, None, None, None, "不是 CSV 或 Excel（XLSX）文件，无法读取。")])
+        raise TableError([RowError(display, None, None, None, NOT_A_TABLE)])
     return "csv"
+
+
+# The version bytes of dBase III/IV/5, FoxPro and Visual FoxPro tables.
+DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x7B, 0x83, 0x8B, 0x8E, 0xCB, 0xE5, 0xF5, 0xFB}
+
+
+def _is_dbf(head: bytes, size: int) -> bool:
+    """A DBF table: a known version byte, a plausible last-update date, and a header that is
+    32 bytes plus 32 per field, closed by 0x0D, with records that fit the file's size."""
+    if len(head) < 65 or head[0] not in DBF_VERSIONS or not (1 <= head[2] <= 12 and 1 <= head[3] <= 31):
+        return False
+    records = int.from_bytes(head[4:8], "little")
+    header_len = int.from_bytes(head[8:10], "little")
+    record_len = int.from_bytes(head[10:12], "little")
+    if header_len < 65 or record_len < 2 or header_len + records * record_len > size:
+        return False
+    ends = [i for i in range(32, min(header_len, len(head)), 32) if head[i] == 0x0D]
+    return bool(ends)
 
 
 def _check_xlsx(path: Path, display: str) -> None:
@@ -282,11 +315,94 @@ def _excel_rows(path: Path, display: str) -> list[list[str]]:
 
 
 def raw_rows(path: Path, display: str | None = None) -> list[list[str]]:
-    """All rows of the first sheet (Excel) or of the CSV, as text cells."""
+    """All rows of the first sheet (Excel), of the DBF table (field names first) or of the
+    CSV, as text cells."""
     path = Path(path)
     display = display or path.name
     kind = sniff_kind(path, display)
-    return _excel_rows(path, display) if kind in ("xlsx", "xls") else _csv_rows(path, display)
+    if kind in ("xlsx", "xls"):
+        return _excel_rows(path, display)
+    if kind == "dbf":
+        return dbf_rows(path, display)
+    if kind == "xml":
+        raise TableError([RowError(display, None, None, None, "XML 文件只能作为凭证导入（用友凭证交换格式 ufinterface）。")])
+    return _csv_rows(path, display)
+
+
+# --- DBF tables ---------------------------------------------------------------------------
+
+# The code page byte (header offset 29) of the tables these programs write is 0x7A or 0x4D
+# (GBK, Windows 936), often 0 or a Western code page by mistake: every table is read as GBK
+# (as GB18030, its superset) unless its byte says Big5.
+DBF_BIG5 = {0x4F, 0x78}
+
+
+def dbf_rows(path: Path, display: str) -> list[list[str]]:
+    """The rows of a DBF table: its field names, then one row per record, as text cells, so
+    that record n is row n + 1 (as WPS or Excel show the table). Numbers stay the text the
+    file holds (exact decimals, never floats). Records the table itself marks deleted (the
+    '*' flag) become blank rows: skipped, but counted in the numbering. Text that is not GBK,
+    or a damaged date, is an error naming its row and field."""
+    import mmap
+
+    import numpy as np
+    from dbfread import DBF, FieldParser
+
+    with path.open("rb") as fh:
+        code_page = fh.read(32)[29]
+    codec = "cp950" if code_page in DBF_BIG5 else "gb18030"
+    problems: list[tuple[str, str]] = []
+
+    class TextParser(FieldParser):
+        def parseC(self, field, data):
+            data = data.rstrip(b"\0 ")
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                bad = data[exc.start : exc.start + 4].hex(" ").upper()
+                problems.append((field.name, f"含有无法识别的字节（{bad}），不是 GBK 编码的文字；请在财务软件中重新导出，或另存为 XLSX 后重试。"))
+                return ""
+
+        def parseN(self, field, data):
+            return data.replace(b"\0", b"").strip().decode("ascii", "replace")
+
+        parseF = parseN
+
+        def parseD(self, field, data):
+            try:
+                return super().parseD(field, data)
+            except ValueError:
+                return data.decode("ascii", "replace").strip()  # the importer names it as a bad date
+
+        def parseL(self, field, data):
+            try:
+                return super().parseL(field, data)
+            except ValueError:
+                return data.decode("ascii", "replace")
+
+    try:
+        table = DBF(str(path), encoding=codec, parserclass=TextParser, ignore_missing_memofile=True, recfactory=None)
+        header_len, record_len = table.header.headerlen, table.header.recordlen
+        names = list(table.field_names)
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            count = min(table.header.numrecords, max(0, (len(mm) - header_len) // record_len))
+            flags = np.frombuffer(mm[header_len : header_len + count * record_len : record_len], dtype=np.uint8)
+        live = np.flatnonzero(flags == 0x20)
+        rows = [[str(n) for n in names]] + [[""] * len(names) for _ in range(count)]
+        errors = []
+        for position, items in zip(live, table):
+            number = int(position) + 2
+            rows[number - 1] = [cell_text(value) for _, value in items]
+            if problems:
+                errors += [RowError(display, number, name, None, reason) for name, reason in problems]
+                problems.clear()
+                if len(errors) >= MAX_ERRORS_SHOWN:
+                    break
+    except (ValueError, OSError, struct.error) as exc:  # a damaged header or field list
+        raise TableError([RowError(display, None, None, None, f"DBF 文件已损坏，无法读取（{exc}）。")]) from None
+    if errors:
+        raise TableError(errors)
+    return rows
 
 
 # --- header mapping ---------------------------------------------------------------------
@@ -304,16 +420,36 @@ class Header:
         return self.index + 1
 
 
+def header_lookup(fields: list[Field]):
+    """The function from a header cell to the field it names (None if none): names and
+    aliases compared loosely (normalize_header), numbered fields with their number."""
+    plain: dict[str, str] = {}
+    numbered: dict[str, str] = {}
+    for f in fields:
+        for alias in (f.name, *f.aliases):
+            (numbered if f.numbered else plain)[normalize_header(alias)] = f.name
+
+    def lookup(text) -> str | None:
+        key = normalize_header(text)
+        if key in plain:
+            return plain[key]
+        if key in numbered:
+            return f"{numbered[key]}1"
+        found = re.fullmatch(r"(.+?)0*([1-9][0-9]?)", key)
+        if found and found.group(1) in numbered:
+            return f"{numbered[found.group(1)]}{found.group(2)}"
+        return None
+
+    return lookup
+
+
 def match_header(rows: list[list[str]], fields: list[Field], display: str) -> Header:
     """Find the header among the first rows (exports often put a title above it) and map its
     cells to fields through their aliases. TableError names a missing or duplicated column."""
-    lookup: dict[str, str] = {}
-    for f in fields:
-        for alias in (f.name, *f.aliases):
-            lookup[normalize_header(alias)] = f.name
+    lookup = header_lookup(fields)
     best_index, best_hits = None, 0
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        hits = len({lookup[h] for h in map(normalize_header, row) if h in lookup})
+        hits = len({name for name in map(lookup, row) if name})
         if hits > best_hits:
             best_index, best_hits = index, hits
     if not any(any(c for c in row) for row in rows):
@@ -328,7 +464,7 @@ def match_header(rows: list[list[str]], fields: list[Field], display: str) -> He
     columns: dict[str, str] = {}
     errors: list[RowError] = []
     for pos, text in enumerate(header):
-        name = lookup.get(normalize_header(text))
+        name = lookup(text)
         if name is None:
             continue
         if name in positions:
@@ -338,7 +474,7 @@ def match_header(rows: list[list[str]], fields: list[Field], display: str) -> He
         columns[name] = text
     for f in fields:
         if f.required and f.name not in positions:
-            near = _closest(f, [h for h in header if normalize_header(h) not in lookup])
+            near = _closest(f, [h for h in header if lookup(h) is None])
             hint = f"（表头中的「{near}」是否拼写有误？）" if near else ""
             errors.append(RowError(display, best_index + 1, f.name, None, f"缺少必需列「{f.name}」{hint}。"))
     if errors:

@@ -185,7 +185,7 @@ def test_xlsx_with_merged_header_cells(tree, tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "content,fragment",
-    [(b"", "文件为空（0 字节）"), (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "不是 CSV 或 Excel（XLSX）文件")],
+    [(b"", "文件为空（0 字节）"), (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "不是 CSV、Excel（XLSX/XLS）、DBF 或 XML 文件")],
 )
 def test_empty_and_non_table_files(tree, tmp_path, capsys, content, fragment):
     path = tmp_path / "坏.csv"

@@ -126,7 +126,7 @@ BAD_INPUTS = {
                          ["第 5 行", "「会员人数」列", "值“一百”", "应为不小于 0 的整数"]),
     "empty_file": (lambda p: p.write_bytes(b""), ["文件为空"]),
     "header_only": (lambda p: write_csv(p, []), ["第 1 行", "只有表头，没有数据行"]),
-    "png_not_a_table": (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), ["不是 CSV 或 Excel（XLSX）文件"]),
+    "png_not_a_table": (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), ["不是 CSV、Excel（XLSX/XLS）、DBF 或 XML 文件"]),
     "zip_not_xlsx": (_zip_not_xlsx, ["是压缩包但不是 XLSX 工作簿"]),
     "xlsx_bomb": (_xlsx_bomb, ["XLSX 解压后约", "超过上限", "已拒绝读取"]),
 }

@@ -7,7 +7,7 @@ MAX_UPLOAD_MB = 512
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="数据类型", choices=ImportKind.choices)
-    file = forms.FileField(label="文件", help_text="CSV（UTF-8 或 GBK/GB18030）或 XLSX")
+    file = forms.FileField(label="文件", help_text="CSV（UTF-8 或 GBK/GB18030）、XLSX、XLS；金蝶凭证引出文件（DBF 等）；用友 XML 凭证")
     org = forms.ModelChoiceField(label="单位", queryset=None, required=False, empty_label="按文件中的「单位编码」列",
                                  to_field_name="code")
     fiscal_year = forms.IntegerField(label="会计年度", required=False, min_value=1990, max_value=2100,

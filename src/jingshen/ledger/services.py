@@ -17,7 +17,7 @@ from jingshen.ledger.importers.source import preview
 from jingshen.ledger.importers.vouchers import VOUCHER_FIELDS
 from jingshen.ledger.models import ColumnMapping, ImportJob, ImportKind
 from jingshen.orgs import scope
-from jingshen.tabular import normalize_header
+from jingshen.tabular import TableError, header_lookup
 
 IMPORT_FIELDS = {ImportKind.VOUCHERS: VOUCHER_FIELDS, ImportKind.BALANCES: BALANCE_FIELDS, ImportKind.ACCOUNTS: ACCOUNT_FIELDS}
 NOT_ALLOWED = "您没有为该单位采集数据的权限。"
@@ -92,12 +92,15 @@ def guess_mapping(job: ImportJob) -> dict:
     """The first rows of a refused file, the row that looks like its header (the fullest of
     them), and the fields whose names or aliases match a header cell: what the mapping page
     starts from."""
-    rows = preview(job.file.path, job.original_name)
+    try:
+        rows = preview(job.file.path, job.original_name)
+    except TableError:  # a file that cannot be read at all (malformed XML, no table): nothing to map
+        rows = []
     header_index = max(range(len(rows)), key=lambda i: sum(1 for c in rows[i] if c.strip())) if rows else 0
     header = [c.strip() for c in rows[header_index]] if rows else []
     fields = IMPORT_FIELDS[job.kind]
-    lookup = {normalize_header(a): f.name for f in fields for a in (f.name, *f.aliases)}
-    auto = {lookup[normalize_header(h)]: h for h in header if normalize_header(h) in lookup}
+    lookup = header_lookup(fields)
+    auto = {lookup(h): h for h in header if lookup(h)}
     return {"rows": rows, "header_row": header_index + 1, "header": [h for h in header if h], "auto": auto}
 
 

@@ -148,6 +148,8 @@ class ImportReport:
     unchanged: list[Dataset] = field(default_factory=list)
     rejected_errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    deleted_vouchers: int = 0  # vouchers the finance program marks deleted (not imported)
+    deleted_lines: int = 0
 
     def summary(self) -> str:
         parts = [f"文件「{self.file}」共 {self.rows:,} 行{self.kind_label}"]
@@ -159,6 +161,8 @@ class ImportReport:
             parts.append(f"{len(self.unchanged)} 个数据集与已有版本相同，未重复导入")
         if self.rejected:
             parts.append(f"{self.rejected:,} 行被拒绝（详见数据质量报告）")
+        if self.deleted_vouchers:
+            parts.append(f"已删除（作废）的凭证 {self.deleted_vouchers:,} 张（{self.deleted_lines:,} 行）未导入，已列入数据质量报告")
         parts += self.warnings
         issues = sum(d.quality_issues for d in self.created)
         if issues:

@@ -1,5 +1,7 @@
 """Streaming a large CSV or an Excel sheet into Arrow batches of text columns named by field,
-each row carrying ``_row``: its number as the user sees it in a spreadsheet.
+each row carrying ``_row``: its number as the user sees it in a spreadsheet. A DBF table is
+read like a sheet (field names in row 1), a 用友 XML voucher file as the rows
+``ufinterface.read_rows`` makes of it, numbered by the line of each entry.
 
 CSV goes through Arrow's multi-threaded reader (GB18030 transcoded on the fly), in bounded
 memory. Blank lines stay in the numbering (Arrow yields them as empty rows). Rows with the
@@ -19,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from jingshen.ledger.importers import ufinterface
 from jingshen.tabular import (
     HEADER_SEARCH_ROWS,
     Field,
@@ -41,13 +44,14 @@ SAMPLE_BYTES = 256 * 1024
 class Source:
     path: Path
     display: str
-    kind: str  # csv | xlsx | xls
+    kind: str  # csv | xlsx | xls | dbf | xml
     header: Header
     encoding: str = "utf-8"
     delimiter: str = ","
     ncols: int = 0
     bytes_per_row: float = 100.0
-    rows_in_excel: list | None = None
+    rows_in_excel: list | None = None  # the data rows of a file read whole (Excel, DBF, XML)
+    row_numbers: list[int] | None = None  # their numbers when not consecutive (XML: line of each entry)
     invalid: list[str] = field(default_factory=list)  # texts of rows with a wrong cell count
     invalid_rows: np.ndarray | None = None  # their spreadsheet row numbers, once located
 
@@ -66,7 +70,10 @@ class Source:
                 name: pa.array([r[pos] if pos < len(r) else "" for r in data], pa.string())
                 for name, pos in self.header.positions.items()
             }
-            cols["_row"] = pa.array(np.arange(first_row, first_row + len(data), dtype=np.int64))
+            if self.row_numbers is not None:
+                cols["_row"] = pa.array(np.array(self.row_numbers, dtype=np.int64))
+            else:
+                cols["_row"] = pa.array(np.arange(first_row, first_row + len(data), dtype=np.int64))
             yield pa.table(cols)
             return
         self.invalid = []
@@ -229,10 +236,14 @@ def open_source(path, fields: list[Field], display: str | None = None) -> Source
     path = Path(path)
     display = display or path.name
     kind = sniff_kind(path, display)
-    if kind in ("xlsx", "xls"):
+    if kind in ("xlsx", "xls", "dbf"):
         rows = raw_rows(path, display)
         header = _header_with_merge_hint(rows, fields, display)
         return Source(path, display, kind, header, rows_in_excel=rows[header.index + 1 :])
+    if kind == "xml":
+        names, rows, numbers = ufinterface.read_rows(path, display)
+        header = match_header([names], fields, display)
+        return Source(path, display, kind, header, rows_in_excel=rows, row_numbers=numbers)
     encoding = sniff_encoding(path, display)
     with path.open("rb") as fh:
         sample_bytes = fh.read(SAMPLE_BYTES)
@@ -275,8 +286,12 @@ def preview(path, display: str | None = None, rows: int = 8) -> list[list[str]]:
     """The first rows of a file as text cells, for mapping its columns on the page."""
     path = Path(path)
     display = display or path.name
-    if sniff_kind(path, display) in ("xlsx", "xls"):
+    kind = sniff_kind(path, display)
+    if kind in ("xlsx", "xls", "dbf"):
         return raw_rows(path, display)[:rows]
+    if kind == "xml":
+        names, data, _ = ufinterface.read_rows(path, display)
+        return [names, *data[: rows - 1]]
     encoding = sniff_encoding(path, display)
     with path.open(encoding=encoding, newline="", errors="replace") as fh:
         text = fh.read(SAMPLE_BYTES)

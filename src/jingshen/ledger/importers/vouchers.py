@@ -1,4 +1,10 @@
-"""Importing vouchers (凭证, one row per 分录) from the standard template or a 用友/金蝶 export.
+"""Importing vouchers (凭证, one row per 分录) from the standard template, a 用友/金蝶 export,
+金蝶's voucher exchange layout (凭证引入/引出: FDATE, FNUM, FDC … as DBF, XLS, XLSX or CSV) or
+用友's XML voucher interchange (ufinterface). Every layout is recognised the same way: its
+column (or XML element) names are aliases of VOUCHER_FIELDS. What a layout means by its values
+follows from the header it was recognised by: FDC is 0 = debit / 1 = credit, FENTRYID counts
+from 0. Vouchers the finance program marks deleted (FDELETED, revokeflag) are not imported
+and are listed in the quality report.
 
 Format errors (the file cannot be read as the books) refuse the whole file by default, every
 one listed with file, row, column, value and reason. Problems in the books themselves
@@ -39,32 +45,50 @@ from jingshen.ledger.importers.common import (
 from jingshen.ledger.importers.source import in_groups, open_source, prefetch
 from jingshen.ledger.models import DatasetKind
 from jingshen.orgs.models import Org
-from jingshen.tabular import Field, RowError, TableError, with_mapping
+from jingshen.tabular import Field, RowError, TableError, normalize_header, with_mapping
 
+# Aliases: Chinese headers of 用友/金蝶 list exports; 金蝶's voucher exchange field names
+# (FDATE …, upper or lower case); 用友 ufinterface element names (voucher_id …). The amounts
+# of a ufinterface entry are its natural_* (本币) ones; primary_* are the original currency.
+# 金蝶's FCYID/FEXCHRATE/FFCYAMT (currency), FTRANSDATE (business date), FCASH, FPOSTER, FPOSTED
+# and 用友's company (the 账套, one unit: --org) are read past.
 VOUCHER_FIELDS = [
     Field("单位编码", required=False, aliases=("单位代码", "组织编码", "核算单位编码")),
-    Field("会计年度", required=False, aliases=("年度", "会计年", "年份")),
-    Field("会计期间", required=False, aliases=("期间", "会计月份", "月份", "月")),
-    Field("凭证日期", aliases=("日期", "制单日期", "记账日期", "业务日期")),
-    Field("凭证字", required=False, aliases=("凭证类别字", "凭证类别", "凭证类型", "类别字")),
-    Field("凭证号", aliases=("凭证编号", "凭证号码")),
-    Field("分录号", required=False, aliases=("行号", "分录序号", "分录行号")),
-    Field("摘要", required=False, aliases=("摘要说明", "凭证摘要")),
-    Field("科目编码", aliases=("科目代码", "会计科目编码", "科目编号")),
+    Field("会计年度", required=False, aliases=("年度", "会计年", "年份", "fiscal_year")),
+    Field("会计期间", required=False, aliases=("期间", "会计月份", "月份", "月", "FPERIOD", "accounting_period")),
+    Field("凭证日期", aliases=("日期", "制单日期", "记账日期", "业务日期", "FDATE", "date")),
+    Field("凭证字", required=False, aliases=("凭证类别字", "凭证类别", "凭证类型", "类别字", "FGROUP", "voucher_type")),
+    Field("凭证号", aliases=("凭证编号", "凭证号码", "FNUM", "voucher_id")),
+    Field("分录号", required=False, aliases=("行号", "分录序号", "分录行号", "FENTRYID", "entry_id")),
+    Field("摘要", required=False, aliases=("摘要说明", "凭证摘要", "FEXP", "abstract")),
+    Field("科目编码", aliases=("科目代码", "会计科目编码", "科目编号", "FACCTID", "account_code")),
     Field("科目名称", required=False, aliases=("会计科目名称", "科目全名")),
-    Field("借方金额", required=False, aliases=("借方", "借方发生额", "借方本币", "借方金额(本币)")),
-    Field("贷方金额", required=False, aliases=("贷方", "贷方发生额", "贷方本币", "贷方金额(本币)")),
+    Field("借方金额", required=False, aliases=("借方", "借方发生额", "借方本币", "借方金额(本币)", "FDEBIT", "natural_debit_currency")),
+    Field("贷方金额", required=False, aliases=("贷方", "贷方发生额", "贷方本币", "贷方金额(本币)", "FCREDIT", "natural_credit_currency")),
     Field("金额", required=False, aliases=("发生额", "本币金额")),
-    Field("借贷方向", required=False, aliases=("方向", "借贷", "借/贷")),
+    Field("借贷方向", required=False, aliases=("方向", "借贷", "借/贷", "FDC")),
     Field("往来单位", required=False, aliases=("对方单位", "往来单位名称", "收款单位", "付款单位", "对方户名")),
-    Field("结算方式", required=False, aliases=("结算方式名称",)),
-    Field("制单人", required=False, aliases=("制单", "制单人员", "录入人")),
-    Field("审核人", required=False, aliases=("审核", "审核人员", "复核人")),
-    Field("附件数", required=False, aliases=("附单据数", "附件张数", "单据数", "附件")),
-    Field("票据号", required=False, aliases=("发票号", "发票号码", "票据号码", "结算号")),
+    Field("结算方式", required=False, aliases=("结算方式名称", "FSETTLCODE", "settlement")),
+    Field("制单人", required=False, aliases=("制单", "制单人员", "录入人", "FPREPARE", "enter")),
+    Field("审核人", required=False, aliases=("审核", "审核人员", "复核人", "FCHECKER", "checker")),
+    Field("附件数", required=False, aliases=("附单据数", "附件张数", "单据数", "附件", "FATTCHMENT", "attachment_number")),
+    Field("票据号", required=False, aliases=("发票号", "发票号码", "票据号码", "结算号", "FSETTLENO", "document_id")),
+    Field("删除标记", required=False, aliases=("删除标志", "作废标志", "是否作废", "FDELETED", "revokeflag")),
+    # 辅助核算 (金蝶 FCLSNAME1/FOBJID1/FOBJNAME1, 2, …; 用友 auxiliary_accounting items): an item
+    # whose class is a customer or supplier is the line's 往来单位 when it has no 往来单位 column.
+    Field("核算类别", required=False, aliases=("辅助核算类别", "核算项目类别", "FCLSNAME"), numbered=True),
+    Field("核算项目代码", required=False, aliases=("核算项目编码", "FOBJID"), numbered=True),
+    Field("核算项目名称", required=False, aliases=("核算项目", "FOBJNAME"), numbered=True),
 ]
 DEBIT_WORDS = ("借", "借方", "D", "Dr", "DR", "d")
 CREDIT_WORDS = ("贷", "贷方", "C", "Cr", "CR", "c")
+# Columns whose values are codes, recognised by the header they came with (normalize_header):
+# 金蝶's FDC is 0 = debit, 1 = credit, beside both amount columns, and must agree with them.
+CODED_DIRECTIONS = {"fdc": (("0",), ("1",), "借贷方向应为 0（借）或 1（贷）。")}
+ZERO_BASED_LINES = {"fentryid"}  # 金蝶 counts the lines of a voucher from 0
+DELETED_WORDS = ("1", "T", "Y", "TRUE", ".T.", "是", "删除", "已删除", "作废", "已作废")
+KEPT_WORDS = ("", "0", "F", "N", "FALSE", ".F.", "否", "正常")
+PARTY_CLASSES = ("客户", "供应商", "往来单位", "cust", "customer", "supplier", "vendor")
 
 LINES_DDL = """
 CREATE TABLE all_lines (
@@ -75,6 +99,8 @@ CREATE TABLE all_lines (
 );
 CREATE VIEW lines AS SELECT * EXCLUDE (bad) FROM all_lines WHERE NOT bad;
 CREATE TABLE errors (row BIGINT, col VARCHAR, val VARCHAR, reason VARCHAR, org VARCHAR, fiscal_year INTEGER);
+CREATE TABLE deleted_lines (org VARCHAR, fiscal_year INTEGER, period INTEGER, voucher_type VARCHAR, voucher_no INTEGER,
+                            source_row BIGINT);
 """
 
 # The columns of a voucher dataset, in order (data.parquet).
@@ -125,24 +151,33 @@ def import_vouchers(
     actor=None,
     display: str | None = None,
     progress: ProgressFn = no_progress,
+    folder_org: Org | None = None,
 ) -> ImportReport:
+    """Import a voucher file. ``folder_org``: the unit of the folder the file was handed over
+    in (one 账套 is one unit), used when neither ``org`` nor a 单位编码 column says it."""
     path = Path(path)
     display = display or path.name
     source = open_source(path, with_mapping(VOUCHER_FIELDS, mapping), display)
     cols = source.header.positions
+    by_folder = org is None and folder_org is not None and "单位编码" not in cols
+    if by_folder:
+        org = folder_org
     _check_columns(cols, org, source.header.row, display)
     report = ImportReport(file=display, kind_label="凭证分录")
+    if by_folder:
+        report.warnings.append(f"文件中没有单位编码，按所在文件夹「{folder_org.code}」导入为{folder_org.name}的凭证")
     source_hash = file_sha256(path)
 
     with store.staging() as workdir:
         for _attempt in range(2):  # a second pass only when rows with a wrong cell count were found
             con = connect(workdir)
-            con.execute("DROP VIEW IF EXISTS lines; DROP TABLE IF EXISTS all_lines; DROP TABLE IF EXISTS errors;" + LINES_DDL)
+            con.execute("DROP VIEW IF EXISTS lines; DROP TABLE IF EXISTS all_lines; DROP TABLE IF EXISTS errors; "
+                        "DROP TABLE IF EXISTS deleted_lines;" + LINES_DDL)
             org_codes = load_orgs(con, allowed_orgs)
             total = source.estimated_rows
             for batch in prefetch(in_groups(source.batches()), depth=1):
                 con.register("batch", batch)
-                _validate_batch(con, batch, cols, org, year, create_accounts, allowed_orgs)
+                _validate_batch(con, batch, source.header.columns, org, year, create_accounts, allowed_orgs)
                 con.unregister("batch")
                 report.rows = scalar(con, "SELECT count(*) FROM lines")
                 progress(min(0.9, (report.rows + _error_rows(con)) / total * 0.9), "校验")
@@ -165,6 +200,10 @@ def import_vouchers(
         in_file = len(staged)
         report.rows = sum(s.rows for s in staged)
         report.rejected = _error_rows(con)
+        report.deleted_vouchers, report.deleted_lines = con.execute(
+            "SELECT count(*), coalesce(sum(n), 0) FROM (SELECT org, fiscal_year, period, voucher_type, voucher_no, count(*) AS n "
+            "FROM deleted_lines GROUP BY ALL)"
+        ).fetchall()[0]
         if skip_bad_rows and report.rejected:
             rows = con.execute("SELECT row, col, val, reason FROM errors ORDER BY row LIMIT 200").fetchall()
             report.rejected_errors = [RowError(display, r, c, v, why) for r, c, v, why in rows]
@@ -198,16 +237,45 @@ def _error_rows(con) -> int:
     return scalar(con, "SELECT count(DISTINCT row) FROM errors")
 
 
-def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, create_accounts: bool, allowed) -> None:
+def _label(name: str, columns: dict[str, str]) -> str:
+    """The column an error names: the field, with the header as the file writes it when that
+    is a code name (金蝶's FDEBIT, 用友's natural_debit_currency) rather than Chinese."""
+    text = columns.get(name, "")
+    if text and text.isascii() and normalize_header(text) != normalize_header(name):
+        return f"{name}（{text.strip()}）"
+    return name
+
+
+def _numbered(cols, name: str) -> list[int]:
+    return sorted(int(k.removeprefix(name)) for k in cols if k.startswith(name) and k.removeprefix(name).isdigit())
+
+
+def _counterparty(c, cols) -> str:
+    """The 往来单位 column, or else the first auxiliary item of a customer or supplier class
+    (its name, or its code when the file gives no name)."""
+    classes = ", ".join(f"'{w.lower()}'" for w in PARTY_CLASSES)
+    terms = [f"nullif({sql_text(c('往来单位'))}, '')"]
+    for n in _numbered(cols, "核算类别"):
+        item = f"coalesce(nullif({sql_text(c(f'核算项目名称{n}'))}, ''), {sql_text(c(f'核算项目代码{n}'))})"
+        terms.append(f"CASE WHEN lower(replace({sql_text(c(f'核算类别{n}'))}, ' ', '')) IN ({classes}) THEN nullif({item}, '') END")
+    return f"coalesce({', '.join(terms)}, '')"
+
+
+def _validate_batch(con, batch, columns: dict[str, str], org: Org | None, year: int | None, create_accounts: bool,
+                    allowed) -> None:
+    cols = columns
+
     def c(name):
         return f'"{name}"' if name in cols else None
 
     default_org = org.code if org else ""
     org_expr = f"CASE WHEN {sql_text(c('单位编码'))} = '' THEN '{default_org}' ELSE {sql_text(c('单位编码'))} END"
     present = [f'"{n}"' for n in cols]
-    if c("借方金额") or c("贷方金额"):
+    coded = CODED_DIRECTIONS.get(normalize_header(cols.get("借贷方向", "")))
+    pair = bool(c("借方金额") or c("贷方金额"))
+    if pair:
         d_clean, c_clean = sql_amount_clean(c("借方金额") or "NULL"), sql_amount_clean(c("贷方金额") or "NULL")
-        direction = "''"
+        direction = sql_text(c("借贷方向")) if coded else "''"
     else:
         d_clean = c_clean = sql_amount_clean(c("金额"))
         direction = sql_text(c("借贷方向"))
@@ -215,8 +283,11 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
     orgs_in_batch = sorted({code or default_org for code in codes} | ({default_org} if default_org else set()))
     load_charts(con, {o.code: o for o in Org.objects.filter(code__in=orgs_in_batch)}, orgs_in_batch)
 
-    debit_words = ", ".join(f"'{w}'" for w in DEBIT_WORDS)
-    credit_words = ", ".join(f"'{w}'" for w in CREDIT_WORDS)
+    debit_words = ", ".join(f"'{w}'" for w in (coded[0] if coded else DEBIT_WORDS))
+    credit_words = ", ".join(f"'{w}'" for w in (coded[1] if coded else CREDIT_WORDS))
+    line_shift = " + 1" if normalize_header(cols.get("分录号", "")) in ZERO_BASED_LINES else ""
+    deleted_words = ", ".join(f"'{w}'" for w in DELETED_WORDS)
+    kept_words = ", ".join(f"'{w}'" for w in KEPT_WORDS)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW parsed AS
@@ -229,16 +300,17 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
                 CASE WHEN {sql_text(c('凭证字'))} = '' THEN '记' ELSE {sql_text(c('凭证字'))} END AS voucher_type,
                 {sql_text(c('凭证号'))} AS no_raw,
                 TRY_CAST(regexp_extract({sql_text(c('凭证号'))}, '([0-9]+)\\s*$', 1) AS INTEGER) AS voucher_no,
-                {sql_text(c('分录号'))} AS line_raw, {sql_int(c('分录号')) if c('分录号') else 'NULL::INTEGER'} AS line_no,
+                {sql_text(c('分录号'))} AS line_raw, {f"({sql_int(c('分录号'))}{line_shift})" if c('分录号') else 'NULL::INTEGER'} AS line_no,
                 {sql_text(c('摘要'))} AS summary,
                 {sql_text(c('科目编码'))} AS account_code, {sql_text(c('科目名称'))} AS account_name,
                 {sql_text(c('借方金额') or c('金额'))} AS d_raw, {sql_text(c('贷方金额') or c('金额'))} AS c_raw,
                 {d_clean} AS d_clean, {c_clean} AS c_clean, {direction} AS direction,
                 {sql_amount_number(d_clean)} AS d_num, {sql_amount_number(c_clean)} AS c_num,
-                {sql_text(c('往来单位'))} AS counterparty, {sql_text(c('结算方式'))} AS settlement,
+                {_counterparty(c, cols)} AS counterparty, {sql_text(c('结算方式'))} AS settlement,
                 {sql_text(c('制单人'))} AS preparer, {sql_text(c('审核人'))} AS reviewer,
                 {sql_text(c('附件数'))} AS attach_raw, {sql_int(c('附件数')) if c('附件数') else 'NULL::INTEGER'} AS attachments,
-                {sql_text(c('票据号'))} AS invoice_no
+                {sql_text(c('票据号'))} AS invoice_no,
+                upper({sql_text(c('删除标记'))}) AS deleted_raw, upper({sql_text(c('删除标记'))}) IN ({deleted_words}) AS deleted
             FROM batch
             WHERE NOT {sql_is_blank(present)}
               AND NOT ({sql_text(c('科目编码'))} = '' AND {sql_is_total([p for p in present])})
@@ -251,10 +323,10 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
             FROM t
         ), v AS (
             SELECT u.*,
-                CASE WHEN direction = '' OR direction IN ({debit_words}) THEN {sql_amount_value('d_num')}
-                     ELSE 0::DECIMAL(18,2) END AS debit,
-                CASE WHEN direction = '' OR direction IN ({credit_words}) THEN {sql_amount_value('c_num')}
-                     ELSE 0::DECIMAL(18,2) END AS credit
+                CASE WHEN {'true' if pair else 'false'} OR direction = '' OR direction IN ({debit_words})
+                     THEN {sql_amount_value('d_num')} ELSE 0::DECIMAL(18,2) END AS debit,
+                CASE WHEN {'true' if pair else 'false'} OR direction = '' OR direction IN ({credit_words})
+                     THEN {sql_amount_value('c_num')} ELSE 0::DECIMAL(18,2) END AS credit
             FROM u
         )
         SELECT v.*, o.code IS NOT NULL AS org_known, a.code IS NOT NULL AS account_known
@@ -277,6 +349,8 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
         ("分录号", "line_raw <> '' AND line_no IS NULL", "line_raw", "'分录号应为整数。'"),
         ("科目编码", "account_code = ''", "account_code", "'科目编码不能为空。'"),
         ("附件数", "attach_raw <> '' AND (attachments IS NULL OR attachments < 0)", "attach_raw", "'附件数应为不小于 0 的整数。'"),
+        ("删除标记", f"deleted_raw NOT IN ({deleted_words}, {kept_words})", "deleted_raw",
+         "'删除标记应为 0 或 1（也可为 是/否、T/F）。'"),
     ]
     if not create_accounts:
         checks.append(
@@ -287,7 +361,7 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
         checks.append(("单位编码", f"org <> '{org.code}'", "org", f"'与指定的单位 {org.code} 不一致。'"))
     if year is not None and c("会计年度"):
         checks.append(("会计年度", f"year_col IS NOT NULL AND year_col <> {int(year)}", "year_raw", f"'与指定的会计年度 {int(year)} 不一致。'"))
-    if direction == "''":
+    if pair:
         d_col, c_col = ("借方金额", "贷方金额")
         checks += [
             (d_col, "NOT d_ok", "d_raw", "'金额无法识别。'"),
@@ -298,16 +372,26 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
             (d_col, "d_ok AND c_ok AND debit = 0 AND credit = 0", "d_raw || ' / ' || c_raw",
              "'借方和贷方都没有金额（空白或 0 视为没有金额）。'"),
         ]
+        if coded:
+            checks += [
+                ("借贷方向", f"direction NOT IN ({debit_words}, {credit_words})", "direction", f"'{coded[2]}'"),
+                ("借贷方向", f"d_ok AND c_ok AND direction IN ({debit_words}) AND credit <> 0 AND debit = 0",
+                 "direction || ' / ' || c_raw", "'借贷方向为借，金额却在贷方。'"),
+                ("借贷方向", f"d_ok AND c_ok AND direction IN ({credit_words}) AND debit <> 0 AND credit = 0",
+                 "direction || ' / ' || d_raw", "'借贷方向为贷，金额却在借方。'"),
+            ]
     else:
         checks += [
             ("金额", "NOT d_ok", "d_raw", "'金额无法识别。'"),
             ("金额", "d_ok AND NOT d_precise", "d_raw", "'金额最多保留两位小数。'"),
-            ("借贷方向", f"direction NOT IN ({debit_words}, {credit_words})", "direction", "'借贷方向应为“借”或“贷”。'"),
+            ("借贷方向", f"direction NOT IN ({debit_words}, {credit_words})", "direction",
+             f"'{coded[2]}'" if coded else "'借贷方向应为“借”或“贷”。'"),
             ("金额", f"d_ok AND direction IN ({debit_words}, {credit_words}) AND debit = 0 AND credit = 0", "d_raw",
              "'金额为空或为 0。'"),
         ]
     # One pass parses, validates and stores the batch; rows with any error are kept aside
     # (bad) and only then is the batch parsed again to list each error with its reason.
+    # Lines of deleted vouchers are set aside unchecked, for the quality report.
     any_error = " OR ".join(f"coalesce({cond}, false)" for _, cond, _, _ in checks)
     con.execute(
         f"""
@@ -315,15 +399,18 @@ def _validate_batch(con, batch, cols: dict, org: Org | None, year: int | None, c
         SELECT org, fiscal_year, period, date, voucher_type, voucher_no, line_no, summary, account_code,
                account_name, debit, credit, counterparty, settlement, preparer, reviewer, attachments,
                invoice_no, _row, {any_error}
-        FROM parsed
+        FROM parsed WHERE NOT deleted
         """
     ).fetchall()
+    if c("删除标记"):
+        con.execute("INSERT INTO deleted_lines SELECT org, fiscal_year, period, voucher_type, voucher_no, _row "
+                    "FROM parsed WHERE deleted").fetchall()
     first_row = pc.min(batch["_row"]).as_py()
     if first_row is not None and scalar(con, f"SELECT count(*) FROM all_lines WHERE bad AND source_row >= {first_row}"):
         # the bad rows parsed once more, then each check over them alone
-        con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT * FROM parsed WHERE {any_error}").fetchall()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT * FROM parsed WHERE NOT deleted AND ({any_error})").fetchall()
         union = " UNION ALL ".join(
-            f"SELECT _row, '{label}', {value}, {reason}, org, fiscal_year FROM bad_rows WHERE {cond}"
+            f"SELECT _row, {store.sql_literal(_label(label, columns))}, {value}, {reason}, org, fiscal_year FROM bad_rows WHERE {cond}"
             for label, cond, value, reason in checks
         )
         con.execute(f"INSERT INTO errors {union}").fetchall()
@@ -357,8 +444,14 @@ WITH v AS (
     SELECT org, fiscal_year, period, voucher_type, voucher_no, sum(debit) AS d, sum(credit) AS c,
            min(date) AS first_date, max(date) AS last_date, min(source_row) AS row
     FROM lines GROUP BY ALL
-), numbered AS (
+), unit_years AS (
+    SELECT DISTINCT org, fiscal_year FROM lines
+), deleted AS (
+    SELECT d.org, d.fiscal_year, d.period, d.voucher_type, d.voucher_no, count(*) AS n, min(d.source_row) AS row
+    FROM deleted_lines d SEMI JOIN unit_years u ON u.org = d.org AND u.fiscal_year = d.fiscal_year GROUP BY ALL
+), numbered AS (  -- a deleted voucher's number is no gap: it is reported as deleted
     SELECT DISTINCT org, fiscal_year, period, voucher_type, voucher_no FROM lines
+    UNION SELECT org, fiscal_year, period, voucher_type, voucher_no FROM deleted WHERE voucher_no IS NOT NULL
 ), gaps AS (
     SELECT *, lag(voucher_no) OVER (PARTITION BY org, fiscal_year, period, voucher_type ORDER BY voucher_no) AS prev
     FROM numbered
@@ -387,6 +480,11 @@ SELECT l.org, l.fiscal_year, 'non_leaf_account', l.period, l.voucher_type, l.vou
        '记账到非末级科目 ' || l.account_code || ' ' || a.name || '。'
 FROM lines l JOIN chart a ON a.org = l.org AND a.code = l.account_code WHERE NOT a.is_leaf
 UNION ALL
+SELECT org, fiscal_year, 'deleted_voucher', period, voucher_type, voucher_no, row,
+       '凭证 ' || voucher_type || '-' || coalesce(voucher_no::VARCHAR, '?') || '（第 ' || coalesce(period::VARCHAR, '?')
+       || ' 期）在财务软件中已删除（作废），其 ' || n || ' 条分录未导入。'
+FROM deleted
+UNION ALL
 SELECT org, fiscal_year, 'rejected_row', NULL, NULL, NULL, row,
        '被拒绝的行（' || coalesce(col, '整行') || '）：' || reason || coalesce('（值“' || val || '”）', '')
 FROM errors
@@ -398,6 +496,7 @@ QUALITY_LABELS = {
     "voucher_gap": "凭证断号",
     "date_outside_period": "日期不在所属期间",
     "non_leaf_account": "记账到非末级科目",
+    "deleted_voucher": "已删除（作废）的凭证",
     "rejected_row": "被拒绝的行",
 }
 
