@@ -25,6 +25,7 @@ from jingshen.audits.models import (
     Finding,
     FlagVerification,
     GeneratedDocument,
+    PinnedBudget,
     PinnedDataset,
     ProjectMember,
     Rectification,
@@ -39,7 +40,7 @@ from jingshen.knowledge.models import Article, Case, Guide, GuideAttachment, Reg
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
-from jingshen.orgs.models import Org
+from jingshen.orgs.models import Org, OrgAlias
 from jingshen.portal.models import Notice
 from jingshen.orgs.services import create_grant
 from jingshen.orgs.models import CrossAuditGrant
@@ -74,6 +75,7 @@ WRITES = {
     "audits:advance": (None, "project"),
     "audits:sign_review": (None, "project"),
     "audits:adopt": (None, "project"),
+    "audits:adopt_budget": (None, "project"),
     "audits:start_run": (None, "project"),
     "audits:generate_notice": (None, "project"),
     "audits:generate_draft": (None, "project"),
@@ -158,7 +160,8 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
-           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary)
+           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary,
+           PinnedBudget, OrgAlias)
 
 
 def handles_post(callback) -> bool:
@@ -263,6 +266,7 @@ def post_data(name: str, tree) -> dict:
         "audits:advance": {"to_stage": "survey"},
         "audits:sign_review": {},
         "audits:adopt": {"dataset": "1"},
+        "audits:adopt_budget": {"budget": "1"},
         "audits:start_run": {"year": "2025"},
         "audits:generate_notice": {},
         "audits:generate_draft": {"deadline": "2030-01-01"},

@@ -18,6 +18,10 @@ class BudgetQuery(querystring.QueryForm):
 UNIT_INPUT = forms.TextInput(attrs={"list": "import-units"})
 
 
+class BudgetPageQuery(querystring.QueryForm):
+    project = querystring.integer("审计项目", 1, 2**31 - 1)
+
+
 class FileImportForm(forms.Form):
     """An upload of one of 穿透式监督's files: not empty, not larger than ``MAX_MB`` (the files are
     small; a larger one is usually the wrong file). Subclasses set the file field's label."""

@@ -101,14 +101,30 @@ def budgets(request):
     return render(request, "finance/budgets.html", context)
 
 
+@querystring.query(forms.BudgetPageQuery)
 def budget(request, budget_id):
+    """A budget version with its execution. Opened from an audit project (``?project=``, one the
+    user may see, else ignored): which version the project uses, and the actuals from the voucher
+    version the project pinned for the unit-year."""
     budget = access.get_budget_for_user(request.user, budget_id)
     lines = list(budget.lines.all())
     versions = access.budgets_for(request.user).filter(org=budget.org, fiscal_year=budget.fiscal_year).order_by("-version")
-    result = execution(budget)
+    project, project_pin, dataset = None, None, None
+    if request.query.given("project"):
+        from jingshen.audits.access import projects_for
+
+        project = projects_for(request.user).filter(pk=request.query.value("project")).first()
+    if project is not None:
+        project_pin = project.budget_pins.filter(budget__org=budget.org, budget__fiscal_year=budget.fiscal_year) \
+            .select_related("budget").first()
+        pin = project.pins.filter(dataset__org=budget.org, dataset__fiscal_year=budget.fiscal_year) \
+            .select_related("dataset").first()
+        dataset = pin.dataset if pin else None
+    result = execution(budget, dataset)
     by_code = {row.code: row for row in result.rows}
     context = {"budget": budget, "rows": [(line, by_code.get(line.code) if line.kind == LineKind.ACCOUNT else None) for line in lines],
-               "has_adjusted": any(line.adjusted is not None for line in lines), "versions": versions, "run": result}
+               "has_adjusted": any(line.adjusted is not None for line in lines), "versions": versions, "run": result,
+               "project": project, "project_pin": project_pin}
     return render(request, "finance/budget.html", context)
 
 
