@@ -16,7 +16,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, Payroll
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, Payroll, ReconcileSetting
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -152,6 +152,7 @@ WRITES = {
     "admin_center:plan_return": (scope.APPROVE, "target"),
     "finance:payroll_import": (scope.IMPORT, "own"),  # each row is checked against the scope (tests/finance)
     "finance:enterprise_import": (scope.IMPORT, "own"),  # likewise (tests/finance/test_enterprises.py)
+    "finance:fixed_fund_check": (scope.CONFIGURE, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -160,7 +161,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
-           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary,
+           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
            PinnedBudget, OrgAlias)
 
 
@@ -337,6 +338,7 @@ def post_data(name: str, tree) -> dict:
         "admin_center:plan_delete": {},
         "admin_center:plan_approve": {},
         "admin_center:plan_return": {"reason": "越权退回"},
+        "finance:fixed_fund_check": {"org": TARGET, "year": "2025"},
         "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "finance:enterprise_import": {"file": SimpleUploadedFile(
             "企业.csv", f"单位编码,会计年度,所有者权益年初数,所有者权益年末数,净利润\n{TARGET},2025,100,90,-10\n".encode())},

@@ -71,6 +71,12 @@ class ReconcileQuery(querystring.QueryForm):
     year = querystring.year("会计年度")
 
 
+class FixedFundCheckForm(forms.Form):
+    org = forms.CharField(label="单位编码", max_length=32)
+    year = forms.IntegerField(label="会计年度", required=False, min_value=querystring.YEARS[0], max_value=querystring.YEARS[1])
+    enabled = forms.BooleanField(label="核对固定资产与固定基金", required=False)
+
+
 class AssetImportForm(FileImportForm):
     org = forms.CharField(label="单位编码", max_length=32, widget=UNIT_INPUT, error_messages={"required": "请填写资产所属单位的单位编码。"})
     file_label = "资产卡片文件（CSV 或 XLSX）"

@@ -15,7 +15,16 @@ from jingshen.finance import enterprises
 from jingshen.finance.assets import parse_register
 from jingshen.finance.budgets import ParsedBudget, money, parse_budget
 from jingshen.finance.budgets import parse_amount
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, LineKind, Payroll
+from jingshen.finance.models import (
+    AssetRegister,
+    Budget,
+    BudgetLine,
+    EnterpriseSummary,
+    FixedAsset,
+    LineKind,
+    Payroll,
+    ReconcileSetting,
+)
 from jingshen.orgs.models import Org
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.importers.common import file_sha256
@@ -285,3 +294,22 @@ def import_enterprises(actor, path, *, display: str | None = None) -> Enterprise
                                 after={labels[f]: None if figures[f] is None else str(figures[f]) for f in EnterpriseSummary.FIGURES}))
         record_many(entries)
     return result
+
+
+def set_fixed_fund_check(actor, org: Org, enabled: bool) -> ReconcileSetting:
+    """Switch 资产对账's fixed-asset against fixed-fund check on or off for ``org`` (reconcile.py);
+    ``actor`` must hold CONFIGURE on the unit. Logged when it changes."""
+    if not scope.can(actor, scope.CONFIGURE, org):
+        raise PermissionError("只有本单位的系统管理员或经审负责人可以设置该单位的资产对账。")
+    with transaction.atomic():
+        setting = ReconcileSetting.objects.select_for_update().filter(org=org).first()
+        before = setting.fixed_fund_check if setting else True
+        if setting is not None and before == enabled:
+            return setting
+        setting = setting or ReconcileSetting(org=org)
+        setting.fixed_fund_check, setting.set_by = enabled, actor
+        setting.save()
+        record("finance.fixed_fund_check",
+               f"{'开启' if enabled else '关闭'}{org.name}资产对账的“固定资产与固定基金”核对",
+               actor=actor, org=org, obj=setting, before={"fixed_fund_check": before}, after={"fixed_fund_check": enabled})
+    return setting
