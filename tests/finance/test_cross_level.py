@@ -124,3 +124,15 @@ def test_aliases_name_units_and_a_shared_alias_is_ambiguous(tmp_path, tree, pers
     result = cross_level(personas["prov_director"], tree["A"], 2021)
     assert {u.text: sorted(o.code for o in u.candidates) for u in result.ambiguous}["某某公司工会"] == ["A1", "A2"]
     assert {p.org.code: p for p in result.pairs}["A1"].given == Decimal("12000.00")
+
+
+def test_by_kind_the_given_side_is_unknown_without_the_upper_units_data(tmp_path, tree, personas, client_for):
+    rows = v("A1", 1, 1, [("收市总送温暖补助", "102", "银行存款", "10000.00", "", ""),
+                          ("收市总送温暖补助", "40305", "送温暖补助", "", "10000.00", "甲市总工会")])
+    import_vouchers(write(tmp_path / "凭证.csv", rows))
+    result = cross_level(personas["prov_director"], tree["A"], 2021)
+    (a1,) = result.pairs
+    assert result.dataset is None and not a1.upper_known
+    assert a1.kinds() == [("送温暖", None, Decimal("10000.00"))]  # unknown, not 0.00
+    page = client_for("a_auditor").get("/finance/cross-level/?org=A&year=2021").content.decode()
+    assert "送温暖：— / 10,000.00" in page and "送温暖：0.00" not in page

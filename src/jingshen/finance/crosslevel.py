@@ -84,9 +84,12 @@ class Pair:
     def matches(self) -> bool:
         return self.difference == 0 and self.dues_difference in (0, None)
 
-    def kinds(self) -> list[tuple[str, Decimal, Decimal]]:
+    def kinds(self) -> list[tuple[str, Decimal | None, Decimal]]:
+        """(kind, given, received) per kind; given is None when the upper unit has no voucher data
+        for the year (unknown, not zero)."""
         names = sorted(set(self.given_by_kind) | set(self.received_by_kind))
-        return [(k, self.given_by_kind.get(k, ZERO), self.received_by_kind.get(k, ZERO)) for k in names]
+        return [(k, self.given_by_kind.get(k, ZERO) if self.upper_known else None, self.received_by_kind.get(k, ZERO))
+                for k in names]
 
 
 @dataclass
