@@ -22,7 +22,7 @@ from tests.ledger.conftest import voucher, write
 
 PUBLIC = {"login", "healthz"}  # reachable without logging in
 POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_reset_password", "user_set_active", "audits:acknowledge",
-             "audits:advance", "audits:sign_review", "audits:adopt", "audits:start_run", "audits:generate_notice", "audits:generate_draft",
+             "audits:advance", "audits:sign_review", "audits:adopt", "audits:adopt_budget", "finance:fixed_fund_check", "audits:start_run", "audits:generate_notice", "audits:generate_draft",
              "audits:generate_report", "audits:generate_rectification_notice",
              "audits:plan", "audits:send_request", "audits:answer", "audits:rectify", "audits:workpaper_submit",
              "audits:workpaper_sign_off", "audits:note_add", "audits:note_answer", "audits:note_close", "audits:evidence_upload",

@@ -16,7 +16,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, Payroll
+from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, Payroll, ReconcileSetting
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -25,6 +25,7 @@ from jingshen.audits.models import (
     Finding,
     FlagVerification,
     GeneratedDocument,
+    PinnedBudget,
     PinnedDataset,
     ProjectMember,
     Rectification,
@@ -39,7 +40,7 @@ from jingshen.knowledge.models import Article, Case, Guide, GuideAttachment, Reg
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Account, Chart, ColumnMapping, Dataset, ImportJob
 from jingshen.orgs import scope
-from jingshen.orgs.models import Org
+from jingshen.orgs.models import Org, OrgAlias
 from jingshen.portal.models import Notice
 from jingshen.orgs.services import create_grant
 from jingshen.orgs.models import CrossAuditGrant
@@ -74,6 +75,7 @@ WRITES = {
     "audits:advance": (None, "project"),
     "audits:sign_review": (None, "project"),
     "audits:adopt": (None, "project"),
+    "audits:adopt_budget": (None, "project"),
     "audits:start_run": (None, "project"),
     "audits:generate_notice": (None, "project"),
     "audits:generate_draft": (None, "project"),
@@ -150,6 +152,7 @@ WRITES = {
     "admin_center:plan_return": (scope.APPROVE, "target"),
     "finance:payroll_import": (scope.IMPORT, "own"),  # each row is checked against the scope (tests/finance)
     "finance:enterprise_import": (scope.IMPORT, "own"),  # likewise (tests/finance/test_enterprises.py)
+    "finance:fixed_fund_check": (scope.CONFIGURE, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -158,7 +161,8 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            AuditProject, ProjectMember, PinnedDataset, StageChange, GeneratedDocument, AuditPlan, DataRequest, Workpaper,
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
-           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary)
+           Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
+           PinnedBudget, OrgAlias)
 
 
 def handles_post(callback) -> bool:
@@ -263,6 +267,7 @@ def post_data(name: str, tree) -> dict:
         "audits:advance": {"to_stage": "survey"},
         "audits:sign_review": {},
         "audits:adopt": {"dataset": "1"},
+        "audits:adopt_budget": {"budget": "1"},
         "audits:start_run": {"year": "2025"},
         "audits:generate_notice": {},
         "audits:generate_draft": {"deadline": "2030-01-01"},
@@ -333,6 +338,7 @@ def post_data(name: str, tree) -> dict:
         "admin_center:plan_delete": {},
         "admin_center:plan_approve": {},
         "admin_center:plan_return": {"reason": "越权退回"},
+        "finance:fixed_fund_check": {"org": TARGET, "year": "2025"},
         "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "finance:enterprise_import": {"file": SimpleUploadedFile(
             "企业.csv", f"单位编码,会计年度,所有者权益年初数,所有者权益年末数,净利润\n{TARGET},2025,100,90,-10\n".encode())},

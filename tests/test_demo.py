@@ -32,7 +32,7 @@ def test_demo_province(capsys):
     # the demo audit projects show the lifecycle: one archived with its documents and finished
     # rectification, one in fieldwork; the unit's contact sees the archived one
     from jingshen.audits.access import projects_for
-    from jingshen.audits.models import AuditProject, Rectification, Stage
+    from jingshen.audits.models import AuditProject, PinnedBudget, Rectification, Stage
 
     archived, fieldwork = AuditProject.objects.order_by("code")
     assert (archived.stage, fieldwork.stage) == (Stage.ARCHIVED, Stage.FIELDWORK)
@@ -121,9 +121,36 @@ def test_demo_province(capsys):
     assert county_up.rate(3) > grassroots.rate(3) and grassroots.never > county_up.never
     assert set(PriorAudit.objects.values_list("year", flat=True)) >= set(range(2019, 2026))
     assert "演示经审干部" in out
+    # 穿透式监督: budgets near the actuals (one line over budget, one ring-fenced line under-spent),
+    # the county's payroll, the union enterprise's equity (one year below 100 %), all through the
+    # importers (logged); the demo projects pinned their units' budgets
+    from jingshen.demo import finance as demo_finance
+    from jingshen.finance.execution import execution
+    from jingshen.finance.models import Budget, EnterpriseSummary, Payroll
+
+    budgets = {b.org.code: execution(b) for b in Budget.objects.select_related("org")}
+    assert set(budgets) == set(demo_finance.BUDGET_UNITS)
+    over = {code: [r.code for r in run.rows if r.over] for code, run in budgets.items()}
+    assert over == {demo_finance.OVER_BUDGET: ["501"], demo_finance.RING_FENCED: [], demo_finance.PLAIN: []}
+    for code, run in budgets.items():
+        for row in run.rows:
+            if row.rate is not None and row.code not in ("501", "502", demo_finance.HARDSHIP):
+                assert 80 <= row.rate <= 105, (code, row.code, row.rate)  # near the actuals
+    hardship = next(r for r in budgets[demo_finance.RING_FENCED].rows if r.code == demo_finance.HARDSHIP)
+    assert hardship.rate < 50
+    assert ActivityLog.objects.filter(action="finance.budget_import").count() == 3
+    county = Org.objects.get(code=demo_finance.COUNTY)
+    assert Payroll.objects.count() >= 3 and not Payroll.objects.exclude(org__parent=county).exists()
+    rates = {e.fiscal_year: e.rate for e in EnterpriseSummary.objects.all()}
+    assert min(rates.values()) < 100 <= max(rates.values())
+    assert not Org.objects.filter(kind="enterprise").exclude(pk__in=EnterpriseSummary.objects.values("org")).exists()
+    assert {p.budget.org.code for p in PinnedBudget.objects.select_related("budget__org")} == {"330103001", "330103003"}
+    assert "演示穿透式监督数据：预算表 3 份" in out
     # loading again changes nothing
     before = list(Org.objects.values_list("code", "name", "member_count", "path"))
     people = (StaffProfile.objects.count(), TrainingRecord.objects.count(), PriorAudit.objects.count())
+    finance_rows = (Budget.objects.count(), Payroll.objects.count(), EnterpriseSummary.objects.count())
+    capsys.readouterr()
     call_command("demo_load")
     assert list(Org.objects.values_list("code", "name", "member_count", "path")) == before
     assert (StaffProfile.objects.count(), TrainingRecord.objects.count(), PriorAudit.objects.count()) == people
@@ -131,6 +158,8 @@ def test_demo_province(capsys):
     assert ScreeningRun.objects.count() == 2
     assert Notice.objects.count() == 3
     assert AnnualPlan.objects.count() == 1 and PlanItem.objects.count() == len(reasons)
+    assert (Budget.objects.count(), Payroll.objects.count(), EnterpriseSummary.objects.count()) == finance_rows
+    assert "预算表 0 份，工资总额 0 个单位，工会企业财务摘要 0 个企业年度" in capsys.readouterr().out
 
 
 def test_demo_is_reproducible_from_its_seed():

@@ -102,3 +102,40 @@ def test_an_upper_unit_without_data_compares_nothing(tmp_path, tree, personas):
     assert result.dataset is None and [p.org.code for p in result.pairs] == []
     city = cross_level(personas["prov_director"], tree["A"], 2021)
     assert "A1X" not in {p.org.code for p in city.pairs}
+
+
+def test_aliases_name_units_and_a_shared_alias_is_ambiguous(tmp_path, tree, personas):
+    from jingshen.finance.crosslevel import Matcher
+    from jingshen.orgs.services import update_org
+
+    admin = make_user("A", "a_admin", RoleCode.ADMIN)
+    units = [tree["A1"], tree["A2"], tree["A1X"]]
+    assert Matcher(units).find("一区工会") == []
+    update_org(admin, tree["A1"], name="甲市一区总工会", level="county", kind="union_office", parent=tree["A"],
+               aliases=["一区工会", "某某公司工会"])
+    matcher = Matcher(units)
+    assert [o.code for o in matcher.find("一区 工会")] == ["A1"]  # exact after normalise
+    assert matcher.find("区工会") == []  # aliases match exactly, never by suffix
+    books_2021(tmp_path)
+    result = cross_level(personas["prov_director"], tree["A"], 2021)
+    pairs = {p.org.code: p for p in result.pairs}
+    assert pairs["A1"].given == Decimal("12500.00") and "某某公司工会" in pairs["A1"].texts
+    assert result.unmatched == []
+    # the same alias on two units names neither: listed as ambiguous, never guessed
+    update_org(admin, tree["A2"], name="甲市二区总工会", level="county", kind="union_office", parent=tree["A"],
+               aliases=["某某公司工会"])
+    result = cross_level(personas["prov_director"], tree["A"], 2021)
+    assert {u.text: sorted(o.code for o in u.candidates) for u in result.ambiguous}["某某公司工会"] == ["A1", "A2"]
+    assert {p.org.code: p for p in result.pairs}["A1"].given == Decimal("12000.00")
+
+
+def test_by_kind_the_given_side_is_unknown_without_the_upper_units_data(tmp_path, tree, personas, client_for):
+    rows = v("A1", 1, 1, [("收市总送温暖补助", "102", "银行存款", "10000.00", "", ""),
+                          ("收市总送温暖补助", "40305", "送温暖补助", "", "10000.00", "甲市总工会")])
+    import_vouchers(write(tmp_path / "凭证.csv", rows))
+    result = cross_level(personas["prov_director"], tree["A"], 2021)
+    (a1,) = result.pairs
+    assert result.dataset is None and not a1.upper_known
+    assert a1.kinds() == [("送温暖", None, Decimal("10000.00"))]  # unknown, not 0.00
+    page = client_for("a_auditor").get("/finance/cross-level/?org=A&year=2021").content.decode()
+    assert "送温暖：— / 10,000.00" in page and "送温暖：0.00" not in page

@@ -57,7 +57,7 @@ def test_list_exports_the_import_template_columns(admin_client):
 
     response = admin_client.get("/orgs/?format=xlsx")
     rows = [[c.value for c in r] for r in load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows()]
-    assert rows[2] == HEADER
+    assert rows[2] == HEADER + ["别名"]
     assert [r[0] for r in rows[3:]] == ["A", "A1", "A1X", "A2"]
 
 

@@ -45,6 +45,10 @@ class AdoptForm(forms.Form):
     dataset = forms.IntegerField(label="数据集", min_value=1)
 
 
+class AdoptBudgetForm(forms.Form):
+    budget = forms.IntegerField(label="预算", min_value=1, max_value=2**63 - 1)
+
+
 class RunForm(forms.Form):
     year = forms.IntegerField(label="会计年度", min_value=querystring.YEARS[0], max_value=querystring.YEARS[1])
 

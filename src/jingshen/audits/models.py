@@ -257,6 +257,28 @@ class PinnedDataset(ArchivedGuard):
         constraints = [models.UniqueConstraint(fields=["project", "dataset"], name="project_dataset_once")]
 
 
+class BudgetPinQuerySet(GuardedQuerySet):
+    unit_field = "budget__org"
+
+
+class PinnedBudget(ArchivedGuard):
+    """A budget version (finance.Budget) the project works from, like ``PinnedDataset``: the latest
+    version of each audited unit and year pinned at 立项, replaced only when a newer one is adopted
+    explicitly (services.adopt_budget, logged). A re-import never changes what the project sees."""
+
+    project = models.ForeignKey(AuditProject, on_delete=models.CASCADE, related_name="budget_pins")
+    budget = models.ForeignKey("finance.Budget", verbose_name="预算版本", on_delete=models.PROTECT, related_name="+")
+    pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确定人", on_delete=models.PROTECT, related_name="+")
+    pinned_at = models.DateTimeField("确定时间", auto_now_add=True)
+
+    objects = BudgetPinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "项目预算版本"
+        verbose_name_plural = "项目预算版本"
+        constraints = [models.UniqueConstraint(fields=["project", "budget"], name="project_budget_once")]
+
+
 class StageChange(ArchivedGuard):
     """One step of a project's workflow: who moved it from which stage to which, when, why."""
 

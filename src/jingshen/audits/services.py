@@ -1,6 +1,6 @@
 """作业管理 writes: starting a project (立项) with its team and pinned evidence base, the
 members' acknowledgement of the audit discipline, the workflow from stage to stage, adopting a
-newer dataset version, and a screening run over exactly the pinned versions. Each re-checks who
+newer dataset or budget version, and a screening run over exactly the pinned versions. Each re-checks who
 may do it (``PermissionError`` / ``ValueError`` in Chinese), runs in one transaction and ends
 with one activity-log entry. An archived project refuses every write (models.ArchivedGuard)."""
 
@@ -17,6 +17,7 @@ from jingshen.audits.models import (
     ArchivedError,
     AuditProject,
     AuditType,
+    PinnedBudget,
     PinnedDataset,
     ProjectMember,
     ProjectRole,
@@ -25,6 +26,7 @@ from jingshen.audits.models import (
     StageChange,
     TimeEntry,
 )
+from jingshen.finance.models import Budget
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
 from jingshen.screening.models import ScreeningRun
@@ -108,13 +110,14 @@ def create_project(user, *, code: str, name: str, audit_type: AuditType, units, 
             ProjectMember(project=project, user=m.user, role=m.role, hours_budget=m.hours) for m in team
         ])
         pinned = _pin_latest(project, user, units, years)
+        budgets = _pin_budgets(project, user, units, years)
         runs = _runs_over(pinned)
         project.screening_runs.set(runs)
         StageChange.objects.create(project=project, to_stage=Stage.INITIATION, by=user, note="立项")
         record("audits.create", f"审计立项「{code} {name}」：{len(units)} 个被审计单位，{project.years_text}，项目组 {len(team)} 人",
                actor=user, org=user.org, obj=project, units=[u.code for u in units], years=years,
                team=[{"user": m.user.username, "role": m.role, "hours": m.hours} for m in team],
-               datasets=[d.pk for d in pinned], runs=[r.pk for r in runs])
+               datasets=[d.pk for d in pinned], budgets=[b.pk for b in budgets], runs=[r.pk for r in runs])
     return project
 
 
@@ -144,6 +147,16 @@ def _pin_latest(project, user, units, years) -> list[Dataset]:
         else:
             pinned.append(d)
     PinnedDataset.objects.bulk_create([PinnedDataset(project=project, dataset=d, pinned_by=user) for d in pinned])
+    return pinned
+
+
+def _pin_budgets(project, user, units, years) -> list[Budget]:
+    """The latest budget version of each unit and year, pinned to the project."""
+    latest: dict[tuple[int, int], Budget] = {}
+    for b in Budget.objects.filter(org__in=units, fiscal_year__in=years).order_by("version"):
+        latest[(b.org_id, b.fiscal_year)] = b
+    pinned = [latest[k] for k in sorted(latest)]
+    PinnedBudget.objects.bulk_create([PinnedBudget(project=project, budget=b, pinned_by=user) for b in pinned])
     return pinned
 
 
@@ -338,6 +351,31 @@ def adopt_dataset(user, project: AuditProject, dataset: Dataset) -> PinnedDatase
                + (f"（原第 {old.dataset.version} 版）" if old else ""),
                actor=user, org=project.owner_org, obj=project, before={"version": old.dataset.version if old else None},
                after={"version": dataset.version}, dataset=dataset.pk, runs_dropped=dropped)
+    return pin
+
+
+def adopt_budget(user, project: AuditProject, budget: Budget) -> PinnedBudget:
+    """Replace the pinned budget version of a unit-year by a newer one, or pin one imported after
+    立项, explicitly (组长 or 经审负责人), as ``adopt_dataset`` does for vouchers."""
+    if project.archived:
+        raise ArchivedError(project)
+    if not (may_act(user, project, LEADER) or may_act(user, project, DIRECTOR)):
+        raise PermissionError("只有项目组长或经审负责人可以更换项目使用的预算版本。")
+    if budget.fiscal_year not in project.fiscal_years or not project.units.filter(org=budget.org_id).exists():
+        raise ValueError("该预算不是本项目被审计单位、审计年度的预算。")
+    with transaction.atomic():
+        old = project.budget_pins.filter(budget__org=budget.org_id, budget__fiscal_year=budget.fiscal_year) \
+            .select_related("budget").first()
+        if old is not None and old.budget.version >= budget.version:
+            raise ValueError(f"项目已使用第 {old.budget.version} 版预算，只能换用更新的版本。")
+        if old is not None:
+            old.delete()
+        pin = PinnedBudget.objects.create(project=project, budget=budget, pinned_by=user)
+        record("audits.adopt_budget",
+               f"审计项目「{project.code}」换用{budget.org.name} {budget.fiscal_year} 年预算第 {budget.version} 版"
+               + (f"（原第 {old.budget.version} 版）" if old else ""),
+               actor=user, org=project.owner_org, obj=project, before={"version": old.budget.version if old else None},
+               after={"version": budget.version}, budget=budget.pk)
     return pin
 
 

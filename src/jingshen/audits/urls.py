@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:project_id>/advance/", views.advance, name="advance"),
     path("<int:project_id>/sign-review/", views.sign_review, name="sign_review"),
     path("<int:project_id>/adopt/", views.adopt, name="adopt"),
+    path("<int:project_id>/adopt-budget/", views.adopt_budget, name="adopt_budget"),
     path("<int:project_id>/run/", views.start_run, name="start_run"),
     path("<int:project_id>/documents/notice/", views.generate_notice, name="generate_notice"),
     path("<int:project_id>/documents/draft/", views.generate_draft, name="generate_draft"),

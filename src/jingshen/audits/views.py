@@ -16,8 +16,9 @@ from jingshen import querystring
 from jingshen.accounts.models import User
 from jingshen.activity.services import record_download
 from jingshen.audits import access, paperwork, rectification, services, survey
-from jingshen.audits.forms import AdoptForm, AdvanceForm, AnswerForm, DraftForm, HoursForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
+from jingshen.audits.forms import AdoptBudgetForm, AdoptForm, AdvanceForm, AnswerForm, DraftForm, HoursForm, PlanForm, ProjectForm, RectifyForm, RequestForm, RunForm
 from jingshen.audits.models import STAGE_ORDER, AuditType, ProjectRole, Stage
+from jingshen.finance.models import Budget
 from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
 
@@ -135,6 +136,7 @@ def project(request, project_id):
             "team": [(m, spent.get(m.pk, 0)) for m in p.members.select_related("user").order_by("role", "id")],
             "pins": [(pin, newest.get((pin.dataset.org_id, pin.dataset.fiscal_year))) for pin in pins],
             "unpinned": _unpinned(p, pins, newest),
+            **_budget_pins(p),
             "runs": p.screening_runs.order_by("fiscal_year"),
             "history": p.history.select_related("by"),
             "next_steps": _next_steps(user, p),
@@ -165,6 +167,20 @@ def _unpinned(p, pins, newest) -> list:
     """Unit-years with data the project has not pinned yet (data that arrived after 立项)."""
     pinned = {(pin.dataset.org_id, pin.dataset.fiscal_year) for pin in pins}
     return [d for key, d in sorted(newest.items(), key=lambda kv: (kv[1].org.code, kv[0][1])) if key not in pinned]
+
+
+def _budget_pins(p) -> dict:
+    """The project's pinned budgets with the newest version of each unit-year, and the unit-years
+    whose budget was imported after 立项."""
+    newest = {}
+    for b in Budget.objects.filter(org__in=p.units.values("org"), fiscal_year__in=p.fiscal_years).select_related("org") \
+            .order_by("version"):
+        newest[(b.org_id, b.fiscal_year)] = b
+    pins = list(p.budget_pins.select_related("budget__org").order_by("budget__org__code", "budget__fiscal_year"))
+    pinned = {(pin.budget.org_id, pin.budget.fiscal_year) for pin in pins}
+    return {"budget_pins": [(pin, newest.get((pin.budget.org_id, pin.budget.fiscal_year))) for pin in pins],
+            "unpinned_budgets": [b for key, b in sorted(newest.items(), key=lambda kv: (kv[1].org.code, kv[0][1]))
+                                 if key not in pinned]}
 
 
 def _next_steps(user, p) -> list[tuple[str, str, bool, str]]:
@@ -227,6 +243,18 @@ def adopt(request, project_id):
         messages.error(request, "没有这个数据集。")
         return redirect("audits:project", project_id=p.pk)
     return _done(request, p, services.adopt_dataset, dataset, success=f"已换用{dataset}。")
+
+
+@require_POST
+@querystring.posts(AdoptBudgetForm)
+def adopt_budget(request, project_id):
+    p = _project_for_post(request, project_id)
+    form = AdoptBudgetForm(request.POST)
+    budget = Budget.objects.filter(pk=form.cleaned_data["budget"]).select_related("org").first() if form.is_valid() else None
+    if budget is None:
+        messages.error(request, "没有这个预算。")
+        return redirect("audits:project", project_id=p.pk)
+    return _done(request, p, services.adopt_budget, budget, success=f"已换用{budget}。")
 
 
 @require_POST

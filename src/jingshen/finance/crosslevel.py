@@ -14,9 +14,9 @@ per-account totals the store keeps (``summary``) for the receiving side; the giv
 line's 往来单位 to know the counterpart, read from its lines.
 
 The counterpart on the giving side: the 往来单位 text matched to the units below the upper unit —
-equal (after normalising full-width characters and spaces) to a unit's code or name, or the one
-unit whose name ends with it (at least 4 characters: "西湖区总工会" finds "杭州市西湖区总工会").
-A text that matches no unit is listed with its amount; one that matches several is listed as
+equal (after normalising full-width characters and spaces) to a unit's code, name or one of its
+aliases (别名, kept per unit in ``orgs.OrgAlias``), or the one unit whose name ends with it (at
+least 4 characters: "西湖区总工会" finds "杭州市西湖区总工会"). A text that matches no unit is listed with its amount; one that matches several is listed as
 ambiguous, never guessed. Lines with no 往来单位 are listed too. The units directly below are
 compared in full; a unit further down only where the upper unit's lines name it (its subsidy
 income otherwise comes from its own parent, and so does most of it even then: its received side is
@@ -27,7 +27,6 @@ The kind (专项, 送温暖, 帮扶, 救灾 …): on the receiving side the name
 below 补助下级支出, else the first kind word of the 摘要.
 """
 
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +36,7 @@ from jingshen.ledger.charts import effective_accounts, effective_charts
 from jingshen.ledger.models import Dataset
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs import scope
-from jingshen.orgs.models import Org
+from jingshen.orgs.models import Org, OrgAlias, name_key
 from jingshen.screening.services import latest_voucher_datasets
 
 ZERO = Decimal("0.00")
@@ -50,7 +49,7 @@ GET_DUES = (AccountRole.RECEIVABLE_UPPER,)
 
 
 def normalise(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
+    return name_key(text)
 
 
 @dataclass
@@ -85,9 +84,12 @@ class Pair:
     def matches(self) -> bool:
         return self.difference == 0 and self.dues_difference in (0, None)
 
-    def kinds(self) -> list[tuple[str, Decimal, Decimal]]:
+    def kinds(self) -> list[tuple[str, Decimal | None, Decimal]]:
+        """(kind, given, received) per kind; given is None when the upper unit has no voucher data
+        for the year (unknown, not zero)."""
         names = sorted(set(self.given_by_kind) | set(self.received_by_kind))
-        return [(k, self.given_by_kind.get(k, ZERO), self.received_by_kind.get(k, ZERO)) for k in names]
+        return [(k, self.given_by_kind.get(k, ZERO) if self.upper_known else None, self.received_by_kind.get(k, ZERO))
+                for k in names]
 
 
 @dataclass
@@ -115,12 +117,17 @@ class CrossLevel:
 
 
 class Matcher:
-    """往来单位 text → the unit(s) below the upper unit it names (module docstring)."""
+    """往来单位 text → the unit(s) below the upper unit it names (module docstring): exactly a
+    unit's code, name or one of its aliases (``OrgAlias``, read in one query), else the units whose
+    name ends with it. An alias two units share finds both: ambiguous."""
 
     def __init__(self, units: list[Org]):
+        keys: dict[int, set[str]] = {o.pk: {normalise(o.code), normalise(o.name)} for o in units}
+        for org_id, alias in OrgAlias.objects.filter(org__in=[o.pk for o in units]).values_list("org_id", "name"):
+            keys[org_id].add(normalise(alias))
         self.exact: dict[str, list[Org]] = defaultdict(list)
         for org in units:
-            for key in {normalise(org.code), normalise(org.name)}:
+            for key in keys[org.pk]:
                 self.exact[key].append(org)
         self.names = [(normalise(o.name), o) for o in units]
 

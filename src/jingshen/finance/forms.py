@@ -20,6 +20,10 @@ class BudgetQuery(querystring.QueryForm):
 UNIT_INPUT = forms.TextInput(attrs={"list": "import-units"})
 
 
+class BudgetPageQuery(querystring.QueryForm):
+    project = querystring.integer("审计项目", 1, 2**31 - 1)
+
+
 class FileImportForm(forms.Form):
     """An upload of one of 穿透式监督's files: not empty, not larger than ``MAX_MB`` (the files are
     small; a larger one is usually the wrong file). Subclasses set the file field's label."""
@@ -67,6 +71,12 @@ class CardQuery(querystring.QueryForm):
 class ReconcileQuery(querystring.QueryForm):
     org = querystring.text("单位编码", max_length=32)
     year = querystring.year("会计年度")
+
+
+class FixedFundCheckForm(forms.Form):
+    org = forms.CharField(label="单位编码", max_length=32)
+    year = forms.IntegerField(label="会计年度", required=False, min_value=querystring.YEARS[0], max_value=querystring.YEARS[1])
+    enabled = forms.BooleanField(label="核对固定资产与固定基金", required=False)
 
 
 class AssetImportForm(FileImportForm):

@@ -259,3 +259,20 @@ class FundVoucher(models.Model):
 
     def __str__(self):
         return f"{self.fund.name}：{self.org.name} {self.fiscal_year} 年 {self.period} 期 {self.voucher_type}-{self.voucher_no}"
+
+
+class ReconcileSetting(models.Model):
+    """A unit's switches of 资产对账 (finance.reconcile). ``fixed_fund_check``: compare the
+    fixed-asset balance with the fixed-fund balance (on unless switched off: a unit whose chart
+    does not book each purchase to 固定基金 too). Written by services.set_fixed_fund_check
+    (CONFIGURE on the unit, logged); no row means every check is on."""
+
+    org = models.OneToOneField("orgs.Org", verbose_name="单位", on_delete=models.CASCADE, related_name="+")
+    fixed_fund_check = models.BooleanField("核对固定基金", default=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="设置人", null=True, on_delete=models.PROTECT,
+                               related_name="+")
+    set_at = models.DateTimeField("设置时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "资产对账设置"
+        verbose_name_plural = "资产对账设置"

@@ -7,7 +7,9 @@
   year's debits to the fixed-asset accounts against the cards acquired in the year.
 - The fixed-asset and the fixed-fund (固定基金, role ``fixed-fund``) balances against each other:
   under the 2010 union system each purchase is booked twice, so they move together [unverified:
-  domain README §1 — a unit whose chart does not work this way ignores the line].
+  domain README §1]. A unit whose chart does not work this way has the check switched off
+  (``ReconcileSetting.fixed_fund_check``, set by services.set_fixed_fund_check): the line is
+  left out and the page says who switched it off and when.
 - Item by item, matched by amount: debits to the fixed-asset accounts with no new card of that
   原值 (bought, not registered), new cards with no such debit (registered, not paid — or paid
   through another account), credits to the fixed-asset accounts with no card disposed of in the
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from jingshen.finance.execution import chart_ancestors, voucher_dataset
-from jingshen.finance.models import AssetRegister, AssetStatus, FixedAsset
+from jingshen.finance.models import AssetRegister, AssetStatus, FixedAsset, ReconcileSetting
 from jingshen.ledger import books
 from jingshen.ledger.charts import effective_accounts
 from jingshen.ledger.models import Dataset
@@ -60,10 +62,19 @@ class AssetReconciliation:
     unrecorded_disposals: list[books.JournalLine] = field(default_factory=list)  # credit, no disposed card
     disposals_not_booked: list[FixedAsset] = field(default_factory=list)  # disposed card, no credit
     undated_disposals: list[FixedAsset] = field(default_factory=list)
+    setting: ReconcileSetting | None = None  # the unit's switches; None: all checks on
+
+    @property
+    def fixed_fund_check(self) -> bool:
+        return self.setting is None or self.setting.fixed_fund_check
 
 
 def latest_register(org) -> AssetRegister | None:
     return AssetRegister.objects.filter(org=org).order_by("-version").first()
+
+
+def fixed_fund_setting(org) -> ReconcileSetting | None:
+    return ReconcileSetting.objects.filter(org=org).select_related("set_by").first()
 
 
 def _codes(accounts: dict[str, dict], role: str) -> list[str]:
@@ -87,7 +98,7 @@ def _unmatched(amounts: list, key, others: Counter) -> list:
 def reconcile_assets(org, year: int) -> AssetReconciliation:
     register = latest_register(org)
     dataset = voucher_dataset(org, year)
-    result = AssetReconciliation(org, year, register, dataset)
+    result = AssetReconciliation(org, year, register, dataset, setting=fixed_fund_setting(org))
     if register is None or dataset is None:
         return result
     end = datetime.date(year, 12, 31)
@@ -128,9 +139,11 @@ def reconcile_assets(org, year: int) -> AssetReconciliation:
                    opening_note),
         Comparison("本年资本性支出", capital, "本年新增卡片原值", new_value),
         Comparison("本年固定资产科目借方发生额", sum((line.debit for line in debits), ZERO), "本年新增卡片原值", new_value),
-        Comparison("固定资产科目年末余额", asset_balance, "固定基金科目年末余额", fund_balance,
-                   "购置固定资产时同时记固定基金，两者应相等" if fund_codes else "科目表中没有固定基金科目"),
     ]
+    if result.fixed_fund_check:
+        result.comparisons.append(
+            Comparison("固定资产科目年末余额", asset_balance, "固定基金科目年末余额", fund_balance,
+                       "购置固定资产时同时记固定基金，两者应相等" if fund_codes else "科目表中没有固定基金科目"))
     result.unregistered = _unmatched(debits, lambda line: line.debit, Counter(a.original_value for a in new))
     result.unpaid = _unmatched(new, lambda a: a.original_value, Counter(line.debit for line in debits))
     result.unrecorded_disposals = _unmatched(credits, lambda line: line.credit, Counter(a.original_value for a in disposed))

@@ -18,7 +18,7 @@ from jingshen.finance.assets import parse_register
 from jingshen.finance.budgets import ParsedBudget, money, parse_budget
 from jingshen.finance.budgets import parse_amount
 from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, LineKind,
-                                     Payroll)
+                                     Payroll, ReconcileSetting)
 from jingshen.orgs.models import Org
 from jingshen.ledger import books
 from jingshen.ledger.charts import effective_accounts
@@ -387,3 +387,22 @@ def untag_voucher(actor, tag: FundVoucher) -> None:
         record("finance.fund_untag", f"取消{tag.org.name}凭证 {tag.period} 期 {tag.voucher_type}-{tag.voucher_no} 的重点资金「{tag.fund.name}」标记",
                actor=actor, org=tag.org, obj=tag, before={"资金": tag.fund.name, "说明": tag.note})
         tag.delete()
+
+
+def set_fixed_fund_check(actor, org: Org, enabled: bool) -> ReconcileSetting:
+    """Switch 资产对账's fixed-asset against fixed-fund check on or off for ``org`` (reconcile.py);
+    ``actor`` must hold CONFIGURE on the unit. Logged when it changes."""
+    if not scope.can(actor, scope.CONFIGURE, org):
+        raise PermissionError("只有本单位的系统管理员或经审负责人可以设置该单位的资产对账。")
+    with transaction.atomic():
+        setting = ReconcileSetting.objects.select_for_update().filter(org=org).first()
+        before = setting.fixed_fund_check if setting else True
+        if setting is not None and before == enabled:
+            return setting
+        setting = setting or ReconcileSetting(org=org)
+        setting.fixed_fund_check, setting.set_by = enabled, actor
+        setting.save()
+        record("finance.fixed_fund_check",
+               f"{'开启' if enabled else '关闭'}{org.name}资产对账的“固定资产与固定基金”核对",
+               actor=actor, org=org, obj=setting, before={"fixed_fund_check": before}, after={"fixed_fund_check": enabled})
+    return setting

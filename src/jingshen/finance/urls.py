@@ -11,6 +11,7 @@ urlpatterns = [
     path("assets/import/", views.register_import, name="register_import"),
     path("assets/<int:register_id>/", views.register, name="register"),
     path("assets/reconcile/", views.reconciliation, name="reconciliation"),
+    path("assets/reconcile/fixed-fund/", views.fixed_fund_check, name="fixed_fund_check"),
     path("cross-level/", views.cross_level, name="cross_level"),
     path("payroll/", views.payrolls, name="payrolls"),
     path("payroll/import/", views.payroll_import, name="payroll_import"),

@@ -1,8 +1,11 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.utils import timezone
 
@@ -12,7 +15,7 @@ from jingshen.finance.compliance import compliance
 from jingshen.finance.execution import execution
 from jingshen.finance.models import AssetStatus, LineKind, Payroll
 from jingshen.orgs.models import Kind
-from jingshen.finance.reconcile import reconcile_assets
+from jingshen.finance.reconcile import fixed_fund_setting, reconcile_assets
 from jingshen.orgs import scope
 from jingshen.tabular import TableError
 
@@ -101,15 +104,30 @@ def budgets(request):
     return render(request, "finance/budgets.html", context)
 
 
+@querystring.query(forms.BudgetPageQuery)
 def budget(request, budget_id):
+    """A budget version with its execution. Opened from an audit project (``?project=``, one the
+    user may see, else ignored): which version the project uses, and the actuals from the voucher
+    version the project pinned for the unit-year."""
     budget = access.get_budget_for_user(request.user, budget_id)
     lines = list(budget.lines.all())
     versions = access.budgets_for(request.user).filter(org=budget.org, fiscal_year=budget.fiscal_year).order_by("-version")
-    result = execution(budget)
+    project, project_pin, dataset = None, None, None
+    if request.query.given("project"):
+        from jingshen.audits.access import projects_for
+
+        project = projects_for(request.user).filter(pk=request.query.value("project")).first()
+    if project is not None:
+        project_pin = project.budget_pins.filter(budget__org=budget.org, budget__fiscal_year=budget.fiscal_year) \
+            .select_related("budget").first()
+        pin = project.pins.filter(dataset__org=budget.org, dataset__fiscal_year=budget.fiscal_year) \
+            .select_related("dataset").first()
+        dataset = pin.dataset if pin else None
+    result = execution(budget, dataset)
     by_code = {row.code: row for row in result.rows}
     context = {"budget": budget, "rows": [(line, by_code.get(line.code) if line.kind == LineKind.ACCOUNT else None) for line in lines],
                "has_adjusted": any(line.adjusted is not None for line in lines), "versions": versions, "run": result,
-               "chart": _execution_chart(result) if result.dataset else None}
+               "chart": _execution_chart(result) if result.dataset else None, "project": project, "project_pin": project_pin}
     return render(request, "finance/budget.html", context)
 
 
@@ -193,8 +211,29 @@ def reconciliation(request):
         if org is None:
             messages.error(request, f"单位编码“{q.value('org')}”不存在或不在您的查看范围内。")
     result = reconcile_assets(org, year) if org is not None else None
-    context = {"org": org, "year": year, "result": result, "filters": _filters(q)}
+    context = {"org": org, "year": year, "result": result, "filters": _filters(q),
+               "setting": fixed_fund_setting(org) if org is not None else None,
+               "may_configure": org is not None and scope.can(user, scope.CONFIGURE, org)}
     return render(request, "finance/reconciliation.html", context)
+
+
+@require_http_methods(["POST"])
+@querystring.posts(forms.FixedFundCheckForm)
+def fixed_fund_check(request):
+    """Switch the fixed-fund check of 资产对账 on or off for a unit (CONFIGURE on it, else 404)."""
+    form = forms.FixedFundCheckForm(request.POST)
+    if not form.is_valid():
+        raise Http404("单位不存在或不在您的权限范围内。")
+    data = form.cleaned_data
+    org = scope.get_org_for_user(request.user, data["org"].strip(), scope.CONFIGURE)
+    try:
+        services.set_fixed_fund_check(request.user, org, data["enabled"])
+    except PermissionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已{'开启' if data['enabled'] else '关闭'}{org.name}的“固定资产与固定基金”核对。")
+    year = data["year"] or timezone.localdate().year - 1
+    return redirect(f"{reverse('finance:reconciliation')}?org={quote(org.code)}&year={year}")
 
 
 @querystring.query(forms.CrossLevelQuery)

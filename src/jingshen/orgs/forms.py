@@ -39,6 +39,11 @@ class OrgFields(forms.Form):
 
 class OrgEditForm(OrgFields):
     parent = forms.ChoiceField(label="上级单位", choices=(), required=False)
+    aliases = forms.CharField(
+        label="别名", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="其他单位账上对本单位的称呼，如曾用名、简称；多个别名用“、”或“;”分隔，或每行一个。"
+                  "上下级对账时按别名识别往来单位；不能与其他单位的编码或名称相同。",
+    )
 
     def __init__(self, *args, parents=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,7 +65,7 @@ MAX_IMPORT_MB = 20  # a province's unit tree is a few MB; the CLI takes larger f
 
 
 class OrgImportForm(forms.Form):
-    file = forms.FileField(label="单位文件", help_text="CSV 或 XLSX，列为：单位编码、单位名称、上级单位编码、层级、单位性质、会员人数",
+    file = forms.FileField(label="单位文件", help_text="CSV 或 XLSX，列为：单位编码、单位名称、上级单位编码、层级、单位性质、会员人数，可选列别名（多个用“、”分隔）",
                            error_messages={"required": "请选择要导入的文件。", "empty": "文件是空的。",
                                            "invalid": "请选择要导入的文件。"})
 

@@ -3,6 +3,8 @@
 Who may see what is answered in one place only: ``jingshen.orgs.scope``.
 """
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -100,3 +102,27 @@ class CrossAuditGrant(models.Model):
     def __str__(self):
         grantee = self.grantee_user or self.grantee_org
         return f"{grantee} → {self.target}（{self.valid_from}～{self.valid_until}）"
+
+
+def name_key(text: str) -> str:
+    """A unit's code, name or alias as compared: full-width characters folded (NFKC), no spaces."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+class OrgAlias(models.Model):
+    """别名: another name a unit goes by in others' books (an old name, an abbreviation), used to
+    match 往来单位 texts to units (finance.crosslevel). Written only by orgs.services (the unit's
+    edit page and the unit-tree import), which refuses an alias equal to another unit's code or
+    name; two units may share an alias, which then matches neither (ambiguous)."""
+
+    org = models.ForeignKey(Org, verbose_name="单位", on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField("别名", max_length=200)
+
+    class Meta:
+        verbose_name = "单位别名"
+        verbose_name_plural = "单位别名"
+        ordering = ["org", "id"]
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="org_alias_once")]
+
+    def __str__(self):
+        return self.name

@@ -2,6 +2,7 @@
 save() directly, so that the tree paths and the activity log stay right."""
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from jingshen.activity.services import record
 from jingshen.orgs import scope
-from jingshen.orgs.models import CrossAuditGrant, Kind, Level, Org
+from jingshen.orgs.models import CrossAuditGrant, Kind, Level, Org, OrgAlias, name_key
 from jingshen.tabular import Field, RowError, TableError, read_table
 
 ORG_FIELDS = [
@@ -20,7 +21,59 @@ ORG_FIELDS = [
     Field("层级", aliases=("级别", "单位层级", "组织层级")),
     Field("单位性质", aliases=("性质", "单位类型", "组织性质")),
     Field("会员人数", aliases=("会员数", "人数", "工会会员人数")),
+    Field("别名", required=False, aliases=("单位别名", "曾用名", "简称", "其他名称")),
 ]
+
+ALIAS_SEPARATORS = re.compile(r"[、;；\r\n]+")
+MAX_ALIASES = 20
+ALIAS_MAX_LENGTH = 200
+
+
+def parse_aliases(text: str) -> list[str]:
+    """The aliases written in one cell or text box: separated by 、 or ; (or one a line), blanks
+    dropped, each once."""
+    return list(dict.fromkeys(a.strip() for a in ALIAS_SEPARATORS.split(text or "") if a.strip()))
+
+
+def alias_problems(code: str, name: str, aliases: list[str], taken: dict[str, tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The aliases of the unit ``code`` (named ``name``) that may be kept, and the reasons the
+    others are refused. ``taken`` maps the key (``name_key``) of every unit's code and name to
+    that unit's (code, name). An alias equal to the unit's own code or name is dropped: it adds
+    nothing."""
+    kept, problems, own = [], [], {name_key(code), name_key(name)}
+    if len(aliases) > MAX_ALIASES:
+        problems.append(f"一个单位最多 {MAX_ALIASES} 个别名。")
+    for alias in aliases:
+        key = name_key(alias)
+        if len(alias) > ALIAS_MAX_LENGTH:
+            problems.append(f"别名「{alias[:20]}…」超过 {ALIAS_MAX_LENGTH} 个字符。")
+        elif key in own:
+            continue
+        elif key in taken and taken[key][0] != code:
+            other_code, other_name = taken[key]
+            problems.append(f"别名「{alias}」与单位「{other_name}（{other_code}）」的编码或名称相同，不能作为别名。")
+        elif key not in {name_key(k) for k in kept}:
+            kept.append(alias)
+    return kept, problems
+
+
+def _taken_keys(exclude_pk=None) -> dict[str, tuple[str, str]]:
+    """name_key of every unit's code and name → (code, name)."""
+    taken = {}
+    for code, name in Org.objects.exclude(pk=exclude_pk).values_list("code", "name"):
+        taken.setdefault(name_key(code), (code, name))
+        taken.setdefault(name_key(name), (code, name))
+    return taken
+
+
+def _set_aliases(org: Org, aliases: list[str], current: list[str] | None = None) -> bool:
+    """Make ``org``'s aliases exactly ``aliases`` (already checked); whether anything changed."""
+    current = current if current is not None else list(org.aliases.values_list("name", flat=True))
+    if set(current) == set(aliases):
+        return False
+    OrgAlias.objects.filter(org=org).exclude(name__in=aliases).delete()
+    OrgAlias.objects.bulk_create([OrgAlias(org=org, name=a) for a in aliases if a not in current])
+    return True
 
 # 层级 and 单位性质 as users write them -> stored value.
 LEVEL_WORDS = {label: value for value, label in Level.choices} | {
@@ -74,6 +127,7 @@ def import_orgs(path, *, actor=None, display: str | None = None, within: Org | N
 
     parsed: dict[str, dict] = {}
     first_row: dict[str, int] = {}
+    has_aliases = "别名" in table.columns  # optional: without the column, aliases stay as they are
     for row_no, v in table.rows:
         code = v["单位编码"].strip()
         if not code:
@@ -113,6 +167,8 @@ def import_orgs(path, *, actor=None, display: str | None = None, within: Org | N
             "level": level,
             "kind": kind,
             "member_count": members,
+            "aliases": parse_aliases(v["别名"]) if has_aliases else None,
+            "alias_text": v.get("别名", ""),
         }
 
     existing = {o.code: o for o in Org.objects.select_related("parent")}
@@ -129,6 +185,20 @@ def import_orgs(path, *, actor=None, display: str | None = None, within: Org | N
         parent_of[code] = parent_code
     if within is not None:
         _check_within(within, parsed, existing, err)
+    if has_aliases:
+        # against every unit's code and name as they will be after the import
+        taken: dict[str, tuple[str, str]] = {}
+        for code, p in parsed.items():
+            taken.setdefault(name_key(code), (code, p["name"]))
+            taken.setdefault(name_key(p["name"]), (code, p["name"]))
+        for code, o in existing.items():
+            if code not in parsed:
+                taken.setdefault(name_key(code), (code, o.name))
+                taken.setdefault(name_key(o.name), (code, o.name))
+        for code, p in parsed.items():
+            p["aliases"], problems = alias_problems(code, p["name"], p["aliases"], taken)
+            for problem in problems:
+                err(p["row"], "别名", p["alias_text"], problem)
     for code in parsed:
         cycle = _cycle_from(code, parent_of)
         if cycle and cycle[0] == code:
@@ -158,6 +228,14 @@ def import_orgs(path, *, actor=None, display: str | None = None, within: Org | N
                 org.parent = parent
                 org.save(update_fields=["parent", "updated_at"])
                 if code not in result.created and code not in result.updated:
+                    result.updated.append(code)
+        if has_aliases:
+            current: dict[str, list[str]] = {}
+            for code, alias in OrgAlias.objects.filter(org__code__in=list(parsed)).values_list("org__code", "name"):
+                current.setdefault(code, []).append(alias)
+            for code, p in parsed.items():
+                if _set_aliases(existing[code], p["aliases"], current.get(code, [])) and code not in result.created \
+                        and code not in result.updated:
                     result.updated.append(code)
         result.unchanged = len(parsed) - len(result.created) - len(result.updated)
         if result.created or result.updated:
@@ -308,6 +386,7 @@ def _unit(org: Org) -> dict:
         "单位性质": org.get_kind_display(),
         "会员人数": org.member_count,
         "上级单位": f"{org.parent.name}（{org.parent.code}）" if org.parent_id else "",
+        "别名": "、".join(org.aliases.values_list("name", flat=True)),
     }
 
 
@@ -347,13 +426,21 @@ def create_org(actor, *, parent: Org, code: str, name: str, level: str, kind: st
     return org
 
 
-def update_org(actor, org: Org, *, name: str, level: str, kind: str, member_count=None, parent: Org | None) -> Org:
+def update_org(actor, org: Org, *, name: str, level: str, kind: str, member_count=None, parent: Org | None,
+               aliases: list[str] | None = None) -> Org:
     """Change a unit (编辑单位), ``actor`` managing it. A new parent must be in the actor's
     MANAGE scope and not the unit itself or below it (no cycle); the tree paths are rebuilt
-    after a move. The top of the actor's scope (their own unit) keeps its parent."""
+    after a move. The top of the actor's scope (their own unit) keeps its parent. ``aliases``
+    (别名) replace the unit's when given (None: unchanged); one equal to another unit's code or
+    name is refused (``alias_problems``)."""
     if not scope.can(actor, scope.MANAGE, org):
         raise PermissionError("该单位不在您的管理范围内。")
     name = _check_values(name, level, kind, member_count)
+    if aliases is not None:
+        aliases, problems = alias_problems(org.code, name, [a.strip() for a in aliases if a.strip()],
+                                           _taken_keys(exclude_pk=org.pk))
+        if problems:
+            raise ValueError("".join(problems))
     with transaction.atomic():
         org = Org.objects.select_for_update(of=("self",)).select_related("parent").get(pk=org.pk)
         moved = (parent.pk if parent else None) != org.parent_id
@@ -366,6 +453,8 @@ def update_org(actor, org: Org, *, name: str, level: str, kind: str, member_coun
         before = _unit(org)
         org.name, org.level, org.kind, org.member_count, org.parent = name, level, kind, member_count, parent
         org.save(update_fields=["name", "level", "kind", "member_count", "parent", "updated_at"])
+        if aliases is not None:
+            _set_aliases(org, aliases)
         if moved:
             rebuild_paths()
             org.refresh_from_db()

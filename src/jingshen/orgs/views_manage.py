@@ -1,5 +1,5 @@
 """单位管理 (综合管理): the units an administrator manages — list and search, edit (name, level,
-kind, member count, parent within the scope), a new unit under one of them, and the import of a
+kind, member count, parent within the scope, aliases 别名), a new unit under one of them, and the import of a
 unit file below one of them through the same service as ``jingshen import orgs``. Access is
 MANAGE (``orgs/scope.py``): a unit outside it answers 404; every page answers 404 to someone
 who manages nothing. Writes are ``orgs/services.py``."""
@@ -73,12 +73,14 @@ def _export(request, units):
         return xlsx_export.too_large(request, total)
     # the columns of the import template, so that an export can be edited and imported again
     rows = ((o.code, o.name, o.parent.code if o.parent_id else "", o.get_level_display(), o.get_kind_display(),
-             o.member_count) for o in units.iterator(chunk_size=1000))
+             o.member_count, "、".join(a.name for a in o.aliases.all()))
+            for o in units.prefetch_related("aliases").iterator(chunk_size=1000))
     Column = xlsx_export.Column
     sheet = xlsx_export.Sheet(
         title="单位", heading=["单位清单", f"共 {total:,} 个单位"],
         columns=[Column("单位编码", width=14), Column("单位名称", width=36), Column("上级单位编码", width=14),
-                 Column("层级", width=10), Column("单位性质", width=12), Column("会员人数", "int", 10)],
+                 Column("层级", width=10), Column("单位性质", width=12), Column("会员人数", "int", 10),
+                 Column("别名", width=30)],
         rows=rows,
     )
     return xlsx_export.response(request, sheet, "单位清单.xlsx", "orgs.xlsx")
@@ -110,7 +112,8 @@ def org_edit(request, code):
             parent = Org.objects.filter(code=data["parent"]).first() if data["parent"] else None
             try:
                 services.update_org(user, org, name=data["name"], level=data["level"], kind=data["kind"],
-                                    member_count=data["member_count"], parent=parent)
+                                    member_count=data["member_count"], parent=parent,
+                                    aliases=services.parse_aliases(data["aliases"]))
             except (PermissionError, ValueError) as exc:
                 messages.error(request, str(exc))
             else:
@@ -121,7 +124,8 @@ def org_edit(request, code):
     else:
         form = OrgEditForm(parents=parents, initial={"name": org.name, "level": org.level, "kind": org.kind,
                                                      "member_count": org.member_count,
-                                                     "parent": org.parent.code if org.parent_id else ""})
+                                                     "parent": org.parent.code if org.parent_id else "",
+                                                     "aliases": "、".join(a.name for a in org.aliases.all())})
     return render(request, "orgs/manage/form.html", {"form": form, "org": org, "parent": None})
 
 

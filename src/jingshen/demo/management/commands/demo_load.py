@@ -7,6 +7,7 @@ from jingshen.demo.orgs import write_orgs_csv
 from jingshen.demo.people import ensure_demo_people
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.demo.audits import ensure_demo_projects
+from jingshen.demo.finance import ensure_demo_finance
 from jingshen.demo.knowledge import ensure_demo_regulations
 from jingshen.demo.knowledge_cases import ensure_demo_knowledge
 from jingshen.demo.notices import ensure_demo_notices
@@ -17,7 +18,7 @@ from jingshen.orgs.services import import_orgs
 
 
 class Command(JingshenCommand):
-    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，经审干部名册、培训记录和往期审计记录，省总工会本年度审计计划（草拟中），通知公告，以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
+    help = "载入演示数据：一个省总工会、6 个市总工会、24 个县级总工会、150 个基层单位及其 2025 年凭证（约 30 万行），每个角色一个演示用户，西湖区三个基层工会的 2025 年预算表、西湖区基层工会的工资总额和工会企业财务摘要，两个演示审计项目（一个已归档，一个在实施中），一次全省疑点筛查，经审干部名册、培训记录和往期审计记录，省总工会本年度审计计划（草拟中），通知公告，以及法规库中的工会法和主要工会财务文件的要点。可重复执行。"
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
@@ -34,6 +35,9 @@ class Command(JingshenCommand):
         report = import_vouchers(settings.HOME / "demo" / "upper-2025.csv")
         self.stdout.write(f"演示上级工会补助下级凭证：{upper:,} 行；{report.summary()}")
         users = ensure_demo_users()
+        finance = ensure_demo_finance(settings.HOME / "demo", seed)  # before the projects, which pin the budgets
+        self.stdout.write(f"演示穿透式监督数据：预算表 {len(finance['budgets'])} 份，工资总额 {finance['payroll']} 个单位，"
+                          f"工会企业财务摘要 {finance['enterprises']} 个企业年度")
         projects = ensure_demo_projects()
         self.stdout.write(f"演示审计项目：{'、'.join(projects)}（一个已归档，一个在实施中）")
         run = ensure_province_run()
