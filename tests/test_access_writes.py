@@ -16,7 +16,8 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
-from jingshen.finance.models import AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, Payroll, ReconcileSetting
+from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, Payroll,
+                                     ReconcileSetting)
 from jingshen.audits.models import (
     AuditPlan,
     AuditProject,
@@ -153,6 +154,11 @@ WRITES = {
     "finance:payroll_import": (scope.IMPORT, "own"),  # each row is checked against the scope (tests/finance)
     "finance:enterprise_import": (scope.IMPORT, "own"),  # likewise (tests/finance/test_enterprises.py)
     "finance:fixed_fund_check": (scope.CONFIGURE, "target"),
+    # 重点资金: defined for a unit by those who configure it; vouchers tagged by those who audit it
+    "finance:fund_new": (scope.CONFIGURE, "target"),
+    "finance:fund": (scope.CONFIGURE, "target"),
+    "finance:fund_tag": (scope.AUDIT, "target"),
+    "finance:fund_untag": (scope.AUDIT, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -162,7 +168,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
            Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
-           PinnedBudget, OrgAlias)
+           PinnedBudget, OrgAlias, KeyFund, FundVoucher)
 
 
 def handles_post(callback) -> bool:
@@ -207,6 +213,7 @@ def target_objects(personas, tree, tmp_path):
     from jingshen.screening.services import run_screening
     from tests.test_access import (
         audit_project,
+        fund_objects,
         notice_of,
         people_objects,
         plan_objects,
@@ -231,7 +238,8 @@ def target_objects(personas, tree, tmp_path):
             "item_id": str(rectification_item(finding).pk)} | workpaper_objects(project) | {
             "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
         knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact) | \
-        {"notice_id": str(notice_of(tree[TARGET]).pk)} | plan_objects(tree[TARGET], contact)
+        {"notice_id": str(notice_of(tree[TARGET]).pk)} | plan_objects(tree[TARGET], contact) | fund_objects(tree[TARGET]) | \
+        {"dataset_id": str(Dataset.objects.get(org=tree[TARGET]).pk), "period": "1", "voucher_type": "记", "voucher_no": "1"}
 
 
 def own_rules(org, tmp_path):
@@ -339,6 +347,10 @@ def post_data(name: str, tree) -> dict:
         "admin_center:plan_approve": {},
         "admin_center:plan_return": {"reason": "越权退回"},
         "finance:fixed_fund_check": {"org": TARGET, "year": "2025"},
+        "finance:fund_new": {"org": TARGET, "name": "越权资金", "keywords": "专项"},
+        "finance:fund": {"name": "越权改名", "keywords": "专项"},
+        "finance:fund_tag": {"fund": str(KeyFund.objects.get(org=None, name="送温暖").pk)},
+        "finance:fund_untag": {},
         "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "finance:enterprise_import": {"file": SimpleUploadedFile(
             "企业.csv", f"单位编码,会计年度,所有者权益年初数,所有者权益年末数,净利润\n{TARGET},2025,100,90,-10\n".encode())},

@@ -207,7 +207,6 @@ def test_define_a_fund(client_for, tree, personas):
     ({"name": "坏编码", "accounts": "50205;DROP TABLE"}, "科目编码只能由数字和点组成"),
     ({"name": "坏角色", "roles": ["no-such-role"]}, "不存在"),
     ({"name": "送温暖", "keywords": "送温暖"}, "已有名为「送温暖」的重点资金"),
-    ({"name": "他处", "org": "B", "keywords": "x"}, "不在您设置重点资金的范围内"),
     ({"name": "<script>alert(1)</script>", "keywords": "<b>"}, None),
 ])
 def test_bad_fund_input(client_for, tree, data, message):
@@ -219,6 +218,11 @@ def test_bad_fund_input(client_for, tree, data, message):
         return
     assert response.status_code == 200 and message in response.content.decode()
     assert not KeyFund.objects.filter(name=data["name"], org__isnull=False).exists()
+
+
+def test_a_fund_for_a_unit_outside_the_scope_is_404(client_for, tree):
+    response = client_for("prov_director").post("/finance/funds/new/", {"org": "A1", "name": "他处", "keywords": "x"})
+    assert response.status_code == 404 and not KeyFund.objects.filter(name="他处").exists()
 
 
 def test_tag_a_voucher_on_the_voucher_page(client_for, tmp_path, tree, personas):

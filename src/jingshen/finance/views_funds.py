@@ -68,9 +68,9 @@ def _fund_form(request, fund, editable=True):
         if form.is_valid():
             data = form.cleaned_data
             code = (data["org"] or initial["org"]).strip()
-            org = fund.org if fund is not None else units.filter(code=code).first()
+            org = fund.org if fund is not None else (scope.get_org_for_user(user, code, scope.CONFIGURE) if code else None)
             if org is None:
-                form.add_error("org", f"单位编码“{code}”不存在或不在您设置重点资金的范围内。" if code else "请填写定义单位编码。")
+                form.add_error("org", "请填写定义单位编码。")
             else:
                 try:
                     saved = services.save_fund(user, org=org, fund=fund, name=data["name"], description=data["description"],
@@ -134,6 +134,8 @@ def fund_tag(request, dataset_id, period, voucher_type, voucher_no):
     """标记重点资金: from the voucher page, for those who audit the unit."""
     user = request.user
     dataset = books.get_dataset_for_user(user, dataset_id)
+    if not scope.can(user, scope.AUDIT, dataset.org):
+        raise Http404("页面不存在或您没有权限访问。")
     back = reverse("books:voucher", args=[dataset.pk, period, voucher_type, voucher_no])
     form = forms.FundTagForm(request.POST)
     if not form.is_valid():
