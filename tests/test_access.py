@@ -34,7 +34,7 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "admin_center:prior_delete", "admin_center:grant_revoke", "portal:notice_withdraw", "admin_center:plan_note",
              "admin_center:plan_item_add", "admin_center:plan_approve", "admin_center:plan_return",
              "admin_center:plan_delete", "admin_center:plan_item_edit", "admin_center:plan_item_remove",
-             "admin_center:plan_item_project", "finance:fund_tag", "finance:fund_untag"}
+             "admin_center:plan_item_project", "finance:fund_tag", "finance:fund_untag", "collection:schedule_set"}
 
 
 def all_patterns(resolver=None, prefix=""):

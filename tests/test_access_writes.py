@@ -15,6 +15,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
+from jingshen.collection.models import ReportingSchedule
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
 from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, Payroll,
                                      ReconcileSetting)
@@ -159,6 +160,8 @@ WRITES = {
     "finance:fund": (scope.CONFIGURE, "target"),
     "finance:fund_tag": (scope.AUDIT, "target"),
     "finance:fund_untag": (scope.AUDIT, "target"),
+    # 报送计划: set for a unit by those who chase its data
+    "collection:schedule_set": (scope.SCHEDULE, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -168,7 +171,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
            Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
-           PinnedBudget, OrgAlias, KeyFund, FundVoucher)
+           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule)
 
 
 def handles_post(callback) -> bool:
@@ -351,6 +354,7 @@ def post_data(name: str, tree) -> dict:
         "finance:fund": {"name": "越权改名", "keywords": "专项"},
         "finance:fund_tag": {"fund": str(KeyFund.objects.get(org=None, name="送温暖").pk)},
         "finance:fund_untag": {},
+        "collection:schedule_set": {"org": TARGET, "frequency": "monthly", "lag_months": "1", "due_day": "10"},
         "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "finance:enterprise_import": {"file": SimpleUploadedFile(
             "企业.csv", f"单位编码,会计年度,所有者权益年初数,所有者权益年末数,净利润\n{TARGET},2025,100,90,-10\n".encode())},

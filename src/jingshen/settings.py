@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "jingshen.portal",
     "jingshen.admin_center",
     "jingshen.finance",
+    "jingshen.collection",
     "jingshen.operations",
     "jingshen.api",
     "jingshen.demo",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("jingshen.portal.urls")),
     path("accounts/", include("jingshen.accounts.urls")),
     path("orgs/", include("jingshen.orgs.urls")),
+    path("collect/schedules/", include("jingshen.collection.urls")),
     path("collect/", include("jingshen.ledger.urls_collect")),
     path("books/", include("jingshen.ledger.urls_books")),
     path("screening/", include("jingshen.screening.urls")),

@@ -64,7 +64,9 @@ STATE = r"""
 import json
 from django_tasks_db.models import DBTaskResult
 from jingshen.ledger.models import Dataset, ImportJob
-tasks = [{"status": t.status, "workers": len(t.worker_ids)} for t in DBTaskResult.objects.all()]
+# the import's task (the worker's scheduler enqueues its periodic jobs too: collection/scheduler.py)
+tasks = [{"status": t.status, "workers": len(t.worker_ids)}
+         for t in DBTaskResult.objects.exclude(task_path__startswith="jingshen.collection.")]
 print(json.dumps({"tasks": tasks, "jobs": list(ImportJob.objects.values_list("status", flat=True)),
                   "datasets": Dataset.objects.count()}))
 """
@@ -105,12 +107,18 @@ def free_port() -> int:
 def start_serve(env, port, processes: int = 1) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "jingshen.cli", "serve", "--port", str(port), "--processes", str(processes)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # ready when a web process answers: with --processes the supervisor's socket accepts connections
+    # (into its backlog) before any process serves them, and a connection still waiting there when
+    # the processes are stopped is reset
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"serve exited early: {proc.communicate()}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            if conn.getresponse().status == 200:
+                conn.close()
                 return proc
         except OSError:
             time.sleep(0.2)

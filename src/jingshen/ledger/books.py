@@ -1058,3 +1058,12 @@ def marked_lines(datasets: list[Dataset], accounts: list[tuple[int, str, str, bo
         rows = con.execute(sql, [closing_kind, *keywords, closing_kind]).fetchall()
     return [MarkedLines(ds, kind, purpose, code, party, debit, credit, n, kw, tag, (first["p"], first["t"], first["n"]))
             for ds, kind, purpose, code, party, debit, credit, n, kw, tag, first in rows]
+
+
+def last_periods(datasets: list[Dataset]) -> dict[int, int]:
+    """Dataset id → the last period (month) with lines, from the per-account totals, in one query."""
+    if not datasets:
+        return {}
+    with _connect() as con:
+        rows = con.execute(f"SELECT ds, max(period) FROM {store.scan_many(datasets, 'summary')} GROUP BY ds").fetchall()
+    return {ds: int(period or 0) for ds, period in rows}

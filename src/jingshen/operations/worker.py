@@ -17,6 +17,9 @@ stop timeout) leaves it RUNNING forever. So:
   from the start at the next start. Our tasks are all-or-nothing (an import publishes in one
   transaction; a screening run saves its flags in one), so running one again is safe. A second
   signal stops at once, the same way.
+- **Scheduler.** A thread enqueues the periodic jobs when they are due (`collection/scheduler.py`:
+  the hourly check of the reporting schedules, 未按时报送), decided under a database row lock so
+  that several workers never enqueue a job twice.
 """
 
 import json
@@ -34,6 +37,8 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+
+from jingshen.collection.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 BEAT = 5.0  # seconds between heartbeats
@@ -137,6 +142,7 @@ class JingshenWorker(Worker):
         super().__init__(**kwargs)
         self.grace = grace
         self.heartbeat = Heartbeat(self.worker_id)
+        self.scheduler = Scheduler()  # the periodic jobs (collection/scheduler.py)
         self.stopping_task = False
 
     def shutdown(self, signum, frame) -> None:
@@ -159,6 +165,7 @@ class JingshenWorker(Worker):
     def run(self) -> None:
         self.heartbeat.beat()
         self.heartbeat.start()
+        self.scheduler.start()
         try:
             requeued = requeue_orphans(exclude=self.worker_id)
             if requeued:
@@ -166,6 +173,7 @@ class JingshenWorker(Worker):
             super().run()
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            self.scheduler.stop()
             self.heartbeat.stop()
 
     def run_task(self, db_task_result: DBTaskResult) -> None:

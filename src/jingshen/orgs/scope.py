@@ -45,6 +45,7 @@ VIEW_ROSTER = "view_roster"  # read the roster, training records and 往期审�
 PRIOR_AUDIT = "prior_audit"  # record audits done before the platform (往期审计记录) on a unit
 GRANT = "grant"  # issue and revoke a time-limited cross-audit grant (交叉互审) on a unit (see may_grant)
 NOTIFY = "notify"  # publish and withdraw 通知公告 of a unit, read by its users and those of the units below
+SCHEDULE = "schedule"  # set a unit's reporting schedule (报送计划) and chase its late data (未按时报送)
 ACTIONS = {
     VIEW: "查看",
     VIEW_FLAGS: "查看疑点",
@@ -63,6 +64,7 @@ ACTIONS = {
     PRIOR_AUDIT: "录入往期审计记录",
     GRANT: "交叉互审授权",
     NOTIFY: "发布通知公告",
+    SCHEDULE: "报送计划与催报",
 }
 
 # How far from the user's own unit a role reaches for an action.
@@ -108,6 +110,9 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     # 通知公告 are published by a unit's administrator or 经审负责人 in the unit's name; they are read
     # by the users of that unit and of every unit below it (portal/access.py)
     NOTIFY: {R.ADMIN: OWN, R.DIRECTOR: OWN},
+    # the data a unit owes the units above it is scheduled and chased by their administrators and
+    # 经审负责人, for their whole subtree (联网采集)
+    SCHEDULE: {R.ADMIN: SUBTREE, R.DIRECTOR: SUBTREE},
 }
 
 # What a grant opens on its target: to every grantee, or only to grantees who are audit staff.

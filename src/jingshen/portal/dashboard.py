@@ -10,6 +10,7 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from jingshen.collection.models import LateReport
 from jingshen.admin_center import coverage as cov
 from jingshen.audits import access as audits_access
 from jingshen.audits.models import (
@@ -252,6 +253,18 @@ def todos(user, today: datetime.date | None = None) -> list[Todo]:
                      .select_related("finding", "finding__project").order_by("deadline", "id")[:TODO_MAX]):
             items.append(Todo("整改待报送", item.finding.title, reverse("audits:project", args=[item.finding.project_id]),
                               due=item.deadline, late=item.deadline < today, detail=item.finding.project.name))
+
+    # 未按时报送: the periods the user's unit owes (its reporting contact), and, for those who chase
+    # the data of the units below (SCHEDULE), how many units are late
+    owed = LateReport.objects.filter(resolved_at__isnull=True, org__reporting_schedule__contact=user).select_related("org")
+    for r in owed.order_by("due_date")[:TODO_MAX]:
+        items.append(Todo("数据未按时报送", f"{r.org.name} {r.label}凭证", reverse("collect:index"), due=r.due_date, late=True,
+                          detail="请导入该期凭证"))
+    if scope.may(user, scope.SCHEDULE):
+        units = (LateReport.objects.filter(resolved_at__isnull=True, org__in=scope.orgs_for(user, scope.SCHEDULE).values("pk"))
+                 .values("org_id").distinct().count())
+        if units:
+            items.append(Todo("未按时报送", f"{units} 个单位的凭证数据未按时报送", reverse("collection:late"), late=True))
 
     items.sort(key=lambda t: (not t.late, t.due or datetime.date.max))
     return items[:TODO_MAX]

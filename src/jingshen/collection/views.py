@@ -1,0 +1,94 @@
+"""报送计划 pages: the schedules of the units one sees (set by those who SCHEDULE them) and the
+periods not reported on time (未按时报送)."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from jingshen import querystring
+from jingshen.accounts.models import User
+from jingshen.collection import access, forms, services
+from jingshen.orgs import scope
+
+PER_PAGE = 50
+
+
+def _need(user, action: str) -> None:
+    if not scope.may(user, action):
+        raise Http404("页面不存在或您没有权限访问。")
+
+
+def _unit(request):
+    q = request.query
+    if not q.given("org"):
+        return None
+    unit = scope.orgs_for(request.user, scope.VIEW).filter(code=q.value("org").strip()).first()
+    if unit is None:
+        messages.error(request, f"单位编码“{q.value('org')}”不存在或不在您的查看范围内，已忽略该条件。")
+    return unit
+
+
+@querystring.query(forms.ScheduleQuery)
+def schedules(request, form=None):
+    user = request.user
+    _need(user, scope.VIEW)
+    listed = access.schedules_for(user).select_related("org", "contact", "updated_by").annotate(
+        late=Count("org__late_reports", filter=Q(org__late_reports__resolved_at__isnull=True)))
+    unit = _unit(request)
+    if unit is not None:
+        listed = listed.filter(org__path__startswith=unit.path)
+    page = Paginator(listed.order_by("org__path"), PER_PAGE).get_page(request.query.value("page"))
+    may_schedule = scope.may(user, scope.SCHEDULE)
+    context = {"page": page, "chosen": unit, "may_schedule": may_schedule, "form": form or forms.ScheduleForm(
+        initial={"org": unit.code if unit else (user.org.code if user.org_id else "")}),
+        "late_open": access.late_for(user).filter(resolved_at__isnull=True).count()}
+    return render(request, "collection/schedules.html", context)
+
+
+@require_POST
+@querystring.posts(forms.ScheduleForm)
+def schedule_set(request):
+    user = request.user
+    _need(user, scope.SCHEDULE)
+    form = forms.ScheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        org = scope.get_org_for_user(user, data["org"].strip(), scope.SCHEDULE)
+        contact = None
+        if data["contact"]:
+            contact = User.objects.filter(username=data["contact"].strip(), org=org, is_active=True).first()
+            if contact is None:
+                form.add_error("contact", f"{org.name}没有用户名为“{data['contact']}”的在用账号。")
+        if not form.errors:
+            try:
+                n = services.set_schedule(user, org=org, frequency=data["frequency"], due_day=data["due_day"],
+                                          lag_months=data["lag_months"], starts_on=data["starts_on"], contact=contact,
+                                          active=data["active"], below=data["below"])
+            except (PermissionError, ValueError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"已设置 {n} 个单位的报送计划。")
+                return redirect("collection:schedules")
+    request.query = forms.ScheduleQuery({})
+    return schedules.__wrapped__(request, form=form)
+
+
+@querystring.query(forms.LateQuery)
+def late(request):
+    user = request.user
+    _need(user, scope.VIEW)
+    listed = access.late_for(user).select_related("org")
+    status = request.query.value("status")
+    if status == "open":
+        listed = listed.filter(resolved_at__isnull=True)
+    elif status == "resolved":
+        listed = listed.filter(resolved_at__isnull=False)
+    unit = _unit(request)
+    if unit is not None:
+        listed = listed.filter(org__path__startswith=unit.path)
+    page = Paginator(listed.order_by("resolved_at", "due_date", "org__path"), PER_PAGE).get_page(request.query.value("page"))
+    return render(request, "collection/late.html", {"page": page, "chosen": unit, "status": status,
+                                                    "statuses": forms.LateQuery.base_fields["status"].choices})
