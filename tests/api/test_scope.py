@@ -6,13 +6,12 @@ import datetime
 
 import pytest
 
+from jingshen.accounts.models import RoleCode
 from jingshen.orgs import scope
-from jingshen.orgs.models import Org
 from jingshen.orgs.services import OPERATOR, create_grant
 from tests.api.conftest import key_client
 from tests.conftest import make_user
 from tests.test_access import OWNED_PARAMS, QUERY, all_patterns, fill, values_for
-from jingshen.accounts.models import RoleCode
 
 NOT_DATA = {"api-schema", "api-docs"}
 

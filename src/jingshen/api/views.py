@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 
 from jingshen.activity.services import record
 from jingshen.api.permissions import ANY_KEY
-from jingshen.api.serializers import (CurrentRiskSerializer, DatasetSerializer, FindingSerializer, FlagSerializer, KnowledgeHitSerializer,
-                                      MeSerializer,
-                                      OrgSerializer, ProjectSerializer, RankedUnitSerializer, RunSerializer)
+from jingshen.api.serializers import (CurrentRiskSerializer, DatasetSerializer, FindingSerializer, FlagSerializer,
+                                      KnowledgeHitSerializer, MeSerializer, OrgSerializer, ProjectSerializer,
+                                      RankedUnitSerializer, RunSerializer)
 from jingshen.audits import access as audit_access
 from jingshen.audits import findings as audit_findings
 from jingshen.audits.models import ProjectUnit, Stage
