@@ -101,3 +101,15 @@ def _immediate_tasks(settings):
     # Background tasks run inline in tests; tests/ledger/test_collect.py also drives the real
     # database queue with its worker.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _api_throttle(settings):
+    # The API throttles per key and per user (api/throttling.py). Tests that walk every URL call
+    # it far more often than anyone would: generous limits here, and a fresh count per test
+    # (tests/api/test_limits.py sets low ones to see the 429).
+    from django.core.cache import cache
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"key": "100000/min", "user": "100000/min", "anon": "100000/min"}}
+    cache.clear()

@@ -16,6 +16,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.collection.models import ReportingSchedule
+from jingshen.api.models import APIKey
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
 from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, Payroll,
                                      ReconcileSetting)
@@ -152,6 +153,9 @@ WRITES = {
     "admin_center:plan_delete": (scope.PLAN, "owner"),
     "admin_center:plan_approve": (scope.APPROVE, "target"),
     "admin_center:plan_return": (scope.APPROVE, "target"),
+    # API 密钥 (综合管理): made for and revoked on a unit by its administrators
+    "apikeys:new": (scope.MANAGE, "target"),
+    "apikeys:revoke": (scope.MANAGE, "target"),
     "finance:payroll_import": (scope.IMPORT, "own"),  # each row is checked against the scope (tests/finance)
     "finance:enterprise_import": (scope.IMPORT, "own"),  # likewise (tests/finance/test_enterprises.py)
     "finance:fixed_fund_check": (scope.CONFIGURE, "target"),
@@ -171,7 +175,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
            Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
-           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule)
+           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule, APIKey)
 
 
 def handles_post(callback) -> bool:
@@ -215,6 +219,7 @@ def target_objects(personas, tree, tmp_path):
     from jingshen.screening.models import Flag
     from jingshen.screening.services import run_screening
     from tests.test_access import (
+        api_key_of,
         audit_project,
         fund_objects,
         notice_of,
@@ -242,7 +247,8 @@ def target_objects(personas, tree, tmp_path):
             "time_entry_id": str(time_entry(project).pk), "regulation_id": str(own_rules(tree[TARGET], tmp_path).pk)} | \
         knowledge_objects(tree[TARGET], contact) | people_objects(tree[TARGET], contact) | \
         {"notice_id": str(notice_of(tree[TARGET]).pk)} | plan_objects(tree[TARGET], contact) | fund_objects(tree[TARGET]) | \
-        {"dataset_id": str(Dataset.objects.get(org=tree[TARGET]).pk), "period": "1", "voucher_type": "记", "voucher_no": "1"}
+        {"dataset_id": str(Dataset.objects.get(org=tree[TARGET]).pk), "period": "1", "voucher_type": "记", "voucher_no": "1"} | \
+        {"key_id": str(api_key_of(tree[TARGET]).pk)}
 
 
 def own_rules(org, tmp_path):
@@ -332,6 +338,8 @@ def post_data(name: str, tree) -> dict:
         "admin_center:grant_revoke": {"reason": "越权撤销"},
         "portal:notice_new": {"title": "越权通知", "body": "越权"},
         "portal:notice_withdraw": {},
+        "apikeys:new": {"org": TARGET, "name": "越权密钥", "scopes": ["read_flags"]},
+        "apikeys:revoke": {},
         "finance:budget_import": {"org": TARGET, "year": "2025", "file": SimpleUploadedFile(
             "预算.csv", "科目编号,名称,上年决算数,本年预算数\n401,会费收入,1,1\n".encode())},
         "finance:register_import": {"org": TARGET, "file": SimpleUploadedFile(

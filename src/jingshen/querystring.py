@@ -203,6 +203,16 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
     def get_offset(self, request):
         return self._bounded(request, self.offset_query_param, 0, self.max_offset, 0)
 
+    def get_schema_operation_parameters(self, view):
+        """The bounds in the OpenAPI schema too (docs/api.md)."""
+        params = super().get_schema_operation_parameters(view)
+        bounds = {self.limit_query_param: (1, self.max_limit), self.offset_query_param: (0, self.max_offset)}
+        for param in params:
+            if param["name"] in bounds:
+                low, high = bounds[param["name"]]
+                param["schema"] = {**param["schema"], "minimum": low, "maximum": high}
+        return params
+
 
 def declare(form_class: type[forms.Form], fields: dict[str, forms.Field]) -> None:
     """Add fields whose names are not identifiers (``from``, ``to`` …) to a form class, so

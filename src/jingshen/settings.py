@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc for /api/v1/docs/, served from here (no CDN)
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # the client address and 网页/接口 for the activity log (activity.services.record)
     "jingshen.activity.middleware.ActivityOriginMiddleware",
+    # API requests over API_MAX_REQUEST_BYTES answer 413 before their body is read
+    "jingshen.api.middleware.APIRequestSizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -221,19 +224,39 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads stream to a tem
 
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # a key first: a request that presents one is judged by it (401 if it is bad), whatever cookie it carries
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "jingshen.api.authentication.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "jingshen.api.permissions.KeyScopes",  # a key calls only the endpoints of its scopes
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["jingshen.api.throttling.PrincipalRateThrottle"],
+    # per API key, per user, per client address for anonymous calls (JINGSHEN_API_RATE_* to change)
+    "DEFAULT_THROTTLE_RATES": {
+        "key": os.environ.get("JINGSHEN_API_RATE_KEY", "120/min"),
+        "user": os.environ.get("JINGSHEN_API_RATE_USER", "240/min"),
+        "anon": os.environ.get("JINGSHEN_API_RATE_ANON", "30/min"),
+    },
+    "EXCEPTION_HANDLER": "jingshen.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "jingshen.api.schema.AutoSchema",  # query parameters, error answers (api/schema.py)
     # LimitOffsetPagination with bounded limit and offset: a bad one is a 400, not a 500
     "DEFAULT_PAGINATION_CLASS": "jingshen.querystring.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
+API_MAX_REQUEST_BYTES = 10 * 1024 * 1024  # a larger API request answers 413 (api/middleware.py)
 SPECTACULAR_SETTINGS = {
     "TITLE": "经审 API",
-    "DESCRIPTION": "智慧经审平台 REST API。所有接口只返回当前用户权限范围内的单位数据。",
+    "DESCRIPTION": "智慧经审平台 REST API。所有接口只返回调用者（登录用户或 API 密钥）权限范围内的单位数据。"
+                   "系统对接使用 API 密钥：请求头 Authorization: Bearer <密钥>。说明见 docs/api.md。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- logging --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("screening/", include("jingshen.screening.urls")),
     path("audits/", include("jingshen.audits.urls")),
     path("knowledge/", include("jingshen.knowledge.urls")),
+    path("manage/api-keys/", include("jingshen.api.urls_keys")),  # API 密钥, a page of 综合管理
     path("manage/", include("jingshen.admin_center.urls")),
     path("finance/", include("jingshen.finance.urls")),
     path("activity/", include("jingshen.activity.urls")),

@@ -12,6 +12,7 @@ To add a page: one ``Entry`` line in ``ENTRIES``, e.g.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from jingshen.api import access as api_access
 from jingshen.orgs import scope
 
 
@@ -44,6 +45,8 @@ ENTRIES: list[Entry] = [
           "admin_center:grants", _may(scope.GRANT)),
     Entry("年度审计计划", "按风险排名和审计覆盖缺口提出年度计划，调整后由经审负责人批准，再逐项立项；可导出 Excel。",
           "admin_center:plans", _may(scope.VIEW_ROSTER)),
+    Entry("API 密钥", "为对接的业务系统创建、查看和撤销 API 密钥（绑定一个单位，按权限推送数据或读取疑点、项目、知识库）。",
+          "apikeys:list", lambda user: api_access.may_manage_keys(user)),
     Entry("年度统计报表", "某一年的审计项目、覆盖单位、发现问题及金额、整改率，含图表，可导出多表 Excel。",
           "admin_center:statistics", _may(scope.VIEW_FLAGS)),
 ]

@@ -27,7 +27,7 @@ def projects_for(user):
     if not getattr(user, "is_authenticated", False):
         return AuditProject.objects.none()
     staff = Q(owner_org__in=scope.orgs_for(user, scope.VIEW_FLAGS).values("pk"))
-    member = Q(pk__in=ProjectMember.objects.filter(user=user).values("project_id"))
+    member = Q(pk__in=ProjectMember.objects.filter(scope.personal("user", user)).values("project_id"))
     theirs = scope.orgs_for(user, scope.RESPOND).values("pk")
     auditee = Q(units__org__in=theirs, stage__in=SHOWN_TO_AUDITEE) | Q(requests__org__in=theirs)
     return AuditProject.objects.filter(staff | member | auditee).distinct()
@@ -46,7 +46,7 @@ def get_project_by_code(code: str) -> AuditProject | None:
 
 
 def membership(user, project: AuditProject) -> ProjectMember | None:
-    return project.members.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
+    return project.members.filter(user=user).first() if scope.is_person(user) else None
 
 
 def check_discipline(user, project: AuditProject) -> None:

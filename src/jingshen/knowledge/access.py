@@ -51,7 +51,7 @@ def cases_for(user):
         return Case.objects.none()
     sources = scope.knowledge_sources(user)
     published = Q(status=CaseStatus.PUBLISHED, approved_org__in=sources)
-    own = Q(author=user)
+    own = scope.personal("author", user)
     approvable = Q(status=CaseStatus.SUBMITTED)
     approvers = list(approver_orgs(user).values_list("path", flat=True))
     below = Q(pk__in=[])

@@ -16,6 +16,13 @@ a unit (``PLAN``) and approve it (``APPROVE``) is in ``PERMISSIONS`` like everyt
 
 Every view, command and API endpoint goes through these helpers: ``restrict`` /
 ``orgs_for`` for lists, ``get_org_for_user`` (404 on foreign units) for single objects.
+
+A system calling the REST API with an API key (``api.models.APIKey``) is a ``KeyPrincipal``,
+not a user: it holds no role, its actions come from the key's scopes (``KEY_SCOPES``) with the
+reach ``KEY_REACH`` from the key's unit, and no grant or project opens anything to it. Every
+helper here takes a user or a principal; ``personal`` is how an app's ``access.py`` names rows
+that belong to a person (runs they started, projects they work on, cases they wrote), which a
+key never has.
 """
 
 import datetime
@@ -115,6 +122,69 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     SCHEDULE: {R.ADMIN: SUBTREE, R.DIRECTOR: SUBTREE},
 }
 
+# The scopes of an API key (api.models.APIKey) and the actions each lets the key perform, from
+# the key's unit through KEY_REACH. A key holds no role: this is its whole table. Projects,
+# findings and rectification are read by those who may see flags (audits/access.py), so reading
+# them needs VIEW_FLAGS too; each API endpoint also names the key scopes it answers to
+# (api/permissions.py), so a key for projects is still refused the flag endpoints.
+KEY_SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "push": ("推送数据", (VIEW, IMPORT)),
+    "read_flags": ("读取疑点", (VIEW, VIEW_FLAGS)),
+    "read_projects": ("读取审计项目", (VIEW, VIEW_FLAGS)),
+    "read_knowledge": ("读取知识库", ()),  # knowledge_sources: the key's unit and those above it
+}
+KEY_REACH = SUBTREE  # a key bound to a unit acts on that unit and every unit below it
+
+
+class KeyPrincipal:
+    """Who calls the API with a key: the key's unit and the actions of its scopes, nothing of
+    any person. ``is_authenticated`` for DRF's permission classes; ``role_codes`` is empty, so
+    every role-based rule (grants, projects, administration) gives it nothing."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_person = False
+    role_codes = frozenset()
+    pk = id = None
+
+    def __init__(self, key):
+        self.key = key
+        self.org = key.org
+        self.org_id = key.org_id
+        self.is_active = key.usable()
+        self.scopes = frozenset(s for s in key.scopes if s in KEY_SCOPES)
+        self.actions = frozenset(a for s in self.scopes for a in KEY_SCOPES[s][1])
+        self.username = f"key:{key.prefix}"
+
+    def __str__(self):
+        return f"API 密钥「{self.key.name}」"
+
+
+def is_person(user) -> bool:
+    """A signed-in user (not an API key, not anonymous)."""
+    return getattr(user, "is_authenticated", False) and getattr(user, "is_person", True)
+
+
+def personal(field: str, user) -> Q:
+    """The rows whose ``field`` is this person (a run they started, a case they wrote); nothing
+    for an API key or an anonymous caller (never ``field IS NULL``)."""
+    return Q(**{field: user}) if is_person(user) else Q(pk__in=[])
+
+
+def _active(user) -> bool:
+    """Whether the caller has a scope at all: an active user with a unit and a role, or a usable
+    key bound to a unit."""
+    if isinstance(user, KeyPrincipal):
+        return user.is_active and user.org_id is not None
+    return bool(_roles(user))
+
+
+def _reaches(user, action: str) -> set[str]:
+    if isinstance(user, KeyPrincipal):
+        return {KEY_REACH} if action in user.actions and _active(user) else set()
+    return {PERMISSIONS[action][r] for r in _roles(user) if r in PERMISSIONS[action]}
+
+
 # What a grant opens on its target: to every grantee, or only to grantees who are audit staff.
 ANY_GRANTEE, AUDIT_GRANTEE = "any", "audit"
 GRANT_OPENS = {VIEW: ANY_GRANTEE, VIEW_FLAGS: AUDIT_GRANTEE, AUDIT: AUDIT_GRANTEE, SCREEN: AUDIT_GRANTEE, PLAN: AUDIT_GRANTEE}
@@ -157,13 +227,12 @@ def _grant_opens(user, action: str) -> bool:
 def orgs_for(user, action: str = VIEW, today: datetime.date | None = None) -> QuerySet[Org]:
     """The units on which ``user`` may perform ``action``."""
     _check(action)
-    roles = _roles(user)
-    if not roles:
+    if not _active(user):
         return Org.objects.none()
     own = user.org
     if not own.path:  # a unit whose tree path was never built must not match every unit
         return Org.objects.none()
-    reaches = {PERMISSIONS[action][r] for r in roles if r in PERMISSIONS[action]}
+    reaches = _reaches(user, action)
     q = Q(pk__in=[])
     if SUBTREE in reaches:
         q = Q(path__startswith=own.path)
@@ -171,6 +240,8 @@ def orgs_for(user, action: str = VIEW, today: datetime.date | None = None) -> Qu
         q = Q(pk=own.pk) | Q(parent_id=own.pk)
     elif OWN in reaches:
         q = Q(pk=own.pk)
+    if not is_person(user):  # grants and projects open units to people, never to a key
+        return Org.objects.filter(q)
     if _grant_opens(user, action):
         q |= Q(pk__in=active_grants(user, today).values("target_id"))
     if action in PROJECT_OPENS:
@@ -195,7 +266,9 @@ def knowledge_sources(user) -> QuerySet[Org]:
     """The units whose published knowledge (法规库, 案例库, 知识库) the user reads: their own unit and
     every unit above it up to the root (共建共享: what a unit publishes reaches its whole subtree),
     and the units the user may see below (an auditor reads the 本单位制度 of the units they audit)."""
-    if not _roles(user) or not user.org.path:
+    if not _active(user) or not user.org.path:
+        return Org.objects.none()
+    if isinstance(user, KeyPrincipal) and "read_knowledge" not in user.scopes:
         return Org.objects.none()
     return Org.objects.filter(Q(pk__in=user.org.ancestor_ids()) | Q(pk__in=orgs_for(user, VIEW).values("pk")))
 
@@ -204,6 +277,8 @@ def may(user, action: str) -> bool:
     """Whether the user may perform ``action`` on any unit at all (to show a menu entry or a
     button; each object is still checked with ``orgs_for``/``restrict``)."""
     _check(action)
+    if isinstance(user, KeyPrincipal):
+        return bool(_reaches(user, action))
     roles = _roles(user)
     if roles & set(PERMISSIONS[action]):
         return True

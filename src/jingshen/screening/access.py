@@ -29,7 +29,7 @@ def runs_for(user):
         return ScreeningRun.objects.none()
     visible = scope.orgs_for(user, scope.VIEW_FLAGS).values("pk")
     ids = ScreeningRun.objects.filter(
-        Q(scope_org__in=visible) | Q(datasets__org__in=visible) | Q(started_by=user)
+        Q(scope_org__in=visible) | Q(datasets__org__in=visible) | scope.personal("started_by", user)
     ).values("pk")
     return ScreeningRun.objects.filter(pk__in=ids)
 
