@@ -1,7 +1,7 @@
 from jingshen.portal.menu import sections_for
 
 # The menu section of each URL namespace whose name is not a section key (portal/menu.py).
-NAMESPACE_SECTIONS = {"books": "ledger", "orgs": "portal", "admin_center": "admin", "finance": "collect", "collection": "collect"}
+NAMESPACE_SECTIONS = {"books": "ledger", "orgs": "portal", "admin_center": "admin", "finance": "collect", "collection": "collect", "apikeys": "admin"}
 # Pages of a namespace that belong to another section: 单位管理 and 用户管理 are in 综合管理.
 URL_SECTIONS = {
     ("orgs", "list"): "admin", ("orgs", "edit"): "admin", ("orgs", "new"): "admin", ("orgs", "import"): "admin",
