@@ -16,15 +16,10 @@ from jingshen.finance.trace import trace
 from jingshen.ledger.importers.vouchers import import_vouchers
 from jingshen.ledger.models import Dataset
 from tests.finance.charts import chart_data
-from tests.ledger.conftest import line, write
+from tests.finance.test_cross_level import v
+from tests.ledger.conftest import write
 
 D = Decimal
-
-
-def v(org, no, period, rows):
-    return [line(org=org, year="2021", period=str(period), date=f"2021-{period:02d}-15", no=str(no), line_no=str(i + 1),
-                 summary=s, code=code, name=name, debit=d, credit=c, payee=payee)
-            for i, (s, code, name, d, c, payee) in enumerate(rows)]
 
 
 def books_2021(tmp_path):
