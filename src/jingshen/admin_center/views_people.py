@@ -28,11 +28,6 @@ STAFF_ORDER = {"org": ("org__path", "name", "id"), "name": ("name", "id"), "type
                "position": ("position", "name", "id"), "updated": ("updated_at", "id")}
 
 
-def _need(user, action: str) -> None:
-    if not scope.may(user, action):
-        raise Http404("页面不存在或您没有权限访问。")
-
-
 def _unit_filter(request, queryset, action: str, field: str = "org"):
     """Rows of the unit given in ``?org=`` and below it; a unit outside the scope is ignored
     (and said so), like an unknown code."""
@@ -77,7 +72,7 @@ STAFF_COLUMNS = [xlsx_export.Column("单位编码", width=12), xlsx_export.Colum
 @querystring.query(forms.StaffQuery)
 def staff_list(request):
     user = request.user
-    _need(user, scope.VIEW_ROSTER)
+    scope.need(user, scope.VIEW_ROSTER)
     q = request.query
     listed, unit = _unit_filter(request, access.staff_for(user).select_related("org", "user"), scope.VIEW_ROSTER)
     if q.given("staff_type"):
@@ -138,7 +133,7 @@ def _save_staff(request, form, staff=None):
 @querystring.posts(forms.StaffForm)
 def staff_new(request):
     user = request.user
-    _need(user, scope.ROSTER)
+    scope.need(user, scope.ROSTER)
     form = forms.StaffForm(initial={"org": user.org.code, "staff_type": StaffType.PART_TIME})
     if request.method == "POST":
         form = forms.StaffForm(request.POST)
@@ -198,7 +193,7 @@ def staff_active(request, staff_id):
 @querystring.query(forms.TrainingQuery)
 def trainings(request):
     user = request.user
-    _need(user, scope.VIEW_ROSTER)
+    scope.need(user, scope.VIEW_ROSTER)
     q = request.query
     listed, unit = _unit_filter(request, access.trainings_for(user).select_related("staff", "staff__org", "project"),
                                 scope.VIEW_ROSTER, "staff__org")
@@ -230,7 +225,7 @@ def _training_context(request, form):
 @querystring.query(forms.NewTrainingQuery)
 def training_new(request):
     user = request.user
-    _need(user, scope.ROSTER)
+    scope.need(user, scope.ROSTER)
     form = forms.TrainingForm(initial={"staff": request.query.value("staff"), "kind": TrainingKind.CENTRAL})
     if request.method == "POST":
         form = forms.TrainingForm(request.POST)
@@ -272,7 +267,7 @@ def training_delete(request, training_id):
 @querystring.query(forms.HoursQuery)
 def hours(request):
     user = request.user
-    _need(user, scope.VIEW_ROSTER)
+    scope.need(user, scope.VIEW_ROSTER)
     q = request.query
     staff, unit = _unit_filter(request, access.staff_for(user), scope.VIEW_ROSTER)
     if q.given("staff_type"):
@@ -306,7 +301,7 @@ def hours(request):
 @querystring.query(forms.PriorQuery)
 def priors(request):
     user = request.user
-    _need(user, scope.VIEW_ROSTER)
+    scope.need(user, scope.VIEW_ROSTER)
     q = request.query
     listed, unit = _unit_filter(request, access.prior_audits_for(user).select_related("org", "audit_type", "auditor_org"),
                                 scope.VIEW_ROSTER)
@@ -326,7 +321,7 @@ def priors(request):
 @querystring.posts(forms.PriorForm)
 def prior_new(request):
     user = request.user
-    _need(user, scope.PRIOR_AUDIT)
+    scope.need(user, scope.PRIOR_AUDIT)
     form = forms.PriorForm(initial={"year": timezone.localdate().year - 1})
     if request.method == "POST":
         form = forms.PriorForm(request.POST)
@@ -359,7 +354,7 @@ def prior_new(request):
 @querystring.posts(forms.ImportForm)
 def prior_import(request):
     user = request.user
-    _need(user, scope.PRIOR_AUDIT)
+    scope.need(user, scope.PRIOR_AUDIT)
     form = forms.ImportForm()
     refused: list[str] = []
     if request.method == "POST":
@@ -412,7 +407,7 @@ def grant_state(grant, today) -> tuple[str, str]:
 @querystring.query(forms.GrantQuery)
 def grants(request):
     user = request.user
-    _need(user, scope.GRANT)
+    scope.need(user, scope.GRANT)
     q = request.query
     today = timezone.localdate()
     listed = access.grants_for(user).select_related("target", "grantee_org", "grantee_user", "created_by")
@@ -434,7 +429,7 @@ def grants(request):
 @querystring.posts(forms.GrantForm)
 def grant_new(request):
     user = request.user
-    _need(user, scope.GRANT)
+    scope.need(user, scope.GRANT)
     today = timezone.localdate()
     form = forms.GrantForm(initial={"valid_from": today, "valid_until": today.replace(month=12, day=31)})
     if request.method == "POST":

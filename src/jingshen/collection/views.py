@@ -4,7 +4,6 @@ periods not reported on time (未按时报送)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,11 +13,6 @@ from jingshen.collection import access, forms, services
 from jingshen.orgs import scope
 
 PER_PAGE = 50
-
-
-def _need(user, action: str) -> None:
-    if not scope.may(user, action):
-        raise Http404("页面不存在或您没有权限访问。")
 
 
 def _unit(request):
@@ -34,7 +28,7 @@ def _unit(request):
 @querystring.query(forms.ScheduleQuery)
 def schedules(request, form=None):
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     listed = access.schedules_for(user).select_related("org", "contact", "updated_by").annotate(
         late=Count("org__late_reports", filter=Q(org__late_reports__resolved_at__isnull=True)))
     unit = _unit(request)
@@ -52,7 +46,7 @@ def schedules(request, form=None):
 @querystring.posts(forms.ScheduleForm)
 def schedule_set(request):
     user = request.user
-    _need(user, scope.SCHEDULE)
+    scope.need(user, scope.SCHEDULE)
     form = forms.ScheduleForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -79,7 +73,7 @@ def schedule_set(request):
 @querystring.query(forms.LateQuery)
 def late(request):
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     listed = access.late_for(user).select_related("org")
     status = request.query.value("status")
     if status == "open":

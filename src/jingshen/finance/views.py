@@ -23,11 +23,6 @@ PER_PAGE = 50
 DATALIST_MAX = 500
 
 
-def _need(user, action: str) -> None:
-    if not scope.may(user, action):
-        raise Http404("页面不存在或您没有权限访问。")
-
-
 def _imported(request, do_import):
     """Run an import; on a refused file, (None, the problems to list) and the page's message."""
     try:
@@ -68,7 +63,7 @@ def _import_page(request, form_class, template: str, do_import, done, initial=No
     refused files listed on the page) and, on success, ``done(result)``: the message and the page
     to go to. Only for users who import some unit's data; each importer checks the scope again."""
     user = request.user
-    _need(user, scope.IMPORT)
+    scope.need(user, scope.IMPORT)
     form = form_class(initial=initial)
     refused: list[str] = []
     if request.method == "POST":
@@ -93,7 +88,7 @@ def _unit(user, data):
 def budgets(request):
     """预算: the imported budget versions of the units the user sees."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     listed, unit = _unit_filter(request, access.budgets_for(user).select_related("org", "imported_by"))
     if q.given("year"):
@@ -164,7 +159,7 @@ def budget_import(request):
 def registers(request):
     """资产卡片: the imported register versions of the units the user sees."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     listed, unit = _unit_filter(request, access.registers_for(user).select_related("org", "imported_by")
                                 .annotate(cards=Count("assets"), value=Sum("assets__original_value")))
     page = Paginator(listed.order_by("org__path", "-version"), PER_PAGE).get_page(request.query.value("page"))
@@ -202,7 +197,7 @@ def register_import(request):
 def reconciliation(request):
     """资产对账: one unit-year's register against its ledger."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     year = q.value("year") or timezone.localdate().year - 1
     org = None
@@ -240,7 +235,7 @@ def fixed_fund_check(request):
 def cross_level(request):
     """上下级对账: what a unit gave the units below it against what they booked as received."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     year = q.value("year") or timezone.localdate().year - 1
     org = user.org if not q.given("org") and user.org_id and scope.can(user, scope.VIEW, user.org) else None
@@ -262,7 +257,7 @@ def cross_level(request):
 def payrolls(request):
     """工资总额: the latest payroll total of each unit-year the user sees (older versions in the log)."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     listed, unit = _unit_filter(request, access.payrolls_for(user).select_related("org", "imported_by"))
     if q.given("year"):
@@ -316,7 +311,7 @@ def enterprise_sheet(rows, year: int, threshold, unit) -> xlsx_export.Sheet:
 def enterprises(request):
     """资产保值增值率: the latest summary of each union enterprise the user sees, for one year."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     listed, unit = _unit_filter(request, access.enterprise_summaries_for(user))
     year = q.value("year") or _year_of(listed)
@@ -355,7 +350,7 @@ def institutions(request):
     """预算合规: for each union institution (事业单位) the user sees, its latest budget of the year
     against its vouchers: spending without a budget line, adjustments, ring-fenced lines."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     units = scope.orgs_for(user, scope.VIEW).filter(kind=Kind.INSTITUTION)
     unit = None

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jingshen import querystring
 from jingshen.finance import access, forms, services
 from jingshen.finance.trace import TOP_PAYEES, trace
-from jingshen.finance.views import _need, bars
+from jingshen.finance.views import bars
 from jingshen.ledger import books
 from jingshen.ledger.roles import AccountRole
 from jingshen.orgs import scope
@@ -26,7 +26,7 @@ def _describe(fund) -> dict:
 def funds(request):
     """重点资金: the funds the user sees, with what decides their lines."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     listed = access.funds_for(user).select_related("org").order_by("org__path", "name")
     editable = set(access.funds_for(user, scope.CONFIGURE).values_list("pk", flat=True))
     context = {"rows": [_describe(f) | {"editable": f.pk in editable} for f in listed],
@@ -55,7 +55,7 @@ def fund(request, fund_id):
 def _fund_form(request, fund, editable=True):
     user = request.user
     if fund is None:
-        _need(user, scope.CONFIGURE)
+        scope.need(user, scope.CONFIGURE)
     units = scope.orgs_for(user, scope.CONFIGURE)
     if fund is None:
         initial = {"org": user.org.code if user.org_id and units.filter(pk=user.org_id).exists() else ""}
@@ -93,7 +93,7 @@ def _fund_form(request, fund, editable=True):
 def fund_trace(request):
     """资金穿透: one fund through a year, from a unit down to the payees."""
     user = request.user
-    _need(user, scope.VIEW)
+    scope.need(user, scope.VIEW)
     q = request.query
     visible = scope.orgs_for(user, scope.VIEW)
     org = None

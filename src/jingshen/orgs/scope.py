@@ -367,6 +367,12 @@ def restrict(queryset: QuerySet, user, action: str = VIEW, field: str = "org") -
     return queryset.filter(**{f"{field}__in": orgs_for(user, action).values("pk")})
 
 
+def need(user, action: str) -> None:
+    """404 unless the user may perform ``action`` on some unit (a page of that action at all)."""
+    if not may(user, action):
+        raise Http404("页面不存在或您没有权限访问。")
+
+
 def get_org_for_user(user, code: str, action: str = VIEW) -> Org:
     """The unit with this 单位编码 if the user may perform ``action`` on it, else 404.
 
