@@ -17,6 +17,7 @@ from jingshen.ledger.models import Dataset, ImportJob
 from jingshen.orgs.models import Org
 from jingshen.screening.models import CustomRule, Flag
 from jingshen.screening.services import run_screening
+from jingshen.api.models import PushKind
 from tests.conftest import make_user
 from tests.ledger.conftest import voucher, write
 
@@ -34,7 +35,8 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "admin_center:prior_delete", "admin_center:grant_revoke", "portal:notice_withdraw", "admin_center:plan_note",
              "admin_center:plan_item_add", "admin_center:plan_approve", "admin_center:plan_return",
              "admin_center:plan_delete", "admin_center:plan_item_edit", "admin_center:plan_item_remove",
-             "admin_center:plan_item_project", "finance:fund_tag", "finance:fund_untag", "collection:schedule_set", "apikeys:revoke"}
+             "admin_center:plan_item_project", "finance:fund_tag", "finance:fund_untag", "collection:schedule_set", "apikeys:revoke",
+             *(f"api-push-{kind}" for kind in PushKind.values)}
 # the query string a URL needs to answer 200 (a required parameter)
 QUERY = {"api-knowledge-search": "?q=经费"}
 # pages under /api/ (the API's documentation): sent to login like every page, not refused in JSON

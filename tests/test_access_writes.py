@@ -7,6 +7,7 @@ WRITES with the action it performs, so a new form is covered the day it is added
 
 import datetime
 import inspect
+import json
 
 import pytest
 from django.core.files import File
@@ -16,7 +17,7 @@ from django.urls import URLPattern
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
 from jingshen.collection.models import ReportingSchedule
-from jingshen.api.models import APIKey
+from jingshen.api.models import APIKey, PushBatch, PushKind
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
 from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, Payroll,
                                      ReconcileSetting)
@@ -166,6 +167,8 @@ WRITES = {
     "finance:fund_untag": (scope.AUDIT, "target"),
     # 报送计划: set for a unit by those who chase its data
     "collection:schedule_set": (scope.SCHEDULE, "target"),
+    # 联网采集: data pushed for a unit by those who import its data (tests/api/test_push.py for keys)
+    **{f"api-push-{kind}": (scope.IMPORT, "target") for kind in PushKind.values},
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -175,7 +178,7 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
            Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
-           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule, APIKey)
+           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule, APIKey, PushBatch)
 
 
 def handles_post(callback) -> bool:
@@ -363,12 +366,22 @@ def post_data(name: str, tree) -> dict:
         "finance:fund_tag": {"fund": str(KeyFund.objects.get(org=None, name="送温暖").pk)},
         "finance:fund_untag": {},
         "collection:schedule_set": {"org": TARGET, "frequency": "monthly", "lag_months": "1", "due_day": "10"},
+        **{f"api-push-{kind}": {"batch_id": "intrusion-1", "org": TARGET, "fiscal_year": 2025,
+                                "rows": [{"凭证日期": "2025-01-05", "凭证号": "9", "科目编码": "102", "借方金额": "1"}]}
+           for kind in PushKind.values},
         "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "finance:enterprise_import": {"file": SimpleUploadedFile(
             "企业.csv", f"单位编码,会计年度,所有者权益年初数,所有者权益年末数,净利润\n{TARGET},2025,100,90,-10\n".encode())},
         "screening:custom_rule": {"name": "改名", "category": "财务", "level": "line", "severity": "中", "weight": "0.5",
                                   "explanation": "{summary}", "sql": "SELECT * FROM lines", "action": "save"},
     }[name]
+
+
+def send(client, url: str, name: str, data: dict):
+    """POST ``data`` as a form, or as JSON to an API endpoint."""
+    if name.startswith("api-"):
+        return client.post(url, json.dumps(data, ensure_ascii=False), content_type="application/json")
+    return client.post(url, data)
 
 
 def grantees(personas, tree) -> dict:
@@ -410,7 +423,7 @@ def test_write_urls_refuse_those_who_may_only_view(client, personas, tree, targe
             if may:
                 continue  # may act: not this test's case (the grantees may screen the target)
             before = counts()
-            response = client.post(fill(routes[name], target_objects), post_data(name, tree))
+            response = send(client, fill(routes[name], target_objects), name, post_data(name, tree))
             assert response.status_code == 404, f"{label} {name}: {response.status_code}"
             assert counts() == before, f"{label} {name} wrote something"
             checked += 1

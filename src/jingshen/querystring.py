@@ -159,11 +159,18 @@ def posts(form_class: type[forms.Form]):
 # --- API ----------------------------------------------------------------------------------------------
 
 
-def _detail(errors: dict) -> str:
-    parts = []
-    for name, messages_ in errors.items():
-        parts.append(f"参数 {name}：{'；'.join(str(m) for m in messages_)}")
-    return "；".join(parts)
+def error_detail(errors: dict) -> str:
+    """A serializer's errors as one Chinese sentence naming each parameter (nested errors of a
+    list or an object flattened into it)."""
+    def texts(messages) -> list[str]:
+        if isinstance(messages, dict):
+            return [t for key, m in messages.items() for t in (f"第 {int(key) + 1} 项：{x}" if isinstance(key, int) else f"{key}：{x}"
+                                                                 for x in texts(m))]
+        if isinstance(messages, (list, tuple)):
+            return [t for m in messages for t in texts(m)]
+        return [str(messages)]
+
+    return "；".join(f"参数 {name}：{'；'.join(texts(messages))}" for name, messages in errors.items())
 
 
 class QueryParams(serializers.Serializer):
@@ -174,7 +181,7 @@ class QueryParams(serializers.Serializer):
         """The validated parameters, or ParseError (400) with a Chinese ``detail``."""
         params = cls(data=request.query_params)
         if not params.is_valid():
-            raise ParseError(detail=_detail(params.errors))
+            raise ParseError(detail=error_detail(params.errors))
         return params.validated_data
 
 
@@ -195,7 +202,7 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         try:
             return field.run_validation(raw)
         except serializers.ValidationError as exc:
-            raise ParseError(detail=_detail({name: exc.detail})) from None
+            raise ParseError(detail=error_detail({name: exc.detail})) from None
 
     def get_limit(self, request):
         return self._bounded(request, self.limit_query_param, 1, self.max_limit, self.default_limit)

@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI and Redoc for /api/v1/docs/, served from here (no CDN)
+    "drf_spectacular_sidecar",  # Swagger UI for /api/v1/docs/, served from here (no CDN)
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -256,7 +256,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 # --- logging --------------------------------------------------------------------------

@@ -59,3 +59,47 @@ class APIKey(models.Model):
         from jingshen.orgs.scope import KEY_SCOPES
 
         return [KEY_SCOPES[s][0] for s in self.scopes if s in KEY_SCOPES]
+
+
+class PushKind(models.TextChoices):
+    VOUCHERS = "vouchers", "凭证"
+    BALANCES = "balances", "科目余额"
+    BUDGETS = "budgets", "预算表"
+    ASSETS = "assets", "固定资产卡片"
+
+
+class PushStatus(models.TextChoices):
+    PROCESSING = "processing", "处理中"
+    ACCEPTED = "accepted", "已接收"
+
+
+class PushBatch(models.Model):
+    """One batch of data a finance system pushed (``POST /api/v1/push/<kind>/``), named by the
+    client's batch id: the same batch sent again (a retry after a timeout) answers with this
+    result instead of importing twice. Only accepted batches (and those being imported) have a
+    row: a refused batch writes nothing but its entry in the activity log, so it can be sent
+    again, corrected, under the same id."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("数据类型", max_length=16, choices=PushKind.choices)
+    batch_id = models.CharField("批次号", max_length=100)
+    payload_sha256 = models.CharField("内容 SHA-256", max_length=64)
+    rows = models.PositiveIntegerField("行数")
+    status = models.CharField("状态", max_length=16, choices=PushStatus.choices, default=PushStatus.PROCESSING)
+    result = models.JSONField("结果", default=dict)
+    key = models.ForeignKey(APIKey, verbose_name="API 密钥", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="推送人", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "推送批次"
+        verbose_name_plural = "推送批次"
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["org", "kind", "batch_id"], name="push_batch_unique")]
+
+    def __str__(self):
+        return f"{self.org.name}{self.get_kind_display()}推送批次「{self.batch_id}」"

@@ -145,3 +145,67 @@ class KnowledgeHitSerializer(serializers.Serializer):
     issuer = serializers.CharField(allow_blank=True)
     year = serializers.IntegerField(allow_null=True)
     url = serializers.CharField(help_text="平台中的页面地址")
+
+
+# --- pushed data ----------------------------------------------------------------------------------
+
+
+class PushRequestSerializer(serializers.Serializer):
+    """一批推送的数据：每一行是导入模板的一行，字段名为模板的列名（或其可识别的别名）。"""
+
+    batch_id = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$", max_length=100,
+        help_text="客户端生成的批次号（字母、数字和 . _ : -，不超过 100 个字符）。同一批次重复提交只导入一次",
+        error_messages={"invalid": "批次号只能包含字母、数字和 . _ : -，且以字母或数字开头。"})
+    org = serializers.CharField(max_length=40, help_text="单位编码（调用者可为其采集数据的单位）")
+    fiscal_year = serializers.IntegerField(required=False, min_value=1990, max_value=2100,
+                                           help_text="会计年度：行中没有「会计年度」时按此年度（预算表必填）")
+    rows = serializers.ListField(child=serializers.DictField(child=serializers.JSONField(allow_null=True)), min_length=1,
+                                 help_text="数据行：字段名 → 值（文字或数字）",
+                                 error_messages={"min_length": "至少要有一行数据。", "not_a_list": "rows 应为数组。"})
+
+
+class PushDatasetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    org = serializers.CharField()
+    fiscal_year = serializers.IntegerField(allow_null=True)
+    kind = serializers.CharField()
+    version = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    merged_from_version = serializers.IntegerField(allow_null=True, required=False,
+                                                   help_text="凭证：新版本在哪个版本基础上合并（第一版为空）")
+
+
+class ReplacedVoucherSerializer(serializers.Serializer):
+    org = serializers.CharField()
+    fiscal_year = serializers.IntegerField()
+    period = serializers.IntegerField()
+    voucher_type = serializers.CharField()
+    voucher_no = serializers.IntegerField()
+
+
+class PushResultSerializer(serializers.Serializer):
+    """推送结果：接收的批次、生成（或与已有版本相同）的数据集、被替换的同号凭证。"""
+
+    batch_id = serializers.CharField()
+    org = serializers.CharField()
+    kind = serializers.CharField()
+    rows = serializers.IntegerField()
+    duplicate = serializers.BooleanField(help_text="该批次此前已接收过：返回的是第一次的结果，未重复导入")
+    received_at = serializers.DateTimeField()
+    summary = serializers.CharField()
+    datasets = PushDatasetSerializer(many=True)
+    replaced = ReplacedVoucherSerializer(many=True, help_text="凭证：本批次替换的已有同号凭证（期间、凭证字、凭证号相同）")
+
+
+class PushErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="出错的行（rows 中的第几行，从 1 起）")
+    column = serializers.CharField(allow_null=True)
+    value = serializers.CharField(allow_null=True)
+    message = serializers.CharField(help_text="错误原因（与文件导入的说法相同）")
+
+
+class PushRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = PushErrorSerializer(many=True)
+    error_total = serializers.IntegerField()

@@ -3,6 +3,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from jingshen.api import views
+from jingshen.api.models import PushKind
+from jingshen.api.views_push import push_view
 from jingshen.api.docs import DocsView
 
 
@@ -27,6 +29,7 @@ urlpatterns = [
     path("projects/<int:project_id>/", api(views.ProjectDetailView), name="api-project"),
     path("projects/<int:project_id>/findings/", api(views.FindingListView), name="api-project-findings"),
     path("knowledge/search/", api(views.KnowledgeSearchView), name="api-knowledge-search"),
+    *[path(f"push/{kind}/", api(push_view(kind, label)), name=f"api-push-{kind}") for kind, label in PushKind.choices],
     path("schema/", api(SpectacularAPIView), name="api-schema"),
     # the browsable documentation is a page: for signed-in users (a key never opens it). DRF
     # marks its views login_not_required, so login_required is put back on explicitly.

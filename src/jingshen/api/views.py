@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from jingshen.activity.services import record
 from jingshen.api.permissions import ANY_KEY
+from jingshen.api.services import caller_entry
 from jingshen.api.serializers import (CurrentRiskSerializer, DatasetSerializer, FindingSerializer, FlagSerializer,
                                       KnowledgeHitSerializer, MeSerializer, OrgSerializer, ProjectSerializer,
                                       RankedUnitSerializer, RunSerializer)
@@ -38,15 +39,8 @@ FLAGS, PROJECTS, PUSH, KNOWLEDGE = "read_flags", "read_projects", "push", "read_
 def record_call(request, action: str, summary: str, **details) -> None:
     """One activity-log entry for one API call (a write, or a bulk read), whoever makes it: a
     user as actor, or a key named in ``via_key`` (a key is nobody's login)."""
-    caller = request.user
-    if isinstance(caller, scope.KeyPrincipal):
-        key = caller.key
-        details["via_key"] = {"id": key.pk, "name": key.name, "prefix": key.prefix}
-        summary = f"API 密钥「{key.name}」{summary}"
-        actor, org = None, key.org
-    else:
-        actor, org = caller, caller.org
-    record(action, summary, actor=actor, org=org, endpoint=request.path[:200], method=request.method, **details)
+    actor, org, who, prefix = caller_entry(request.user)
+    record(action, prefix + summary, actor=actor, org=org, endpoint=request.path[:200], method=request.method, **who, **details)
 
 
 class ScopedListView(generics.ListAPIView):

@@ -44,7 +44,7 @@ def run_job(job: ImportJob) -> None:
             job.summary, datasets = result.summary(), []
         else:
             importer = import_vouchers if job.kind == ImportKind.VOUCHERS else import_balances
-            options = {"create_accounts": job.create_accounts} if job.kind == ImportKind.VOUCHERS else {}
+            options = {"create_accounts": job.create_accounts, "merge": job.merge} if job.kind == ImportKind.VOUCHERS else {}
             report = importer(
                 path,
                 org=job.org,

@@ -103,6 +103,12 @@ class Dataset(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="导入人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    # A merge import (a pushed batch, a watched folder in merge mode): this version is the
+    # version ``merged_from`` with the vouchers of ``source_name`` added, those with the same key
+    # (period, 凭证字, 凭证号) replaced; ``replaced_vouchers`` says how many were.
+    merged_from = models.ForeignKey("self", verbose_name="合并自", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    replaced_vouchers = models.PositiveIntegerField("替换的同号凭证", default=0)
 
     objects = UnitQuerySet.as_manager()
 
@@ -145,6 +151,7 @@ class ImportJob(models.Model):
     fiscal_year = models.PositiveSmallIntegerField("指定年度", null=True, blank=True)
     skip_bad_rows = models.BooleanField("跳过错误行", default=False)
     create_accounts = models.BooleanField("自动新增明细科目", default=False)
+    merge = models.BooleanField("合并到已有版本", default=False)
     mapping = models.ForeignKey(
         "ColumnMapping", verbose_name="转换模板", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -34,9 +34,10 @@ def _check_import(user, org) -> None:
 
 
 def submit_import(user, upload, *, kind: str, org=None, fiscal_year=None, skip_bad_rows=False, create_accounts=False,
-                  mapping=None) -> ImportJob:
+                  mapping=None, merge=False) -> ImportJob:
     """Keep the uploaded file, create the job and queue it. ``org`` (optional for vouchers and
-    balances, required for a chart) must be in the user's import scope."""
+    balances, required for a chart) must be in the user's import scope. ``merge`` (vouchers): the
+    file adds to the latest versions instead of replacing them (``import_vouchers``)."""
     _check_import(user, org)
     if kind == ImportKind.ACCOUNTS and org is None:
         raise ValueError("导入科目表时请选择单位（默认科目表由系统管理员在命令行导入）。")
@@ -53,6 +54,7 @@ def submit_import(user, upload, *, kind: str, org=None, fiscal_year=None, skip_b
             fiscal_year=fiscal_year,
             skip_bad_rows=skip_bad_rows,
             create_accounts=create_accounts,
+            merge=merge and kind == ImportKind.VOUCHERS,
             mapping=mapping,
             created_by=user,
             owner_org=user.org,
@@ -72,7 +74,7 @@ def retry_with_mapping(user, job: ImportJob, mapping: ColumnMapping) -> ImportJo
         new = ImportJob.objects.create(
             kind=job.kind, file=job.file.name, original_name=job.original_name, sha256=job.sha256, org=job.org,
             fiscal_year=job.fiscal_year, skip_bad_rows=job.skip_bad_rows, create_accounts=job.create_accounts,
-            mapping=mapping, created_by=user, owner_org=user.org,
+            merge=job.merge, mapping=mapping, created_by=user, owner_org=user.org,
         )
         record("ledger.upload", f"按转换模板「{mapping.name}」重新导入「{job.original_name}」", actor=user, org=job.org,
                obj=new, retry_of=job.pk)

@@ -40,6 +40,7 @@ def index(request):
                 job = services.submit_import(
                     user, d["file"], kind=d["kind"], org=d["org"], fiscal_year=d["fiscal_year"],
                     skip_bad_rows=d["skip_bad_rows"], create_accounts=d["create_accounts"], mapping=d["mapping"],
+                    merge=d["merge"],
                 )
             except (PermissionError, ValueError) as exc:
                 form.add_error(None, str(exc))

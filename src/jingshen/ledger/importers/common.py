@@ -150,6 +150,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     deleted_vouchers: int = 0  # vouchers the finance program marks deleted (not imported)
     deleted_lines: int = 0
+    # a merge import: the stored vouchers the file replaced, (unit, year, period, 凭证字, 凭证号)
+    replaced: list[tuple] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"文件「{self.file}」共 {self.rows:,} 行{self.kind_label}"]
@@ -159,6 +161,13 @@ class ImportReport:
             parts.append(f"新建数据集 {shown}{more}")
         if self.unchanged:
             parts.append(f"{len(self.unchanged)} 个数据集与已有版本相同，未重复导入")
+        merged = [d for d in self.created if d.merged_from_id]
+        if merged:
+            parts.append(f"其中 {len(merged)} 个在已有版本基础上合并")
+        if self.replaced:
+            shown = "、".join(f"{t}-{n}（{o} {y} 年第 {p} 期）" for o, y, p, t, n in self.replaced[:5])
+            more = f"等 {len(self.replaced):,} 张" if len(self.replaced) > 5 else ""
+            parts.append(f"替换了已有的同号凭证 {shown}{more}")
         if self.rejected:
             parts.append(f"{self.rejected:,} 行被拒绝（详见数据质量报告）")
         if self.deleted_vouchers:
@@ -199,6 +208,13 @@ class Staged:
     rejected: int
     quality: dict[str, int]
     periods: frozenset[int] = frozenset()  # vouchers: the periods the new version holds
+    merged_from: Dataset | None = None  # a merge import: the version this one adds the file to
+    replaced: int = 0  # … and how many of its vouchers the file replaced
+
+
+class StaleBase(Exception):
+    """A merge import's base version is no longer the latest: another import published the same
+    unit-year meanwhile, so the merge is redone on the new version (nothing was written)."""
 
 
 def _status(s: Staged, status_partial: bool) -> str:
@@ -244,13 +260,14 @@ def _dataset_fields(s: Staged, kind: str, version: int, status: str, rel: str, d
         quality=s.quality,
         quality_issues=sum(v for k, v in s.quality.items() if k != "rejected_row"),
         imported_by=actor if getattr(actor, "is_authenticated", False) else None,
+        merged_from=s.merged_from,
+        replaced_vouchers=s.replaced,
     )
 
 
-def latest_versions(kind: str, staged: list[Staged]) -> dict[tuple[int, int], Dataset]:
-    """The latest version of each staged unit-year, in one query."""
+def latest_versions(kind: str, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], Dataset]:
+    """The latest version of each unit-year (unit id, year) of ``wanted``, in one query."""
     latest: dict[tuple[int, int], Dataset] = {}
-    wanted = {(s.org.pk, s.fiscal_year) for s in staged}
     datasets = Dataset.objects.filter(kind=kind, fiscal_year__in={y for _, y in wanted}, org__in={o for o, _ in wanted})
     for d in datasets.select_related("org").order_by("version"):
         latest[(d.org_id, d.fiscal_year)] = d
@@ -263,7 +280,7 @@ def new_contents(staged: list[Staged], *, kind: str, report: ImportReport, statu
     fewer lines than the one it replaces adds a warning. (Compared before the pack is written,
     outside the publishing lock: an import that publishes the same unit meanwhile is as if it had
     come after this one or before it.)"""
-    latest = latest_versions(kind, staged)
+    latest = latest_versions(kind, {(s.org.pk, s.fiscal_year) for s in staged})
     new = []
     for s in staged:
         old = latest.get((s.org.pk, s.fiscal_year))
@@ -276,14 +293,18 @@ def new_contents(staged: list[Staged], *, kind: str, report: ImportReport, statu
 
 
 def publish_pack(pack: Path, staged: list[Staged], *, kind: str, display: str, source_hash: str, actor,
-                 report: ImportReport, status_partial: bool) -> None:
+                 report: ImportReport, status_partial: bool, merged: bool = False) -> None:
     """Move the staged ``pack`` folder into place and register its datasets (``staged``: exactly
     the unit-years it holds, from ``new_contents``) as new versions, in one transaction: one
-    rename, the Dataset rows and their activity-log entries written together."""
+    rename, the Dataset rows and their activity-log entries written together. ``merged``: the
+    datasets add the file to their ``merged_from`` versions, which must still be the latest
+    (``StaleBase`` otherwise, before anything is written)."""
     with store.publish_lock(), transaction.atomic():
+        latest = latest_versions(kind, {(s.org.pk, s.fiscal_year) for s in staged})
+        if merged and any(latest.get((s.org.pk, s.fiscal_year)) != s.merged_from for s in staged):
+            raise StaleBase
         referenced = set(Dataset.objects.filter(kind=kind, path__contains=store.PACK).values_list("path", flat=True).distinct())
         store.remove_leftover_packs(kind, referenced)
-        latest = latest_versions(kind, staged)
         rel = store.pack_path(kind)
         store.publish(pack, rel, registered=False)
         store.checkpoint("after-rename")
@@ -293,9 +314,17 @@ def publish_pack(pack: Path, staged: list[Staged], *, kind: str, display: str, s
             for s in staged
         ])
         report.created += created
-        record_many([dict(action="ledger.import", summary=f"导入{d}：{d.rows:,} 行，来源「{display}」", actor=actor, org=d.org, obj=d)
+        record_many([dict(action="ledger.import", summary=_import_summary(d, display), actor=actor, org=d.org, obj=d,
+                          **({"merged_from": d.merged_from_id, "replaced_vouchers": d.replaced_vouchers} if merged else {}))
                      for d in created])
         store.checkpoint("before-commit")
+
+
+def _import_summary(d: Dataset, display: str) -> str:
+    if d.merged_from is None:
+        return f"导入{d}：{d.rows:,} 行，来源「{display}」"
+    replaced = f"，替换同号凭证 {d.replaced_vouchers:,} 张" if d.replaced_vouchers else ""
+    return f"合并导入{d}：在第 {d.merged_from.version} 版基础上加入「{display}」{replaced}，共 {d.rows:,} 行"
 
 
 def _shrinking(pairs: list[tuple[Dataset, Staged]]) -> list[str]:

@@ -12,6 +12,7 @@ one listed with file, row, column, value and reason. Problems in the books thems
 accounts) are audit evidence: the data is imported and they go to the quality report.
 """
 
+import shutil
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -21,8 +22,10 @@ from jingshen.ledger.importers.common import (
     ImportReport,
     ProgressFn,
     Staged,
+    StaleBase,
     connect,
     file_sha256,
+    latest_versions,
     load_charts,
     load_orgs,
     new_contents,
@@ -43,7 +46,7 @@ from jingshen.ledger.importers.common import (
     sql_text,
 )
 from jingshen.ledger.importers.source import in_groups, open_source, prefetch
-from jingshen.ledger.models import DatasetKind
+from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs.models import Org
 from jingshen.tabular import Field, RowError, TableError, normalize_header, with_mapping
 
@@ -133,6 +136,8 @@ FROM read_parquet('{data}', hive_partitioning = false)
 ORDER BY fiscal_year, org
 """,
 }
+MERGE_ATTEMPTS = 5  # a merge redone because the version it adds to was replaced meanwhile
+
 # Files without 分录号 number the lines of each voucher in file order.
 LINE_NO_FROM_ORDER = (
     "row_number() OVER (PARTITION BY org, fiscal_year, period, voucher_type, voucher_no ORDER BY source_row)::INTEGER"
@@ -152,9 +157,15 @@ def import_vouchers(
     display: str | None = None,
     progress: ProgressFn = no_progress,
     folder_org: Org | None = None,
+    merge: bool = False,
 ) -> ImportReport:
     """Import a voucher file. ``folder_org``: the unit of the folder the file was handed over
-    in (one 账套 is one unit), used when neither ``org`` nor a 单位编码 column says it."""
+    in (one 账套 is one unit), used when neither ``org`` nor a 单位编码 column says it.
+
+    By default each unit-year of the file is a whole new version. ``merge``: the file adds to
+    the latest version instead (a pushed batch, a month dropped in a watched folder): the new
+    version holds the latest version's vouchers plus the file's, a voucher of the file with the
+    key of a stored one (period, 凭证字, 凭证号) replacing it; ``report.replaced`` lists them."""
     path = Path(path)
     display = display or path.name
     source = open_source(path, with_mapping(VOUCHER_FIELDS, mapping), display)
@@ -196,9 +207,8 @@ def import_vouchers(
             _create_missing_accounts(con, org_codes, display, actor)
         progress(0.92, "检查数据质量")
         line_no = "line_no" if "分录号" in cols else LINE_NO_FROM_ORDER
-        staged = _facts(con, workdir / "pack", org_codes, line_no)
-        in_file = len(staged)
-        report.rows = sum(s.rows for s in staged)
+        if merge:  # the stored lines keep their numbers; the file's are numbered in file order
+            line_no = f"coalesce(line_no, {LINE_NO_FROM_ORDER})" if line_no != "line_no" else line_no
         report.rejected = _error_rows(con)
         report.deleted_vouchers, report.deleted_lines = con.execute(
             "SELECT count(*), coalesce(sum(n), 0) FROM (SELECT org, fiscal_year, period, voucher_type, voucher_no, count(*) AS n "
@@ -207,16 +217,57 @@ def import_vouchers(
         if skip_bad_rows and report.rejected:
             rows = con.execute("SELECT row, col, val, reason FROM errors ORDER BY row LIMIT 200").fetchall()
             report.rejected_errors = [RowError(display, r, c, v, why) for r, c, v, why in rows]
-        staged = new_contents(staged, kind=DatasetKind.VOUCHERS, report=report, status_partial=skip_bad_rows)
-        if staged:
+        warnings = list(report.warnings)
+        for attempt in range(MERGE_ATTEMPTS if merge else 1):
+            report.warnings, report.unchanged = list(warnings), []
+            based_on = _carry_latest(con, org_codes, report) if merge else {}
+            staged = _facts(con, workdir / "pack", org_codes, line_no)
+            in_file = len(staged)
+            report.rows = sum(s.rows for s in staged)
+            for s in staged:
+                s.merged_from, s.replaced = based_on.get((s.org.code, s.fiscal_year), (None, 0))
+            staged = new_contents(staged, kind=DatasetKind.VOUCHERS, report=report, status_partial=skip_bad_rows)
+            if not staged:
+                break
             progress(0.95, "保存")
             _write_pack(con, workdir / "pack", staged, whole=len(staged) == in_file)
+            try:
+                publish_pack(workdir / "pack", staged, kind=DatasetKind.VOUCHERS, display=display, source_hash=source_hash,
+                             actor=actor, report=report, status_partial=skip_bad_rows, merged=merge)
+                break
+            except StaleBase:  # another import published one of these unit-years meanwhile: merge again
+                shutil.rmtree(workdir / "pack")
+                if attempt == MERGE_ATTEMPTS - 1:
+                    raise RuntimeError("merge import: the base version kept changing") from None
         con.close()
-        if staged:
-            publish_pack(workdir / "pack", staged, kind=DatasetKind.VOUCHERS, display=display, source_hash=source_hash,
-                         actor=actor, report=report, status_partial=skip_bad_rows)
     progress(1.0, "完成")
     return report
+
+
+def _carry_latest(con, org_codes: dict[str, Org], report: ImportReport) -> dict[tuple[str, int], tuple[Dataset, int]]:
+    """A merge import: bring the lines of the latest version of each unit-year of the file into
+    ``lines`` (table ``carried``), leaving out the vouchers the file replaces, and list those in
+    ``report.replaced``. Returns (unit code, year) → (the version merged into, vouchers replaced)."""
+    keys = con.execute("SELECT DISTINCT org, fiscal_year FROM all_lines WHERE NOT bad").fetchall()
+    latest = latest_versions(DatasetKind.VOUCHERS, {(org_codes[o].pk, int(y)) for o, y in keys})
+    con.execute("CREATE OR REPLACE TABLE new_keys AS SELECT DISTINCT org, fiscal_year, period, voucher_type, voucher_no "
+                "FROM all_lines WHERE NOT bad").fetchall()
+    con.execute("CREATE OR REPLACE TABLE carried AS SELECT * EXCLUDE (bad) FROM all_lines LIMIT 0").fetchall()
+    report.replaced = []
+    if latest:
+        stored = store.scan_many(latest.values())
+        con.execute(f"INSERT INTO carried BY NAME SELECT p.* EXCLUDE (ds) FROM {stored} p "
+                    "ANTI JOIN new_keys n USING (org, fiscal_year, period, voucher_type, voucher_no)").fetchall()
+        report.replaced = con.execute(
+            f"SELECT DISTINCT org, fiscal_year, period, voucher_type, voucher_no FROM {stored} p "
+            "SEMI JOIN new_keys n USING (org, fiscal_year, period, voucher_type, voucher_no) ORDER BY ALL"
+        ).fetchall()
+    con.execute("CREATE OR REPLACE VIEW lines AS SELECT * EXCLUDE (bad) FROM all_lines WHERE NOT bad "
+                "UNION ALL BY NAME SELECT * FROM carried").fetchall()
+    replaced: dict[tuple[str, int], int] = {}
+    for org_code, year, *_ in report.replaced:
+        replaced[(org_code, year)] = replaced.get((org_code, year), 0) + 1
+    return {(d.org.code, d.fiscal_year): (d, replaced.get((d.org.code, d.fiscal_year), 0)) for d in latest.values()}
 
 
 def _check_columns(cols: dict, org: Org | None, header_row: int, display: str) -> None:

@@ -23,8 +23,10 @@ class Command(JingshenCommand):
         parser.add_argument("--mapping", help="按名称使用页面上保存的转换模板（列名对应关系）")
         parser.add_argument("--skip-bad-rows", action="store_true", help="跳过有错误的行，导入其余各行（数据集标记为部分导入，被拒绝的行列入数据质量报告）")
         parser.add_argument("--create-accounts", action="store_true", help="科目表中没有的明细科目自动新增到该单位的科目表")
+        parser.add_argument("--merge", action="store_true",
+                            help="合并到已有版本：文件只含部分月份时使用，新版本 = 上一版 + 本文件，同号凭证（期间、凭证字、凭证号）以本文件为准")
 
-    def handle(self, file, org, year, mapping, skip_bad_rows, create_accounts, **options):
+    def handle(self, file, org, year, mapping, skip_bad_rows, create_accounts, merge, **options):
         unit = None
         if org:
             unit = Org.objects.filter(code=org).first()
@@ -35,6 +37,7 @@ class Command(JingshenCommand):
             report = import_vouchers(
                 file, org=unit, year=year, skip_bad_rows=skip_bad_rows, create_accounts=create_accounts, progress=progress,
                 mapping=mapping_by_name(mapping, ImportKind.VOUCHERS) if mapping else None, folder_org=folder,
+                merge=merge,
             )
         self.stdout.write(f"导入完成：{report.summary()}")
         for err in report.rejected_errors[:20]:
