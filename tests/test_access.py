@@ -36,7 +36,7 @@ POST_ONLY = {"logout", "collect:chart_confirm", "screening:rule_params", "user_r
              "admin_center:plan_item_add", "admin_center:plan_approve", "admin_center:plan_return",
              "admin_center:plan_delete", "admin_center:plan_item_edit", "admin_center:plan_item_remove",
              "admin_center:plan_item_project", "finance:fund_tag", "finance:fund_untag", "collection:schedule_set", "apikeys:revoke",
-             *(f"api-push-{kind}" for kind in PushKind.values)}
+             "collection:watch_set", "collection:nil_declare", *(f"api-push-{kind}" for kind in PushKind.values)}
 # the query string a URL needs to answer 200 (a required parameter)
 QUERY = {"api-knowledge-search": "?q=经费"}
 # pages under /api/ (the API's documentation): sent to login like every page, not refused in JSON
@@ -64,12 +64,13 @@ KNOWN_PARAMS = {"code", "dataset_id", "account_code", "period", "voucher_type", 
                 "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id", "request_id", "wp_id", "note_id",
                 "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id", "regulation_id", "number",
                 "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id", "grant_id",
-                "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id", "fund_id", "tag_id", "key_id"}
+                "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id", "fund_id", "tag_id", "key_id", "watched_file_id"}
 # parameters naming a unit or an object of a unit
 OWNED_PARAMS = {"code", "dataset_id", "job_id", "run_id", "flag_id", "rule_id", "username", "entry_id", "project_id", "document_id",
                 "request_id", "wp_id", "note_id", "evidence_id", "verification_id", "finding_id", "item_id", "time_entry_id",
                 "regulation_id", "case_id", "guide_id", "attachment_id", "wording_id", "staff_id", "training_id", "prior_id",
-                "grant_id", "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id", "fund_id", "tag_id", "key_id"}
+                "grant_id", "notice_id", "budget_id", "register_id", "plan_id", "plan_item_id", "fund_id", "tag_id", "key_id",
+                "watched_file_id"}
 # knowledge published at a unit is read in its subtree (共建共享): these objects of a unit above the
 # persona's are read (200) there, while their writes stay 404; so are 通知公告 of a unit above (received)
 # and the key funds (重点资金) a unit above defined for the units below it
@@ -86,7 +87,8 @@ def values_for(code: str, tmp_path=None) -> dict:
               "verification_id": "0", "finding_id": "0", "item_id": "0", "time_entry_id": "0", "regulation_id": "0",
               "number": "1", "case_id": "0", "guide_id": "0", "attachment_id": "0", "wording_id": "0",
               "staff_id": "0", "training_id": "0", "prior_id": "0", "grant_id": "0", "notice_id": "0", "budget_id": "0",
-              "register_id": "0", "plan_id": "0", "plan_item_id": "0", "fund_id": "0", "tag_id": "0", "key_id": "0"}
+              "register_id": "0", "plan_id": "0", "plan_item_id": "0", "fund_id": "0", "tag_id": "0", "key_id": "0",
+              "watched_file_id": "0"}
     if tmp_path is not None:
         path = write(tmp_path / f"{code}.csv", voucher(1, org=code))
         import_vouchers(path)
@@ -125,7 +127,19 @@ def values_for(code: str, tmp_path=None) -> dict:
         values |= plan_objects(org, uploader)
         values |= fund_objects(org)
         values["key_id"] = str(api_key_of(org).pk)
+        values["watched_file_id"] = str(watched_file_of(org).pk)
     return values
+
+
+def watched_file_of(org: Org):
+    """A refused file of ``org``'s watched folder (written directly: tests/collection/test_watch.py
+    tests the pass)."""
+    from jingshen.collection.models import FileStatus, WatchedFile, WatchedFolder
+
+    folder = WatchedFolder.objects.create(org=org, path=f"/srv/exports/{org.code}")
+    return WatchedFile.objects.create(folder=folder, name=f"{org.code}.csv", sha256="0" * 64, status=FileStatus.REFUSED,
+                                      summary="文件被拒绝", errors=[{"file": f"{org.code}.csv", "row": 2, "column": "借方金额",
+                                                                  "value": "x", "reason": "金额无法识别。"}], error_total=1)
 
 
 def fund_objects(org: Org) -> dict:

@@ -16,7 +16,7 @@ from django.urls import URLPattern
 
 from jingshen.accounts.models import RoleCode, User
 from jingshen.activity.models import ActivityLog
-from jingshen.collection.models import ReportingSchedule
+from jingshen.collection.models import NilReturn, ReportingSchedule, WatchedFile, WatchedFolder
 from jingshen.api.models import APIKey, PushBatch, PushKind
 from jingshen.admin_center.models import AnnualPlan, PlanItem, PriorAudit, StaffProfile, TrainingRecord
 from jingshen.finance.models import (AssetRegister, Budget, BudgetLine, EnterpriseSummary, FixedAsset, FundVoucher, KeyFund, Payroll,
@@ -169,6 +169,9 @@ WRITES = {
     "collection:schedule_set": (scope.SCHEDULE, "target"),
     # 联网采集: data pushed for a unit by those who import its data (tests/api/test_push.py for keys)
     **{f"api-push-{kind}": (scope.IMPORT, "target") for kind in PushKind.values},
+    # 监控文件夹: a folder on the server is set by the unit's administrators; 零报送 is declared by its importers
+    "collection:watch_set": (scope.MANAGE, "target"),
+    "collection:nil_declare": (scope.IMPORT, "target"),
 }
 # Django's own authentication views, and one's own password, which every user may change
 # (tests/accounts/test_passwords.py)
@@ -178,7 +181,8 @@ COUNTED = (ActivityLog, User, Org, ImportJob, Dataset, ColumnMapping, Chart, Acc
            WorkpaperVersion, ReviewNote, Evidence, FlagVerification, Finding, Rectification, TimeEntry, Regulation, Article,
            Case, Guide, GuideAttachment, StandardWording, StaffProfile, TrainingRecord, PriorAudit, CrossAuditGrant, Notice,
            Budget, BudgetLine, AssetRegister, FixedAsset, AnnualPlan, PlanItem, Payroll, EnterpriseSummary, ReconcileSetting,
-           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule, APIKey, PushBatch)
+           PinnedBudget, OrgAlias, KeyFund, FundVoucher, ReportingSchedule, APIKey, PushBatch, WatchedFolder, WatchedFile,
+           NilReturn)
 
 
 def handles_post(callback) -> bool:
@@ -369,6 +373,8 @@ def post_data(name: str, tree) -> dict:
         **{f"api-push-{kind}": {"batch_id": "intrusion-1", "org": TARGET, "fiscal_year": 2025,
                                 "rows": [{"凭证日期": "2025-01-05", "凭证号": "9", "科目编码": "102", "借方金额": "1"}]}
            for kind in PushKind.values},
+        "collection:watch_set": {"org": TARGET, "path": "/srv/越权", "mode": "merge", "active": "on"},
+        "collection:nil_declare": {"org": TARGET, "year": "2025", "period": "2"},
         "finance:payroll_import": {"file": SimpleUploadedFile("工资.csv", f"单位编码,会计年度,工资总额\n{TARGET},2025,100\n".encode())},
         "finance:enterprise_import": {"file": SimpleUploadedFile(
             "企业.csv", f"单位编码,会计年度,所有者权益年初数,所有者权益年末数,净利润\n{TARGET},2025,100,90,-10\n".encode())},

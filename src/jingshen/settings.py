@@ -8,6 +8,8 @@ JINGSHEN_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1
 JINGSHEN_SECRET_KEY     overrides the key generated in JINGSHEN_HOME/secret_key
 JINGSHEN_TRUSTED_PROXY  with JINGSHEN_HTTPS: the address of the reverse proxy whose X-Forwarded-For
                         is believed (default 127.0.0.1)
+JINGSHEN_WATCH_ROOTS    folders (separated by ":") inside which watched folders (监控文件夹) must lie;
+                        unset: any folder the checks of collection/watch.py accept
 """
 
 import os
@@ -257,6 +259,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# --- 监控文件夹 (collection/watch.py) ------------------------------------------------
+WATCH_ROOTS = [p for p in os.environ.get("JINGSHEN_WATCH_ROOTS", "").split(os.pathsep) if p.strip()]
+WATCH_SETTLE_SECONDS = 60  # a file untouched this long is taken as completely written
 
 # --- logging --------------------------------------------------------------------------
 LOGGING = {

@@ -6,7 +6,7 @@ urlpatterns = [
     path("", include("jingshen.portal.urls")),
     path("accounts/", include("jingshen.accounts.urls")),
     path("orgs/", include("jingshen.orgs.urls")),
-    path("collect/schedules/", include("jingshen.collection.urls")),
+    path("collect/", include("jingshen.collection.urls")),  # 报送计划 (schedules/), 监控文件夹 (watch/)
     path("collect/", include("jingshen.ledger.urls_collect")),
     path("books/", include("jingshen.ledger.urls_books")),
     path("screening/", include("jingshen.screening.urls")),

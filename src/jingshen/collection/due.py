@@ -4,13 +4,14 @@ A period is named by its last month: every month (按月), months 3, 6, 9, 12 (�
 Its vouchers are due ``lag_months`` months after that month, on ``due_day``. A period is covered
 when the unit's latest voucher dataset of the year holds lines of that month or a later one (a
 year's file sent in parts grows version by version; data sent for December covers November too,
-since an export is of the year to date)."""
+since an export is of the year to date). A period the unit declared as having no transactions
+(零报送, ``NilReturn``) counts as covered too."""
 
 from __future__ import annotations
 
 import datetime
 
-from jingshen.collection.models import Frequency, ReportingSchedule
+from jingshen.collection.models import Frequency, NilReturn, ReportingSchedule
 from jingshen.ledger import books
 from jingshen.ledger.models import Dataset
 
@@ -39,6 +40,26 @@ def due_periods(schedule: ReportingSchedule, today: datetime.date) -> list[tuple
             if due < today:
                 out.append((year, month, due))
     return out
+
+
+def period_months(frequency: str, month: int) -> list[int]:
+    """The months of the period named by ``month`` (its last month) under ``frequency``; ValueError
+    when ``month`` does not end a period of that frequency."""
+    if month not in PERIOD_MONTHS[frequency]:
+        ends = "、".join(map(str, PERIOD_MONTHS[frequency]))
+        raise ValueError(f"{Frequency(frequency).label}报送时，期间以期末月份表示（{ends} 月）。")
+    if frequency == Frequency.MONTHLY:
+        return [month]
+    return list(range(month - 2, month + 1)) if frequency == Frequency.QUARTERLY else list(range(1, 13))
+
+
+def latest_vouchers(org, year: int) -> Dataset | None:
+    return Dataset.objects.filter(org=org, fiscal_year=year, kind="vouchers").order_by("-version").first()
+
+
+def nil_periods(orgs, years) -> set[tuple[int, int, int]]:
+    """(org id, year, period) of every nil return (零报送) of these units and years."""
+    return set(NilReturn.objects.filter(org__in=orgs, fiscal_year__in=list(years)).values_list("org_id", "fiscal_year", "period"))
 
 
 def covered_months(orgs, years) -> dict[tuple[int, int], int]:

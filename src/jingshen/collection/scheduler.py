@@ -22,9 +22,10 @@ TICK = 60  # seconds between two looks
 
 def jobs() -> dict[str, tuple[datetime.timedelta, object]]:
     """name → (interval, the task to enqueue)."""
-    from jingshen.collection.tasks import run_due_task
+    from jingshen.collection.tasks import run_due_task, watch_task
 
-    return {"collect.run_due": (datetime.timedelta(hours=1), run_due_task)}
+    return {"collect.run_due": (datetime.timedelta(hours=1), run_due_task),
+            "collect.watch": (datetime.timedelta(minutes=1), watch_task)}
 
 
 def claim(name: str, every: datetime.timedelta, now: datetime.datetime | None = None) -> bool:

@@ -1,21 +1,23 @@
-"""报送计划 pages: the schedules of the units one sees (set by those who SCHEDULE them) and the
-periods not reported on time (未按时报送)."""
+"""报送计划 pages: the schedules of the units one sees (set by those who SCHEDULE them), the
+periods not reported on time (未按时报送), and the nil return (零报送) a unit's importers declare
+for a late period."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from jingshen import querystring
 from jingshen.accounts.models import User
 from jingshen.collection import access, forms, services
+from jingshen.collection.models import NilReturn
 from jingshen.orgs import scope
 
 PER_PAGE = 50
 
 
-def _unit(request):
+def chosen_unit(request):
     q = request.query
     if not q.given("org"):
         return None
@@ -31,7 +33,7 @@ def schedules(request, form=None):
     scope.need(user, scope.VIEW)
     listed = access.schedules_for(user).select_related("org", "contact", "updated_by").annotate(
         late=Count("org__late_reports", filter=Q(org__late_reports__resolved_at__isnull=True)))
-    unit = _unit(request)
+    unit = chosen_unit(request)
     if unit is not None:
         listed = listed.filter(org__path__startswith=unit.path)
     page = Paginator(listed.order_by("org__path"), PER_PAGE).get_page(request.query.value("page"))
@@ -80,9 +82,34 @@ def late(request):
         listed = listed.filter(resolved_at__isnull=True)
     elif status == "resolved":
         listed = listed.filter(resolved_at__isnull=False)
-    unit = _unit(request)
+    unit = chosen_unit(request)
     if unit is not None:
         listed = listed.filter(org__path__startswith=unit.path)
+    listed = listed.annotate(nil=Exists(NilReturn.objects.filter(org=OuterRef("org"), fiscal_year=OuterRef("fiscal_year"),
+                                                                 period=OuterRef("period"))))
     page = Paginator(listed.order_by("resolved_at", "due_date", "org__path"), PER_PAGE).get_page(request.query.value("page"))
-    return render(request, "collection/late.html", {"page": page, "chosen": unit, "status": status,
+    # the units of this page whose importers may declare a nil return (申报本期无业务)
+    declarable = set(scope.orgs_for(user, scope.IMPORT).filter(pk__in={r.org_id for r in page}).values_list("pk", flat=True))
+    return render(request, "collection/late.html", {"page": page, "chosen": unit, "status": status, "declarable": declarable,
                                                     "statuses": forms.LateQuery.base_fields["status"].choices})
+
+
+@require_POST
+@querystring.posts(forms.NilForm)
+def nil_declare(request):
+    """申报本期无业务 for a late period (the button on the late list): the period counts as reported."""
+    user = request.user
+    scope.need(user, scope.IMPORT)
+    form = forms.NilForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "申报信息不完整或无效，请从“未按时报送”列表中的按钮申报。")
+        return redirect("collection:late")
+    data = form.cleaned_data
+    org = scope.get_org_for_user(user, data["org"].strip(), scope.IMPORT)
+    try:
+        nil = services.declare_nil(user, org, data["year"], data["period"], data["note"])
+    except (PermissionError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已申报{nil}，该期视为已报送。")
+    return redirect("collection:late")

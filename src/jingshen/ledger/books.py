@@ -1067,3 +1067,12 @@ def last_periods(datasets: list[Dataset]) -> dict[int, int]:
     with _connect() as con:
         rows = con.execute(f"SELECT ds, max(period) FROM {store.scan_many(datasets, 'summary')} GROUP BY ds").fetchall()
     return {ds: int(period or 0) for ds, period in rows}
+
+
+def periods_with_lines(datasets: list[Dataset]) -> dict[int, set[int]]:
+    """Dataset id → the periods (months) that have lines, from the per-account totals, in one query."""
+    if not datasets:
+        return {}
+    with _connect() as con:
+        rows = con.execute(f"SELECT ds, list(DISTINCT period) FROM {store.scan_many(datasets, 'summary')} GROUP BY ds").fetchall()
+    return {ds: {int(p) for p in periods if p is not None} for ds, periods in rows}
