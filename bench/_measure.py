@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -28,23 +29,56 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def measure(cmd: list, env: dict, log: Path) -> dict:
+def tree_rss_kib(root: int) -> int:
+    """The summed RSS of a process and all its descendants (a Python driver and its JVM)."""
+    parents, rss = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields.get("PPid", "0").strip() or 0)
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew, tree = bool(more), tree | more
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measure(cmd: list, env: dict, log: Path, tree: bool = False) -> dict:
     """Run one child, reap it with wait4: wall time, the child's own peak RSS and CPU time, and
-    the CPU time the rest of the machine used meanwhile (other people's work disturbs it)."""
+    the CPU time the rest of the machine used meanwhile (other people's work disturbs it). With
+    ``tree``, also the peak of the summed RSS of the child and its descendants, sampled every
+    0.2 s (``peak_tree_rss_mib``: a JVM the child starts is not in its own RSS)."""
     with open(f"{log}.out", "wb") as out, open(f"{log}.err", "wb") as err:
         load = loadavg()
         busy = busy_cpu_seconds()
         start = time.perf_counter()
         proc = subprocess.Popen([str(c) for c in cmd], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        peak, done = [0], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], tree_rss_kib(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True) if tree else None
+        if sampler:
+            sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         busy = busy_cpu_seconds() - busy
+        done.set()
     proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: Popen must not wait again
     cpu = usage.ru_utime + usage.ru_stime
     return {
         "rc": proc.returncode,
         "seconds": wall,
         "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux: KiB
+        **({"peak_tree_rss_mib": max(peak[0], usage.ru_maxrss) / 1024} if tree else {}),
         "cpu_seconds": cpu,
         "other_cpu_seconds": max(0.0, busy - cpu),
         "load_before": load,
@@ -79,6 +113,7 @@ def summarise(tool: str, runs: list[dict], lines: int) -> dict:
     return {"tool": tool, "seconds": best["seconds"], "median_seconds": median_run(runs)["seconds"],
             "lines_per_s": lines / best["seconds"], "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
             "cpu_seconds": best["cpu_seconds"], "all_seconds": [round(r["seconds"], 2) for r in runs],
+            **({"peak_tree_rss_mib": max(r["peak_tree_rss_mib"] for r in runs)} if "peak_tree_rss_mib" in best else {}),
             "other_cpu_seconds": [round(r["other_cpu_seconds"], 1) for r in runs],
             "load_before": [r["load_before"] for r in runs], "inner": best.get("inner")}
 

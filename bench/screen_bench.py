@@ -1,6 +1,7 @@
 """Screening benchmark: the rule pack on a generated province ledger, DuckDB against pandas and polars.
 
     .venv/bin/python bench/screen_bench.py [--lines 10000000] [--units 300] [--repeat 1] [--workdir DIR --keep]
+    .venv/bin/python bench/screen_bench.py --engine spark [--spark-master 'local[2]'] [--lines …]
 
 1. Set-up (timed, not part of the measurement): a province of --units grassroots units (the 150
    demo units of src/jingshen/demo, plus new units with new codes under the demo's counties)
@@ -33,6 +34,15 @@
    rules' shared step), best of two, wall and CPU time. Their sum plus what the profiled run spent
    outside SQL is printed against the time 1,000,000 lines/s allows: how much of it is left for
    everything else the rules do.
+
+With --engine spark (issue 14) step 2 measures instead, each round: the full pack with DuckDB
+(`jingshen screen`), the full pack with Spark (`jingshen screen --engine spark`, master
+--spark-master, default local[2]: the same two cores), and the time a SparkSession takes to start
+(a child that starts one and runs one tiny job). For Spark the peak memory is that of the process
+tree (the Python driver and its JVM, sampled every 0.2 s: `peak_tree_rss_mib`). The flags per rule
+of the two runs are compared (equal counts expected). Steps 2b, 2c, 3 and 4 are DuckDB's (issue 4)
+and are skipped. From the measured throughput per core it prints the executors a national year
+(--national-lines, default 500 M) needs to be screened in 15 minutes.
 
 Targets (issue): full pack >= 1,000,000 lines/s on 10 M lines with peak RSS <= 2 GB (2,048 MiB);
 core subset with DuckDB faster than pandas and than polars while using less memory than either.
@@ -1078,6 +1088,11 @@ def main() -> None:
     parser.add_argument("--df-python", help="an interpreter with pandas, polars, pyarrow, chinese-calendar (default: throwaway venv)")
     parser.add_argument("--no-dataframes", action="store_true", help="skip pandas and polars")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process per-rule profile")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                        help="spark: the full pack on Spark beside DuckDB (issue 14) instead of the DuckDB comparisons")
+    parser.add_argument("--spark-master", default="local[2]", help="JINGSHEN_SPARK_MASTER for the Spark run (default local[2])")
+    parser.add_argument("--national-lines", type=int, default=500_000_000, help="a national year, for the sizing (default 500 M)")
+    parser.add_argument("--_spark-start", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--_generate", help=argparse.SUPPRESS)
     parser.add_argument("--_export", help=argparse.SUPPRESS)
     parser.add_argument("--_profile", nargs=3, metavar=("OUT", "RULES", "KEYS"), help=argparse.SUPPRESS)
@@ -1085,6 +1100,8 @@ def main() -> None:
     parser.add_argument("--_floor", help=argparse.SUPPRESS)
     parser.add_argument("--_duckdb-csv", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args._spark_start:
+        return spark_start()
     if args._duckdb_csv:
         return duckdb_csv(args._duckdb_csv)
     if args._generate:
@@ -1106,7 +1123,106 @@ def main() -> None:
                    "work folder kept: {work} (re-run with --workdir {work} --keep to skip the set-up)")
 
 
+def spark_start() -> None:
+    """Child: start a SparkSession as the engine does (one tiny job included) and print the time."""
+    start = time.perf_counter()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingshen.settings")
+    import django
+
+    django.setup()
+    from jingshen.screening.spark import base_session
+
+    base_session()
+    print(json.dumps({"session_seconds": time.perf_counter() - start}))
+
+
+def run_spark(args, work: Path) -> None:
+    """--engine spark: the full pack on DuckDB and on Spark, and the session's start (module docstring)."""
+    print(f"work folder: {work}", flush=True)
+    load_before = loadavg()
+    info = machine_info(None) | {"pyspark": _version("pyspark"), "java": _java_version(), "spark_master": args.spark_master}
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+    built = build_home(args, work)
+    lines = built["imported_lines"]
+    home = work / "home"
+    env = jingshen_env(home)
+    spark_env = env | {"JINGSHEN_SPARK_MASTER": args.spark_master}
+    tools = {"full": ("DuckDB full pack (`jingshen screen`)", [JINGSHEN, "screen", "--year", YEAR], env),
+             "spark": (f"Spark full pack (`jingshen screen --engine spark`, {args.spark_master})",
+                       [JINGSHEN, "screen", "--year", YEAR, "--engine", "spark"], spark_env),
+             "start": ("SparkSession start (one tiny job)", [PYTHON, Path(__file__).resolve(), "--_spark-start"], spark_env)}
+    runs: dict[str, list[dict]] = {k: [] for k in tools}
+    counts, failures = {}, []
+    for i in range(args.repeat):
+        print(f"round {i + 1}/{args.repeat}: load average {loadavg()}", flush=True)
+        for key, (label, cmd, child_env) in tools.items():
+            print(f"  {label} …", flush=True)
+            pristine(home, work)
+            r = measure(cmd, child_env, work / f"{key}-{i}", tree=True)
+            if r["rc"] != 0:
+                failures.append(f"{label} (round {i + 1}) failed, exit {r['rc']}: {r['stderr'][-1500:]}")
+                print("    " + failures[-1], flush=True)
+                continue
+            if key == "start":
+                r["inner"] = last_json(r["stdout"])
+            else:
+                r["inner"] = last_json(checked(measure([PYTHON, Path(__file__).resolve(), "--_flag-counts"], env, work / "counts"),
+                                               "counting the flags")["stdout"])
+                counts[key] = r["inner"]["rules"]
+            runs[key].append(r)
+            print(f"    {r['seconds']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB (with the JVM {r['peak_tree_rss_mib']:.0f} MiB), "
+                  f"other processes {r['other_cpu_seconds']:.1f} CPU s", flush=True)
+    pristine(home, work)
+    table = {k: summarise(tools[k][0], runs[k], lines) for k in tools if runs[k]}
+    s = built
+    print(f"\n{lines:,} journal lines in {s['datasets']} unit datasets, {s['parquet_mib']:.0f} MiB Parquet "
+          f"(shape {s.get('shape', 'default')}); machine {info['nproc']} cores; load before/after {load_before} / {loadavg()}\n")
+    print(f"{'tool':<60} {'best s':>7} {'lines/s':>11} {'driver MiB':>11} {'with JVM MiB':>13} {'CPU s':>6}")
+    for key, t in table.items():
+        per_s = f"{t['lines_per_s']:>11,.0f}" if key != "start" else f"{'':>11}"
+        print(f"{t['tool']:<60} {t['seconds']:>7.2f} {per_s} {t['peak_rss_mib']:>11.0f} {t['peak_tree_rss_mib']:>13.0f} "
+              f"{t['cpu_seconds']:>6.1f}")
+    if "full" in counts and "spark" in counts:
+        differ = {code: (n, counts["spark"].get(code)) for code, n in counts["full"].items() if counts["spark"].get(code) != n}
+        print(f"flags per rule: {'equal on both engines' if not differ else 'DIFFER: ' + str(differ)} "
+              f"({sum(counts['full'].values()):,} flags)")
+    if "full" in table and "spark" in table:
+        d, sp = table["full"], table["spark"]
+        print(f"Spark vs DuckDB: {d['seconds'] / sp['seconds']:.2f}× the speed ({sp['seconds']:.2f} s against {d['seconds']:.2f} s), "
+              f"{sp['peak_tree_rss_mib'] / d['peak_rss_mib']:.2f}× the memory")
+        start = table.get("start", {}).get("inner", {}).get("session_seconds") if "start" in table else None
+        cores = max(1, int(args.spark_master.partition("[")[2].rstrip("]") or 1)) if args.spark_master.startswith("local[") else 1
+        work_s = sp["seconds"] - (start or 0)
+        per_core = lines / work_s / cores  # lines per second per core, the session's start taken out
+        needed = args.national_lines / (15 * 60) / per_core
+        print(f"sizing: {per_core:,.0f} lines/s per core (Spark, start-up excluded) → a national year of {args.national_lines:,} "
+              f"lines in 15 minutes needs about {needed:,.0f} cores of this speed (e.g. {needed / 4:,.0f} executors of 4 cores)")
+    for f in failures:
+        print(f"FAILED: {f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "machine": info, "setup": built,
+                                               "lines": lines, "table": table, "counts": counts, "failures": failures},
+                                              ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _java_version() -> str:
+    try:
+        out = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)
+        return out.stderr.splitlines()[0] if out.stderr else "?"
+    except OSError:
+        return "not found"
+
+
 def run(args, work: Path) -> None:
+    if args.engine == "spark":
+        return run_spark(args, work)
     print(f"work folder: {work}", flush=True)
     load_before = loadavg()
     python, how = (None, "skipped") if args.no_dataframes else df_python(work, args.df_python)

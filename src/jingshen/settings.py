@@ -10,6 +10,9 @@ JINGSHEN_TRUSTED_PROXY  with JINGSHEN_HTTPS: the address of the reverse proxy wh
                         is believed (default 127.0.0.1)
 JINGSHEN_WATCH_ROOTS    folders (separated by ":") inside which watched folders (监控文件夹) must lie;
                         unset: any folder the checks of collection/watch.py accept
+JINGSHEN_SCREENING_ENGINE  the engine a screening run uses unless it names one: duckdb (default) or
+                        spark; JINGSHEN_SPARK_MASTER, JINGSHEN_SPARK_CONF and JINGSHEN_DATASETS_URL
+                        configure Spark (screening/spark.py, docs/scale-out.md)
 """
 
 import os
@@ -248,6 +251,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "jingshen.querystring.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
+SCREENING_ENGINE = os.environ.get("JINGSHEN_SCREENING_ENGINE", "duckdb")
+# The run page offers the choice of engine where Spark is configured (a master is named)
+SPARK_CONFIGURED = bool(os.environ.get("JINGSHEN_SPARK_MASTER"))
 API_MAX_REQUEST_BYTES = 10 * 1024 * 1024  # a larger API request answers 413 (api/middleware.py)
 SPECTACULAR_SETTINGS = {
     "TITLE": "经审 API",

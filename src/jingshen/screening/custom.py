@@ -30,6 +30,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import traverse_scope
 
 from jingshen.screening.engine import DuckDBEngine
+from jingshen.screening.spark import transpile
 from jingshen.screening.models import CustomRule
 from jingshen.screening.rules import (
     CATEGORIES, FORBIDDEN, LEVELS, REQUIRED_COLUMNS, SEVERITIES, Basis, Rule, RuleError, compile_template,
@@ -85,9 +86,9 @@ def check_sql(sql: str) -> str:
     if FORBIDDEN.search(sql):
         raise ValueError("请不要用星期函数（dayofweek、strftime 等），请关联 calendar 表的 is_weekend、is_holiday。")
     try:
-        sqlglot.transpile(sql, read="duckdb", write="spark", error_level=ErrorLevel.RAISE)
-    except Exception as exc:  # noqa: BLE001 - any transpile failure means the rule cannot move to Spark
-        raise ValueError(f"该 SQL 无法转换为 Spark SQL，不能用于全国规模筛查：{exc}") from None
+        transpile(sql)  # what the Spark engine would run: refused now, not in a national run
+    except RuleError as exc:
+        raise ValueError(f"该 SQL 不能在 Spark 引擎上运行（全国规模筛查使用 Spark）：{exc}") from None
     return sql
 
 

@@ -67,8 +67,8 @@ year, ``run_datasets``); a pack that also holds other units' datasets has the ru
 into tables (``run_data`` …) before the sandbox is locked, and is never opened after. Packs, not a
 folder per dataset, because what a run pays per file is paid by every rule: the pack of 44 rules
 over 600 units of 800 lines took 12.8 s over 600 folders and 4.0 s over one file of the same rows
-(docs/benchmarks.md, 2026-12-02). A Spark engine runs the same SQL transpiled by sqlglot
-(tests/screening checks that every rule transpiles).
+(docs/benchmarks.md, 2026-12-02). The Spark engine (spark.py) runs the same SQL transpiled by
+sqlglot (tests/screening/test_spark.py checks that both engines give the same flags).
 
 Sandbox. Every DuckDB engine is locked down once its tables and views exist and before any
 rule's SQL runs (``_lock``): the only files it may open are the files of the packs the run reads
@@ -92,6 +92,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from jingshen.ledger import store
 from jingshen.finance.tables import budget_table, payroll_table
@@ -104,6 +105,10 @@ from jingshen.screening.rules import Rule, RuleError, reads_table
 MEMORY_LIMIT = "1536MB"
 # The Arrow objects _prepare registers and copies into tables; _lock unregisters them.
 ARROW_TABLES = ("accounts_arrow", "ancestors_arrow", "calendar_arrow", "orgs_arrow", "budgets_arrow", "payroll_arrow")
+# What a division by zero gives: NULL, whatever the types (DuckDB's default is inf or NaN for
+# `/` and an error for `//`), as on Spark (spark.py): a ratio over nothing is unknown, and a rule
+# must not flag a unit because a denominator was zero. Applied before the sandbox locks them.
+SEMANTICS = ("SET ieee_floating_point_ops = false", "SET error_on_division_by_zero = false")
 # Applied by _lock after allowed_paths, in this order: lock_configuration must come last.
 SANDBOX = (
     "SET enable_external_access = false",
@@ -196,6 +201,18 @@ def text_lines_sql(matched: list[str]) -> str:
             "ON m.summary = coalesce(l.summary, '') AND m.counterparty = coalesce(l.counterparty, '')")
 
 
+def orgs_table(orgs) -> pa.Table:
+    """The ``orgs`` table of the run's units."""
+    return pa.table({
+        "org": [o.code for o in orgs],
+        "name": [o.name for o in orgs],
+        "level": [o.level for o in orgs],
+        "kind": [o.kind for o in orgs],
+        "member_count": pa.array([o.member_count for o in orgs], pa.int64()),
+        "parent": [o.parent.code if o.parent else None for o in orgs],
+    })
+
+
 @dataclass
 class RuleResult:
     rule: Rule
@@ -215,6 +232,8 @@ class DuckDBEngine:
         self.matched: dict[str, str] = {}  # a texts query -> the table holding its result
         self.files: list[str] = []  # the datasets' Parquet files: the only files the engine may open
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()
+        for setting in SEMANTICS:
+            self.con.execute(setting).fetchall()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}").fetchall()
         try:
@@ -247,19 +266,7 @@ class DuckDBEngine:
         years |= {y - 1 for y in years} | {y + 1 for y in years}
         con.register("calendar_arrow", calendar_table(years))
         con.execute("CREATE TABLE calendar AS SELECT * FROM calendar_arrow").fetchall()
-        import pyarrow as pa
-
-        con.register(
-            "orgs_arrow",
-            pa.table({
-                "org": [o.code for o in orgs],
-                "name": [o.name for o in orgs],
-                "level": [o.level for o in orgs],
-                "kind": [o.kind for o in orgs],
-                "member_count": pa.array([o.member_count for o in orgs], pa.int64()),
-                "parent": [o.parent.code if o.parent else None for o in orgs],
-            }),
-        )
+        con.register("orgs_arrow", orgs_table(orgs))
         con.execute("CREATE TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
 
     def _lock(self) -> None:
@@ -353,11 +360,29 @@ class DuckDBEngine:
 
     def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
         """Run a query over the screening tables, first building the derived ones it reads."""
+        self._build_derived(sql)
+        return self.con.execute(sql)
+
+    def _build_derived(self, sql: str) -> None:
+        """Build the derived tables ``sql`` reads that are not built yet."""
         for name in reads(sql):
             if name not in self.built and name in DERIVED:
-                self.con.execute(f"CREATE TABLE {name} AS {DERIVED[name]}").fetchall()
+                self._materialize(name, DERIVED[name])
                 self.built.add(name)
-        return self.con.execute(sql)
+
+    # The statements the run's bookkeeping needs (derived tables, keyword matches), which an
+    # engine of another dialect overrides: ``sql`` is always DuckDB's.
+
+    def _materialize(self, name: str, sql: str) -> None:
+        """Table ``name`` holding the result of ``sql`` (which may read derived tables)."""
+        self.con.execute(f"CREATE TABLE {name} AS {sql}").fetchall()
+
+    def _drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE {name}").fetchall()
+
+    def _alias(self, view: str, table: str) -> None:
+        """``view`` reads ``table`` (``matched``: the current keyword rule's matches)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {table}").fetchall()
 
     def run_one(self, rule: Rule, values: dict | None = None) -> RuleResult:
         sql = rule.render(values)
@@ -377,18 +402,19 @@ class DuckDBEngine:
         if query not in self.keyword_queries:  # a rule the run did not announce
             self.keyword_queries.append(query)
         if TEXT_LINES in self.built and query not in self.matched:
-            self.con.execute(f"DROP TABLE {TEXT_LINES}").fetchall()
+            self._drop(TEXT_LINES)
             self.built.discard(TEXT_LINES)
         if TEXT_LINES not in self.built:
             for planned in self.keyword_queries:
                 if planned not in self.matched:
                     table = f"matched_{len(self.matched) + 1}"
-                    self.execute(f"CREATE TABLE {table} AS {planned}").fetchall()
+                    self._build_derived(planned)
+                    self._materialize(table, planned)
                     self.matched[planned] = table
                     self._done(planned)
-            self.con.execute(f"CREATE TABLE {TEXT_LINES} AS {text_lines_sql(list(self.matched.values()))}").fetchall()
+            self._materialize(TEXT_LINES, text_lines_sql(list(self.matched.values())))
             self.built.add(TEXT_LINES)
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW matched AS SELECT * FROM {self.matched[query]}").fetchall()
+        self._alias("matched", self.matched[query])
 
     def _done(self, sql: str) -> None:
         """A statement has run: drop the derived tables no statement still to run reads. (A custom
@@ -398,11 +424,11 @@ class DuckDBEngine:
             if self.pending[name] > 0:
                 self.pending[name] -= 1
                 if self.pending[name] == 0 and name in self.built:
-                    self.con.execute(f"DROP TABLE {name}").fetchall()
+                    self._drop(name)
                     self.built.discard(name)
                     if name == TEXT_LINES:
                         for table in self.matched.values():
-                            self.con.execute(f"DROP TABLE {table}").fetchall()
+                            self._drop(table)
                         self.matched.clear()
                         self.keyword_queries = []
 
@@ -422,4 +448,20 @@ class DuckDBEngine:
         self.con.close()
 
 
-ENGINES = {"duckdb": DuckDBEngine}
+def _spark(datasets, threads: int | None = None):
+    """The Spark engine (screening/spark.py), imported only when used: pyspark is optional."""
+    from jingshen.screening.spark import SparkEngine
+
+    return SparkEngine(datasets, threads)
+
+
+def unavailable(engine: str) -> str | None:
+    """Why ``engine`` cannot run on this machine (Chinese: what to install), or None."""
+    if engine == "spark":
+        from jingshen.screening.spark import missing
+
+        return missing()
+    return None
+
+
+ENGINES = {"duckdb": DuckDBEngine, "spark": _spark}

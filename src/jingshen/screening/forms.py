@@ -22,6 +22,7 @@ class StartRunForm(forms.Form):
                               error_messages={"required": "请选择会计年度。"})
     rules = CodeListField(label="规则", required=False)
     choosing_rules = querystring.text("选择规则", max_length=10)
+    engine = forms.ChoiceField(label="筛查引擎", required=False, choices=[("duckdb", "本机（DuckDB）"), ("spark", "Spark 集群")])
 
 
 class RuleParamForm(forms.Form):

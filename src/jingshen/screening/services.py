@@ -6,6 +6,7 @@ below it."""
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 
 from jingshen.activity.services import record
@@ -13,7 +14,7 @@ from jingshen.ledger.models import Dataset, DatasetKind
 from jingshen.orgs import scope
 from jingshen.orgs.models import Org
 from jingshen.screening import custom as custom_rules, tasks
-from jingshen.screening.engine import ENGINES
+from jingshen.screening.engine import ENGINES, unavailable
 from jingshen.screening.models import CustomRule, Flag, ParamOverride, ScreeningRun
 from jingshen.screening.params import overrides_for, presets
 from jingshen.screening.rules import load_rules
@@ -40,7 +41,7 @@ def start_run(
     year: int,
     org: Org | None = None,
     rule_codes: list[str] | None = None,
-    engine: str = "duckdb",
+    engine: str | None = None,
     params: dict[str, dict] | None = None,
     actor=None,
     datasets: list[Dataset] | None = None,
@@ -51,7 +52,9 @@ def start_run(
     screens only the units of ``org``'s subtree that the user may screen; the command line
     (no actor) is the operator's and screens them all. ``datasets`` (an audit project's pinned
     versions) screens exactly those instead of each unit's latest version; with an actor, each
-    must be of a unit the actor may screen."""
+    must be of a unit the actor may screen. ``engine``: duckdb or spark (default: the setting
+    ``SCREENING_ENGINE``); one that cannot run here is refused before anything is recorded."""
+    engine = engine or settings.SCREENING_ENGINE
     user = actor if getattr(actor, "is_authenticated", False) else None
     if user is not None and datasets is None and (org is None or not scope.can(user, scope.SCREEN, org)):
         raise PermissionError("您不能筛查该单位的数据。")
@@ -62,6 +65,9 @@ def start_run(
         raise ValueError(f"未知的规则：{'、'.join(unknown)}。")
     if engine not in ENGINES:
         raise ValueError(f"未知的引擎「{engine}」，可选：{'、'.join(ENGINES)}。")
+    why = unavailable(engine)
+    if why:  # before anything is recorded
+        raise ValueError(why)
     if datasets is not None:
         if user is not None and any(not scope.can(user, scope.SCREEN, d.org) for d in datasets):
             raise PermissionError("您不能筛查其中某些单位的数据。")

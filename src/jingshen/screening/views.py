@@ -3,6 +3,7 @@ voucher, and the rule catalogue. Views check access, call services, render."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models.functions import Coalesce
@@ -51,7 +52,8 @@ def index(request):
             # scope (those of units below the user's own are not in the list)
             codes = None
         try:
-            run = services.start_in_background(year=data["year"], org=org, rule_codes=codes, actor=user)
+            engine = data["engine"] if settings.SPARK_CONFIGURED and data["engine"] else None
+            run = services.start_in_background(year=data["year"], org=org, rule_codes=codes, actor=user, engine=engine)
         except (PermissionError, ValueError) as exc:
             messages.error(request, str(exc))
             return redirect("screening:index")
@@ -63,6 +65,8 @@ def index(request):
         "may_screen": access.may_screen(user),
         "rule_count": len(load_rules()),
         "rule_groups": _rule_groups(user),
+        "engines": StartRunForm.base_fields["engine"].choices if settings.SPARK_CONFIGURED else None,
+        "default_engine": settings.SCREENING_ENGINE,
     }
     return render(request, "screening/index.html", context)
 

@@ -17,7 +17,8 @@ class Command(JingshenCommand):
         parser.add_argument("--year", type=int, required=True, help="会计年度")
         parser.add_argument("--org", help="单位编码：只筛查该单位及其全部下级单位（默认全部单位）")
         parser.add_argument("--rules", help="只运行这些规则，逗号分隔，如 JS-CARD-001,JS-CASH-001")
-        parser.add_argument("--engine", default="duckdb", help="筛查引擎（默认 duckdb）")
+        parser.add_argument("--engine", choices=["duckdb", "spark"],
+                            help="筛查引擎：duckdb（本机，默认）或 spark（Spark 集群，见 docs/scale-out.md；默认值可由 JINGSHEN_SCREENING_ENGINE 设置）")
         parser.add_argument("--output", help="把疑点写入该文件，每行一个 JSON 对象，最后一行为本次筛查的概况（含未适用的规则）")
 
     def handle(self, year, org, rules, engine, output, **options):
