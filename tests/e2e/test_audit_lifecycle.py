@@ -122,7 +122,7 @@ def test_the_main_journey_from_login_to_archive(people, live_server, audit_setup
     # --- 导入凭证 on the 数据采集 page ------------------------------------------------------------------
     member.get_by_role("navigation", name="主菜单").get_by_role("link", name="数据采集").click()
     member.get_by_label("数据类型").select_option("vouchers")
-    member.get_by_label("文件").set_input_files(str(audit_setup["vouchers"]))
+    member.get_by_label("文件", exact=True).set_input_files(str(audit_setup["vouchers"]))
     member.get_by_role("button", name="上传并导入").click()
     expect(member.locator("#job-status")).to_contain_text("已完成")
     expect(member.locator("#job-status")).to_contain_text("共 6 行凭证分录")

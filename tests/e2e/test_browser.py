@@ -61,7 +61,7 @@ def test_upload_vouchers_and_drill_down(page, live_server, personas, artifacts, 
     log_in(page, live_server, "a_auditor")
     page.get_by_role("link", name="数据采集").click()
     page.get_by_label("数据类型").select_option("vouchers")
-    page.get_by_label("文件").set_input_files(str(path))
+    page.get_by_label("文件", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="上传并导入").click()
     expect(page.locator("#job-status")).to_contain_text("已完成")
     expect(page.locator("#job-status")).to_contain_text("共 4 行凭证分录")

@@ -16,7 +16,7 @@ class UploadForm(forms.Form):
                                      help_text="导出格式无法自动识别时，可在导入任务页上对应一次列名并保存为转换模板")
     skip_bad_rows = forms.BooleanField(label="跳过有错误的行，导入其余各行（数据集标记为部分导入）", required=False)
     create_accounts = forms.BooleanField(label="科目表中没有的明细科目自动新增（仅凭证）", required=False)
-    merge = forms.BooleanField(label="合并到已有版本（仅凭证）：文件只含部分月份时选择，同号凭证以本文件为准，其余凭证保留",
+    merge = forms.BooleanField(label="合并到已有版本（仅凭证）：只含部分月份的导出选此项，同号凭证以新导入的为准，其余凭证保留",
                                required=False)
 
     def __init__(self, *args, orgs, mappings, **kwargs):
