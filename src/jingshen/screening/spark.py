@@ -24,7 +24,8 @@ and every function one that sqlglot knows or DuckDB has (``duckdb_functions``) �
 ``reflect``, ``java_method`` and script ``TRANSFORM`` cannot be reached. Spark itself is set never
 to read a file named in SQL (``spark.sql.runSQLOnFiles=false``) and to DuckDB's semantics where
 they differ silently (``spark.sql.ansi.enabled=false``: division by zero and failed casts give
-NULL, as in DuckDB); neither can be changed by ``JINGSHEN_SPARK_CONF``.
+NULL, as in DuckDB); these and the reading of DuckDB's Parquet (``FORCED``) cannot be changed by
+``JINGSHEN_SPARK_CONF``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,15 @@ DEFAULTS = {
     "spark.sql.session.timeZone": "UTC",  # dates only: no time zone shifts them
     "spark.driver.memory": "2g",
 }
-FORCED = {"spark.sql.runSQLOnFiles": "false", "spark.sql.ansi.enabled": "false"}  # the sandbox and DuckDB's semantics
+FORCED = {
+    "spark.sql.runSQLOnFiles": "false",  # the sandbox
+    "spark.sql.ansi.enabled": "false",  # DuckDB's semantics
+    # Parquet's dictionary filtering (row groups skipped by their dictionary pages) fails on the
+    # LZ4 dictionary pages DuckDB writes once a column has a few thousand distinct values
+    # ("MalformedInputException: all input must be consumed"): the store's files are DuckDB's.
+    # Row groups are still skipped by their statistics.
+    "spark.hadoop.parquet.filter.dictionary.enabled": "false",
+}
 INSTALL_JAVA = "未找到 Java 运行环境：Spark 引擎需要 Java 17（Debian：apt-get install -y openjdk-17-jre-headless，或设置 JAVA_HOME）。"
 INSTALL_PYSPARK = "未安装 pyspark：Spark 引擎需要它（scripts/setup --spark，或 .venv/bin/pip install pyspark）。"
 
