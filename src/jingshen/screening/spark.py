@@ -36,6 +36,7 @@ import shlex
 import shutil
 import threading
 import uuid
+import warnings
 from collections import Counter
 
 import duckdb
@@ -82,6 +83,8 @@ class SparkUnavailable(ValueError):
 
 def missing() -> str | None:
     """Why the Spark engine cannot start on this machine (Chinese), or None."""
+    # pyspark warns at import that it is not tested with pandas 3; the engine hands it Arrow only
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         import pyspark  # noqa: F401
     except ImportError:
