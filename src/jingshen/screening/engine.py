@@ -104,7 +104,7 @@ from jingshen.screening.rules import Rule, RuleError, reads_table
 
 MEMORY_LIMIT = "1536MB"
 # The Arrow objects _prepare registers and copies into tables; _lock unregisters them.
-ARROW_TABLES = ("accounts_arrow", "ancestors_arrow", "calendar_arrow", "orgs_arrow", "budgets_arrow", "payroll_arrow")
+ARROW_TABLES = tuple(f"{name}_arrow" for name in ("accounts", "ancestors", "budgets", "payroll", "calendar", "orgs"))
 # What a division by zero gives: NULL, whatever the types (DuckDB's default is inf or NaN for
 # `/` and an error for `//`), as on Spark (spark.py): a ratio over nothing is unknown, and a rule
 # must not flag a unit because a denominator was zero. Applied before the sandbox locks them.
@@ -201,6 +201,21 @@ def text_lines_sql(matched: list[str]) -> str:
             "ON m.summary = coalesce(l.summary, '') AND m.counterparty = coalesce(l.counterparty, '')")
 
 
+def database_tables(datasets) -> dict[str, pa.Table]:
+    """The tables built from the database for a run's datasets, as Arrow, which every engine
+    loads: accounts, ancestors, budgets, payroll, calendar (the run's years and those either
+    side) and orgs (module docstring)."""
+    orgs = list(Org.objects.filter(pk__in={d.org_id for d in datasets}).select_related("parent"))
+    charts = effective_charts(orgs)
+    codes = {o.pk: o.code for o in orgs}
+    unit_years = {(d.org_id, d.fiscal_year) for d in datasets}
+    years = {d.fiscal_year for d in datasets} or {2025}
+    years |= {y - 1 for y in years} | {y + 1 for y in years}
+    return {"accounts": chart_table(orgs, charts), "ancestors": ancestor_table(charts),
+            "budgets": budget_table(codes, unit_years, charts), "payroll": payroll_table(codes, unit_years),
+            "calendar": calendar_table(years), "orgs": orgs_table(orgs)}
+
+
 def orgs_table(orgs) -> pa.Table:
     """The ``orgs`` table of the run's units."""
     return pa.table({
@@ -226,10 +241,7 @@ class DuckDBEngine:
     def __init__(self, datasets, threads: int | None = None):
         self.datasets = list(datasets)
         self.con = duckdb.connect()
-        self.built: set[str] = set()
-        self.pending: Counter[str] = Counter()  # statements still to run that read each derived table
-        self.keyword_queries: list[str] = []  # the run's keyword rules' texts queries
-        self.matched: dict[str, str] = {}  # a texts query -> the table holding its result
+        self._start_bookkeeping()
         self.files: list[str] = []  # the datasets' Parquet files: the only files the engine may open
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'").fetchall()
         for setting in SEMANTICS:
@@ -243,6 +255,13 @@ class DuckDBEngine:
             self.con.close()
             raise
 
+    def _start_bookkeeping(self) -> None:
+        """What ``plan``, ``_match`` and ``_done`` keep during a run (every engine has it)."""
+        self.built: set[str] = set()
+        self.pending: Counter[str] = Counter()  # statements still to run that read each derived table
+        self.keyword_queries: list[str] = []  # the run's keyword rules' texts queries
+        self.matched: dict[str, str] = {}  # a texts query -> the table holding its result
+
     def _prepare(self) -> None:
         con = self.con
         packs = self._packs()
@@ -250,24 +269,9 @@ class DuckDBEngine:
         con.execute(f"CREATE VIEW lines AS SELECT *, debit - credit AS amount, abs(debit - credit) AS abs_amount FROM {lines}").fetchall()
         con.execute(f"CREATE VIEW vouchers AS SELECT * FROM {self._source('vouchers', VOUCHERS_SHAPE, packs)}").fetchall()
         con.execute(f"CREATE VIEW dataset_texts AS SELECT * FROM {self._source('texts', TEXTS_SHAPE, packs)}").fetchall()
-        orgs = list(Org.objects.filter(pk__in={d.org_id for d in self.datasets}).select_related("parent"))
-        charts = effective_charts(orgs)
-        con.register("accounts_arrow", chart_table(orgs, charts))
-        con.execute("CREATE TABLE accounts AS SELECT * FROM accounts_arrow").fetchall()
-        con.register("ancestors_arrow", ancestor_table(charts))
-        con.execute("CREATE TABLE ancestors AS SELECT * FROM ancestors_arrow").fetchall()
-        codes = {o.pk: o.code for o in orgs}
-        unit_years = {(d.org_id, d.fiscal_year) for d in self.datasets}
-        con.register("budgets_arrow", budget_table(codes, unit_years, charts))
-        con.execute("CREATE TABLE budgets AS SELECT * FROM budgets_arrow").fetchall()
-        con.register("payroll_arrow", payroll_table(codes, unit_years))
-        con.execute("CREATE TABLE payroll AS SELECT * FROM payroll_arrow").fetchall()
-        years = {d.fiscal_year for d in self.datasets} or {2025}
-        years |= {y - 1 for y in years} | {y + 1 for y in years}
-        con.register("calendar_arrow", calendar_table(years))
-        con.execute("CREATE TABLE calendar AS SELECT * FROM calendar_arrow").fetchall()
-        con.register("orgs_arrow", orgs_table(orgs))
-        con.execute("CREATE TABLE orgs AS SELECT * FROM orgs_arrow").fetchall()
+        for name, table in database_tables(self.datasets).items():
+            con.register(f"{name}_arrow", table)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow").fetchall()
 
     def _lock(self) -> None:
         """Sandbox the connection (module docstring): from here on it reads only the run's

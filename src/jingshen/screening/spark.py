@@ -37,21 +37,16 @@ import shutil
 import threading
 import uuid
 import warnings
-from collections import Counter
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from jingshen.finance.tables import budget_table, payroll_table
 from jingshen.ledger import store
-from jingshen.ledger.charts import ancestor_table, chart_table, effective_charts
 from jingshen.ledger.models import Dataset
-from jingshen.orgs.models import Org
-from jingshen.screening.calendar import calendar_table
 from jingshen.screening.engine import (DERIVED, LINES_SHAPE, TEXT_LINES, TEXTS_SHAPE, VOUCHERS_SHAPE, DuckDBEngine,
-                                       orgs_table)
+                                       database_tables)
 from jingshen.screening.rules import RuleError
 
 MASTER_ENV, CONF_ENV, DATASETS_ENV = "JINGSHEN_SPARK_MASTER", "JINGSHEN_SPARK_CONF", "JINGSHEN_DATASETS_URL"
@@ -217,8 +212,7 @@ class SparkEngine(DuckDBEngine):
 
     def __init__(self, datasets, threads: int | None = None):
         self.datasets = list(datasets)
-        self.built, self.pending = set(), Counter()
-        self.keyword_queries, self.matched = [], {}
+        self._start_bookkeeping()
         self.frames: dict[str, object] = {}  # materialised views (cached): unpersisted when dropped
         self.group = f"jingshen-{uuid.uuid4().hex[:12]}"
         self.spark = base_session().newSession()
@@ -244,15 +238,7 @@ class SparkEngine(DuckDBEngine):
              .withColumn("abs_amount", F.abs(F.col("debit") - F.col("credit"))).createOrReplaceTempView("lines")
         self._files("vouchers", VOUCHERS_SHAPE, packs).createOrReplaceTempView("vouchers")
         self._files("texts", TEXTS_SHAPE, packs).createOrReplaceTempView("dataset_texts")
-        orgs = list(Org.objects.filter(pk__in={d.org_id for d in self.datasets}).select_related("parent"))
-        charts = effective_charts(orgs)
-        codes = {o.pk: o.code for o in orgs}
-        unit_years = {(d.org_id, d.fiscal_year) for d in self.datasets}
-        years = {d.fiscal_year for d in self.datasets} or {2025}
-        years |= {y - 1 for y in years} | {y + 1 for y in years}
-        for name, table in (("accounts", chart_table(orgs, charts)), ("ancestors", ancestor_table(charts)),
-                            ("budgets", budget_table(codes, unit_years, charts)), ("payroll", payroll_table(codes, unit_years)),
-                            ("calendar", calendar_table(years)), ("orgs", orgs_table(orgs))):
+        for name, table in database_tables(self.datasets).items():
             spark.createDataFrame(table).createOrReplaceTempView(name)
 
     def _pack_members(self) -> dict[str, bool]:
