@@ -214,6 +214,7 @@ class SparkEngine(DuckDBEngine):
         self.datasets = list(datasets)
         self._start_bookkeeping()
         self.frames: dict[str, object] = {}  # materialised views (cached): unpersisted when dropped
+        self.names: set[str] = set()  # the session's temporary views (the catalog is slow to list: 0.1 s)
         self.group = f"jingshen-{uuid.uuid4().hex[:12]}"
         self.spark = base_session().newSession()
         try:
@@ -225,8 +226,7 @@ class SparkEngine(DuckDBEngine):
     @property
     def views(self) -> set[str]:
         """What a statement may read: the session's views and the derived tables built on demand."""
-        built = {t.name.lower() for t in self.spark.catalog.listTables() if t.isTemporary}
-        return built | set(DERIVED) | {TEXT_LINES, "matched"}
+        return self.names | set(DERIVED) | {TEXT_LINES, "matched"}
 
     def _prepare(self) -> None:
         from pyspark.sql import functions as F
@@ -234,12 +234,16 @@ class SparkEngine(DuckDBEngine):
         spark = self.spark
         packs = self._pack_members()
         lines = self._files("data", LINES_SHAPE, packs)
-        lines.withColumn("amount", F.col("debit") - F.col("credit")) \
-             .withColumn("abs_amount", F.abs(F.col("debit") - F.col("credit"))).createOrReplaceTempView("lines")
-        self._files("vouchers", VOUCHERS_SHAPE, packs).createOrReplaceTempView("vouchers")
-        self._files("texts", TEXTS_SHAPE, packs).createOrReplaceTempView("dataset_texts")
+        self._view("lines", lines.withColumn("amount", F.col("debit") - F.col("credit"))
+                   .withColumn("abs_amount", F.abs(F.col("debit") - F.col("credit"))))
+        self._view("vouchers", self._files("vouchers", VOUCHERS_SHAPE, packs))
+        self._view("dataset_texts", self._files("texts", TEXTS_SHAPE, packs))
         for name, table in database_tables(self.datasets).items():
-            spark.createDataFrame(table).createOrReplaceTempView(name)
+            self._view(name, spark.createDataFrame(table))
+
+    def _view(self, name: str, frame) -> None:
+        frame.createOrReplaceTempView(name)
+        self.names.add(name)
 
     def _pack_members(self) -> dict[str, bool]:
         """Pack folder → whether the run uses every dataset it holds (then it is read whole)."""
@@ -305,17 +309,18 @@ class SparkEngine(DuckDBEngine):
         self.spark.sparkContext.setJobGroup(self.group, "经审筛查", interruptOnCancel=True)
         frame = self._spark_sql(sql).cache()
         frame.count()  # built now, once, like DuckDB's CREATE TABLE
-        frame.createOrReplaceTempView(name)
+        self._view(name, frame)
         self.frames[name] = frame
 
     def _drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
+        self.names.discard(name)
         frame = self.frames.pop(name, None)
         if frame is not None:
             frame.unpersist()
 
     def _alias(self, view: str, table: str) -> None:
-        self.spark.table(table).createOrReplaceTempView(view)
+        self._view(view, self.spark.table(table))
 
     def interrupt(self) -> None:
         self.spark.sparkContext.cancelJobGroup(self.group)
@@ -326,6 +331,6 @@ class SparkEngine(DuckDBEngine):
         self.frames.clear()
         spark = getattr(self, "spark", None)
         if spark is not None:
-            for table in spark.catalog.listTables():
-                if table.isTemporary:
-                    spark.catalog.dropTempView(table.name)
+            for name in self.names:
+                spark.catalog.dropTempView(name)
+        self.names.clear()
