@@ -29,41 +29,50 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def tree_rss_kib(root: int) -> int:
-    """The summed RSS of a process and all its descendants (a Python driver and its JVM)."""
-    parents, rss = {}, {}
+def tree_sample(root: int) -> tuple[int, float]:
+    """The summed RSS (KiB) and CPU time (s, as /proc/<pid>/stat counts it) of a process and all
+    its descendants (a Python driver and its JVM)."""
+    parents, rss, cpu = {}, {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(entry.name)] = int(fields.get("PPid", "0").strip() or 0)
-        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+        pid = int(entry.name)
+        parents[pid] = int(fields.get("PPid", "0").strip() or 0)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+        cpu[pid] = (int(stat[11]) + int(stat[12])) / tick  # utime, stime: fields 14 and 15 of stat
     tree, grew = {root}, True
     while grew:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         grew, tree = bool(more), tree | more
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(rss.get(pid, 0) for pid in tree), sum(cpu.get(pid, 0.0) for pid in tree)
 
 
 def measure(cmd: list, env: dict, log: Path, tree: bool = False) -> dict:
     """Run one child, reap it with wait4: wall time, the child's own peak RSS and CPU time, and
     the CPU time the rest of the machine used meanwhile (other people's work disturbs it). With
     ``tree``, also the peak of the summed RSS of the child and its descendants, sampled every
-    0.2 s (``peak_tree_rss_mib``: a JVM the child starts is not in its own RSS)."""
+    0.2 s (``peak_tree_rss_mib``: a JVM the child starts is not in its own RSS), and their CPU
+    time (``tree_cpu_seconds``: a JVM the child does not wait for is not in its CPU time; the
+    larger of the child's own and the last sample's sum, which misses at most the last 0.2 s)."""
     with open(f"{log}.out", "wb") as out, open(f"{log}.err", "wb") as err:
         load = loadavg()
         busy = busy_cpu_seconds()
         start = time.perf_counter()
         proc = subprocess.Popen([str(c) for c in cmd], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        peak, done = [0], threading.Event()
+        peak, tree_cpu, done = [0], [0.0], threading.Event()
 
         def sample() -> None:
             while not done.wait(0.2):
-                peak[0] = max(peak[0], tree_rss_kib(proc.pid))
+                kib, seconds = tree_sample(proc.pid)
+                peak[0] = max(peak[0], kib)
+                tree_cpu[0] = max(tree_cpu[0], seconds)  # a descendant gone drops out of the sum
 
         sampler = threading.Thread(target=sample, daemon=True) if tree else None
         if sampler:
@@ -78,9 +87,10 @@ def measure(cmd: list, env: dict, log: Path, tree: bool = False) -> dict:
         "rc": proc.returncode,
         "seconds": wall,
         "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux: KiB
-        **({"peak_tree_rss_mib": max(peak[0], usage.ru_maxrss) / 1024} if tree else {}),
+        **({"peak_tree_rss_mib": max(peak[0], usage.ru_maxrss) / 1024,
+            "tree_cpu_seconds": max(cpu, tree_cpu[0])} if tree else {}),
         "cpu_seconds": cpu,
-        "other_cpu_seconds": max(0.0, busy - cpu),
+        "other_cpu_seconds": max(0.0, busy - (max(cpu, tree_cpu[0]) if tree else cpu)),
         "load_before": load,
         "stdout": Path(f"{log}.out").read_text(encoding="utf-8", errors="replace"),
         "stderr": Path(f"{log}.err").read_text(encoding="utf-8", errors="replace"),
@@ -113,7 +123,8 @@ def summarise(tool: str, runs: list[dict], lines: int) -> dict:
     return {"tool": tool, "seconds": best["seconds"], "median_seconds": median_run(runs)["seconds"],
             "lines_per_s": lines / best["seconds"], "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
             "cpu_seconds": best["cpu_seconds"], "all_seconds": [round(r["seconds"], 2) for r in runs],
-            **({"peak_tree_rss_mib": max(r["peak_tree_rss_mib"] for r in runs)} if "peak_tree_rss_mib" in best else {}),
+            **({"peak_tree_rss_mib": max(r["peak_tree_rss_mib"] for r in runs), "tree_cpu_seconds": best["tree_cpu_seconds"]}
+               if "peak_tree_rss_mib" in best else {}),
             "other_cpu_seconds": [round(r["other_cpu_seconds"], 1) for r in runs],
             "load_before": [r["load_before"] for r in runs], "inner": best.get("inner")}
 

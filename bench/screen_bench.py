@@ -38,9 +38,10 @@
 With --engine spark (issue 14) step 2 measures instead, each round: the full pack with DuckDB
 (`jingshen screen`), the full pack with Spark (`jingshen screen --engine spark`, master
 --spark-master, default local[2]: the same two cores), and the time a SparkSession takes to start
-(a child that starts one and runs one tiny job). For Spark the peak memory is that of the process
-tree (the Python driver and its JVM, sampled every 0.2 s: `peak_tree_rss_mib`). The flags per rule
-of the two runs are compared (equal counts expected). Steps 2b, 2c, 3 and 4 are DuckDB's (issue 4)
+(a child that starts one and runs one tiny job). For Spark the peak memory and the CPU time are
+those of the process tree (the Python driver and its JVM, sampled every 0.2 s: `peak_tree_rss_mib`,
+`tree_cpu_seconds`). The flags per rule of the two runs are compared (equal counts expected). Step
+3 profiles the Spark run instead (unless --no-profile); steps 2b, 2c and 4 are DuckDB's (issue 4)
 and are skipped. From the measured throughput per core it prints the executors a national year
 (--national-lines, default 500 M) needs to be screened in 15 minutes.
 
@@ -445,7 +446,12 @@ def profile(out: str, codes: str, keys_dir: str) -> None:
     timings: dict[str, float] = defaultdict(float)
     rules: list[dict] = []
     dump_seconds = 0.0
-    Engine = engine_module.ENGINES["duckdb"]
+    from django.conf import settings
+
+    if settings.SCREENING_ENGINE == "spark":  # run_spark's profile (JINGSHEN_SCREENING_ENGINE)
+        from jingshen.screening.spark import SparkEngine as Engine
+    else:
+        Engine = engine_module.DuckDBEngine
     original_init, original_run_one = Engine.__init__, Engine.run_one
 
     def rss_now() -> float:
@@ -1177,11 +1183,12 @@ def run_spark(args, work: Path) -> None:
     s = built
     print(f"\n{lines:,} journal lines in {s['datasets']} unit datasets, {s['parquet_mib']:.0f} MiB Parquet "
           f"(shape {s.get('shape', 'default')}); machine {info['nproc']} cores; load before/after {load_before} / {loadavg()}\n")
-    print(f"{'tool':<60} {'best s':>7} {'lines/s':>11} {'driver MiB':>11} {'with JVM MiB':>13} {'CPU s':>6}")
+    print(f"{'tool':<60} {'best s':>7} {'lines/s':>11} {'driver MiB':>11} {'with JVM MiB':>13} {'driver CPU s':>13} "
+          f"{'with JVM CPU s':>15}")
     for key, t in table.items():
         per_s = f"{t['lines_per_s']:>11,.0f}" if key != "start" else f"{'':>11}"
         print(f"{t['tool']:<60} {t['seconds']:>7.2f} {per_s} {t['peak_rss_mib']:>11.0f} {t['peak_tree_rss_mib']:>13.0f} "
-              f"{t['cpu_seconds']:>6.1f}")
+              f"{t['cpu_seconds']:>13.1f} {t['tree_cpu_seconds']:>15.1f}")
     if "full" in counts and "spark" in counts:
         differ = {code: (n, counts["spark"].get(code)) for code, n in counts["full"].items() if counts["spark"].get(code) != n}
         print(f"flags per rule: {'equal on both engines' if not differ else 'DIFFER: ' + str(differ)} "
@@ -1197,12 +1204,46 @@ def run_spark(args, work: Path) -> None:
         needed = args.national_lines / (15 * 60) / per_core
         print(f"sizing: {per_core:,.0f} lines/s per core (Spark, start-up excluded) → a national year of {args.national_lines:,} "
               f"lines in 15 minutes needs about {needed:,.0f} cores of this speed (e.g. {needed / 4:,.0f} executors of 4 cores)")
+    profiled = None
+    if not args.no_profile:
+        print("in-process profile of run_screening() on Spark, full pack …", flush=True)
+        out = work / "profile-spark.json"
+        pristine(home, work)
+        r = measure([PYTHON, Path(__file__).resolve(), "--_profile", out, ",", ""], spark_env | {"JINGSHEN_SCREENING_ENGINE": "spark"},
+                    work / "profile-spark", tree=True)
+        pristine(home, work)
+        if r["rc"] != 0:
+            failures.append(f"profile failed: {r['stderr'][-1500:]}")
+        else:
+            profiled = json.loads(out.read_text(encoding="utf-8")) | {"other_cpu_seconds": r["other_cpu_seconds"]}
+            print_profile(profiled)
     for f in failures:
         print(f"FAILED: {f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "machine": info, "setup": built,
-                                               "lines": lines, "table": table, "counts": counts, "failures": failures},
+                                               "lines": lines, "table": table, "counts": counts, "profile": profiled,
+                                               "failures": failures},
                                               ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def print_profile(p: dict) -> None:
+    """The in-process profile of a full-pack run: where its time went, and the slowest rules."""
+    print(f"\nin-process run_screening(), full pack ({len(p['rules'])} rules, {p['flags']:,} flags): {p['total']:.2f} s "
+          f"(+ Django set-up {p['django_seconds']:.2f} s), peak RSS {p['peak_rss_mib']:.0f} MiB, other processes "
+          f"{p['other_cpu_seconds']:.1f} CPU s")
+    for name, v in sorted(p["timings"].items(), key=lambda x: -x[1]):
+        print(f"  {name:<56} {v:>7.2f} s {100 * v / p['total']:>5.1f} %")
+    print("  (the rules' SQL runs in a worker thread while the main thread builds the previous rule's flags:\n"
+          "   those two overlap, and 'rules and flags together' is their wall time)")
+    print("slowest rules (SQL and fetch, each rule run once):")
+    sql = p["timings"]["rules: SQL and fetch"]
+    for x in sorted(p["rules"], key=lambda x: -x["seconds"])[:12]:
+        print(f"  {x['code']:<16} {x['seconds']:>6.2f} s {100 * x['seconds'] / sql:>5.1f} %  {x['rows']:>8,} rows  "
+              f"RSS after {x['rss_mib']:>5.0f} MiB  {x['name']}")
+    rest = sorted(p["rules"], key=lambda x: -x["seconds"])[12:]
+    if rest:
+        print(f"  … {len(rest)} more rules, {sum(x['seconds'] for x in rest):.2f} s together "
+              f"({min(x['seconds'] for x in rest):.2f}–{max(x['seconds'] for x in rest):.2f} s each)")
 
 
 def _version(package: str) -> str:
@@ -1387,23 +1428,7 @@ def report(r: dict) -> None:
 
     prof = r.get("profile", {})
     if "full" in prof:
-        p = prof["full"]
-        print(f"\nin-process run_screening(), full pack ({len(p['rules'])} rules, {p['flags']:,} flags): {p['total']:.2f} s "
-              f"(+ Django set-up {p['django_seconds']:.2f} s), peak RSS {p['peak_rss_mib']:.0f} MiB, other processes "
-              f"{p['other_cpu_seconds']:.1f} CPU s")
-        for name, v in sorted(p["timings"].items(), key=lambda x: -x[1]):
-            print(f"  {name:<56} {v:>7.2f} s {100 * v / p['total']:>5.1f} %")
-        print("  (the rules' SQL runs in a worker thread while the main thread builds the previous rule's flags:\n"
-              "   those two overlap, and 'rules and flags together' is their wall time)")
-        print("slowest rules (SQL and fetch, each rule run once):")
-        sql = p["timings"]["rules: SQL and fetch"]
-        for x in sorted(p["rules"], key=lambda x: -x["seconds"])[:12]:
-            print(f"  {x['code']:<16} {x['seconds']:>6.2f} s {100 * x['seconds'] / sql:>5.1f} %  {x['rows']:>8,} rows  "
-                  f"RSS after {x['rss_mib']:>5.0f} MiB  {x['name']}")
-        rest = sorted(p["rules"], key=lambda x: -x["seconds"])[12:]
-        if rest:
-            print(f"  … {len(rest)} more rules, {sum(x['seconds'] for x in rest):.2f} s together "
-                  f"({min(x['seconds'] for x in rest):.2f}–{max(x['seconds'] for x in rest):.2f} s each)")
+        print_profile(prof["full"])
     if "floor" in r and "full" in prof:
         p, fl = prof["full"], r["floor"]
         stands_for = {name: codes for name, (codes, _) in FLOOR_QUERIES.items()} | {KEYWORD_FLOOR: fl["keyword_rules"]}

@@ -239,6 +239,56 @@ def test_filters_over_packs_with_many_distinct_texts_read_on_spark(tmp_path):
         on_spark.close()
 
 
+@needs_spark
+@pytest.mark.django_db
+def test_datasets_reach_the_executors_through_the_datasets_url(tree, tmp_path, monkeypatch):
+    """With JINGSHEN_DATASETS_URL set, a run copies its packs there (once: a pack copied in its
+    current state is not copied again, one rewritten locally is) and the engine reads them there;
+    a location that cannot be written fails the run in Chinese, before any flag."""
+    from jingshen.ledger import store
+    from jingshen.ledger.importers.vouchers import import_vouchers
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.services import run_screening
+    from tests.ledger.conftest import voucher, write
+
+    import_vouchers(write(tmp_path / "a.csv", voucher(1, org="A1X") + voucher(2, org="A1X")))
+    import_vouchers(write(tmp_path / "b.csv", voucher(1, org="B1X")))
+    packs = sorted({d.path for d in Dataset.objects.all()})
+    assert len(packs) == 2
+    remote = tmp_path / "remote"
+    monkeypatch.setenv(spark.DATASETS_ENV, remote.as_uri())
+    duck = run_screening(year=2025, engine="duckdb")
+    on_spark = run_screening(year=2025, engine="spark")
+    assert on_spark.status == ScreeningRun.Status.DONE and flags_of(on_spark) == flags_of(duck)
+    for pack in packs:
+        # (Hadoop's local file system adds a .crc file beside each)
+        assert sorted(p.name for p in (remote / pack).iterdir() if not p.name.startswith(".")) == [
+            f"{spark.MARK}{spark.fingerprint(pack)}", "data.parquet", "texts.parquet", "vouchers.parquet"]
+        assert (remote / pack / "data.parquet").read_bytes() == (store.root() / pack / "data.parquet").read_bytes()
+
+    engine = spark.SparkEngine(list(Dataset.objects.select_related("org")))
+    try:
+        read = engine.spark.table("lines").inputFiles()
+        assert len(read) == 2 and all(str(remote) in f and str(store.root()) not in f for f in read)
+        assert spark.ship(engine.spark, remote.as_uri(), packs) == 0
+        local = store.root() / packs[0] / "texts.parquet"
+        os.utime(local, ns=(local.stat().st_atime_ns, local.stat().st_mtime_ns + 10**9))  # rewritten in place
+        assert spark.ship(engine.spark, remote.as_uri(), packs) == 1
+        assert len(list((remote / packs[0]).glob(f"{spark.MARK}*"))) == 1
+        assert spark.ship(engine.spark, store.root().as_uri(), packs) == 0  # the executors read the store itself
+    finally:
+        engine.close()
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    monkeypatch.setenv(spark.DATASETS_ENV, (blocked / "datasets").as_uri())
+    with pytest.raises(spark.SparkUnavailable, match="无法把数据集复制到 JINGSHEN_DATASETS_URL"):
+        run_screening(year=2025, engine="spark")
+    failed = ScreeningRun.objects.latest("pk")
+    assert failed.status == ScreeningRun.Status.FAILED and "无法把数据集复制到" in failed.message
+    assert not failed.flags.exists()
+
+
 def _same(value):
     """Values as both engines' results are compared: a decimal and a float of one number alike, and
     a midnight timestamp as its day (date + INTERVAL is a TIMESTAMP in DuckDB, a DATE in Spark)."""

@@ -7,8 +7,9 @@ Where it runs: ``JINGSHEN_SPARK_MASTER`` (``local[*]`` by default; ``spark://hos
 ``yarn`` or ``k8s://…`` for a cluster) with ``JINGSHEN_SPARK_CONF`` (``key=value`` pairs separated
 by spaces, as ``spark-submit --conf`` takes them: driver and executor memory and the rest). The
 datasets are read from the store (``JINGSHEN_HOME/datasets``) or, for executors on other
-machines, from ``JINGSHEN_DATASETS_URL``: the same folder as every executor sees it (a shared
-path, ``hdfs://…`` or ``s3a://…``). docs/scale-out.md says how to run it for the country.
+machines, from ``JINGSHEN_DATASETS_URL`` (a shared path, ``hdfs://…`` or ``s3a://…``), where a
+run first copies the packs it reads that are not there yet (``ship``). docs/scale-out.md says
+how to run it for the country.
 
 Tables. The dataset files (data, vouchers and texts of each pack, ledger/store.py) are read as
 explicit file lists (partition discovery would read the store's ``kind=``/``pack=`` folder names as
@@ -31,6 +32,7 @@ NULL, as in DuckDB); these and the reading of DuckDB's Parquet (``FORCED``) cann
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shlex
 import shutil
@@ -201,7 +203,59 @@ class SparkCursor:
         return list(zip(*(table.column(i).to_pylist() for i in range(table.num_columns)))) if table.num_rows else []
 
 
-TABLES = ("lines", "vouchers", "dataset_texts", "accounts", "ancestors", "budgets", "payroll", "calendar", "orgs")
+SHIPPED = ("data", "vouchers", "texts")  # the files of a pack the engine reads
+MARK = "_jingshen-"  # a shipped pack's marker: MARK + the fingerprint of its local files (a name
+# starting with "_" is hidden from Hadoop's and Spark's listings)
+
+
+def fingerprint(pack: str) -> str:
+    """The local state of a pack's SHIPPED files: their sizes and modification times (a file
+    rewritten in place, by a data migration or a restore, changes it)."""
+    parts = []
+    for name in SHIPPED:
+        st = (store.root() / pack / f"{name}.parquet").stat()
+        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def ship(spark, base: str, packs) -> int:
+    """Copy the packs to the store the executors read, ``base`` (JINGSHEN_DATASETS_URL), where
+    they are not there yet in their local state; return how many were copied. Through Hadoop's
+    file system API, so ``base`` is whatever the cluster can read (``hdfs://``, ``s3a://`` with
+    the cluster's connector, a shared path). Each file is copied under a hidden name and renamed
+    into place, and the pack's marker is written last: a pack copied halfway is copied again.
+    Packs never change once written, so each is copied once; the platform's own store stays
+    the original (the importer writes there, and the DuckDB engine reads it)."""
+    jvm = spark._jvm
+    Path = jvm.org.apache.hadoop.fs.Path
+    try:
+        fs = Path(base).getFileSystem(spark._jsc.hadoopConfiguration())
+        where = fs.makeQualified(Path(base)).toUri()
+        if where.getScheme() == "file" and os.path.realpath(where.getPath()) == os.path.realpath(store.root()):
+            return 0  # the executors read the platform's store itself
+        copied = 0
+        for pack in packs:
+            marker = Path(f"{base}/{pack}/{MARK}{fingerprint(pack)}")
+            if fs.exists(marker):
+                continue
+            for name in SHIPPED:
+                target = Path(f"{base}/{pack}/{name}.parquet")
+                hidden = Path(f"{base}/{pack}/_{name}.parquet.{uuid.uuid4().hex[:8]}")
+                fs.copyFromLocalFile(False, True, Path("file", None, str(store.root() / pack / f"{name}.parquet")), hidden)
+                fs.delete(target, False)
+                if not fs.rename(hidden, target):
+                    raise OSError(f"rename {hidden} failed")
+            for old in fs.globStatus(Path(f"{base}/{pack}/{MARK}*")) or []:
+                fs.delete(old.getPath(), False)
+            fs.create(marker, True).close()
+            copied += 1
+        return copied
+    except Exception as exc:  # noqa: BLE001 - Py4J and Hadoop raise many kinds; all mean the same here
+        java = getattr(exc, "java_exception", None)  # Py4J: the Java exception says what failed
+        first = (java.toString() if java is not None else str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+        raise SparkUnavailable(f"无法把数据集复制到 {DATASETS_ENV}（{base}）：{first}。"
+                               "请检查该位置是否可写、集群的文件系统配置是否正确。") from None
+
 
 
 class SparkEngine(DuckDBEngine):
@@ -233,6 +287,9 @@ class SparkEngine(DuckDBEngine):
 
         spark = self.spark
         packs = self._pack_members()
+        base = os.environ.get(DATASETS_ENV)
+        if base:
+            ship(spark, base.rstrip("/"), packs)
         lines = self._files("data", LINES_SHAPE, packs)
         self._view("lines", lines.withColumn("amount", F.col("debit") - F.col("credit"))
                    .withColumn("abs_amount", F.abs(F.col("debit") - F.col("credit"))))
