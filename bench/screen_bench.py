@@ -40,7 +40,8 @@ With --engine spark (issue 14) step 2 measures instead, each round: the full pac
 --spark-master, default local[2]: the same two cores), and the time a SparkSession takes to start
 (a child that starts one and runs one tiny job). For Spark the peak memory and the CPU time are
 those of the process tree (the Python driver and its JVM, sampled every 0.2 s: `peak_tree_rss_mib`,
-`tree_cpu_seconds`). The flags per rule of the two runs are compared (equal counts expected). Step
+`tree_cpu_seconds`). The flags per rule of the two runs are compared (equal counts expected). It times
+copying the store to a JINGSHEN_DATASETS_URL folder (what the first run with it set does), and step
 3 profiles the Spark run instead (unless --no-profile); steps 2b, 2c and 4 are DuckDB's (issue 4)
 and are skipped. From the measured throughput per core it prints the executors a national year
 (--national-lines, default 500 M) needs to be screened in 15 minutes.
@@ -1099,6 +1100,7 @@ def main() -> None:
     parser.add_argument("--spark-master", default="local[2]", help="JINGSHEN_SPARK_MASTER for the Spark run (default local[2])")
     parser.add_argument("--national-lines", type=int, default=500_000_000, help="a national year, for the sizing (default 500 M)")
     parser.add_argument("--_spark-start", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--_spark-ship", help=argparse.SUPPRESS)
     parser.add_argument("--_generate", help=argparse.SUPPRESS)
     parser.add_argument("--_export", help=argparse.SUPPRESS)
     parser.add_argument("--_profile", nargs=3, metavar=("OUT", "RULES", "KEYS"), help=argparse.SUPPRESS)
@@ -1108,6 +1110,8 @@ def main() -> None:
     args = parser.parse_args()
     if args._spark_start:
         return spark_start()
+    if args._spark_ship:
+        return spark_ship(args._spark_ship)
     if args._duckdb_csv:
         return duckdb_csv(args._duckdb_csv)
     if args._generate:
@@ -1140,6 +1144,29 @@ def spark_start() -> None:
 
     base_session()
     print(json.dumps({"session_seconds": time.perf_counter() - start}))
+
+
+def spark_ship(target: str) -> None:
+    """Child: copy every pack of the store to ``target`` (a folder) as a run with
+    JINGSHEN_DATASETS_URL does, twice: the first copies, the second finds every pack there."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingshen.settings")
+    import django
+
+    django.setup()
+    from jingshen.ledger.models import Dataset
+    from jingshen.screening.spark import base_session, ship
+
+    spark = base_session()
+    packs = sorted(set(Dataset.objects.filter(path__contains="pack=").values_list("path", flat=True)))
+    url = Path(target).as_uri()
+    start = time.perf_counter()
+    copied = ship(spark, url, packs)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    again = ship(spark, url, packs)
+    print(json.dumps({"packs": len(packs), "copied": copied, "seconds": first, "again_copied": again,
+                      "again_seconds": time.perf_counter() - start,
+                      "mib": sum(f.stat().st_size for f in Path(target).rglob("*.parquet")) / MIB}))
 
 
 def run_spark(args, work: Path) -> None:
@@ -1204,6 +1231,16 @@ def run_spark(args, work: Path) -> None:
         needed = args.national_lines / (15 * 60) / per_core
         print(f"sizing: {per_core:,.0f} lines/s per core (Spark, start-up excluded) → a national year of {args.national_lines:,} "
               f"lines in 15 minutes needs about {needed:,.0f} cores of this speed (e.g. {needed / 4:,.0f} executors of 4 cores)")
+    print("copying the store to a JINGSHEN_DATASETS_URL folder (as a first run with it set does) …", flush=True)
+    shutil.rmtree(work / "shipped", ignore_errors=True)
+    r = measure([PYTHON, Path(__file__).resolve(), "--_spark-ship", work / "shipped"], spark_env, work / "ship", tree=True)
+    shipped = last_json(r["stdout"]) if r["rc"] == 0 else None
+    shutil.rmtree(work / "shipped", ignore_errors=True)
+    if shipped:
+        print(f"  {shipped['copied']} packs, {shipped['mib']:.0f} MiB copied in {shipped['seconds']:.2f} s (session started); "
+              f"again: {shipped['again_copied']} copied, {shipped['again_seconds']:.2f} s to check them")
+    else:
+        failures.append(f"copying the store failed: {r['stderr'][-1500:]}")
     profiled = None
     if not args.no_profile:
         print("in-process profile of run_screening() on Spark, full pack …", flush=True)
@@ -1221,7 +1258,7 @@ def run_spark(args, work: Path) -> None:
         print(f"FAILED: {f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "machine": info, "setup": built,
-                                               "lines": lines, "table": table, "counts": counts, "profile": profiled,
+                                               "lines": lines, "table": table, "counts": counts, "shipped": shipped, "profile": profiled,
                                                "failures": failures},
                                               ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
