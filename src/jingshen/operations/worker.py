@@ -45,6 +45,10 @@ BEAT = 5.0  # seconds between heartbeats
 STALE = 30.0  # a heartbeat older than this: the worker is gone (or hung)
 GRACE_ENV = "JINGSHEN_WORKER_GRACE"
 DEFAULT_GRACE = 60.0
+# A stop raised where Python ignores exceptions (a finaliser or a weakref callback: "Exception
+# ignored in …") does not reach the task: it is raised again after this many seconds until the
+# task has caught it.
+RETRY = 1.0
 
 
 class WorkerStopping(KeyboardInterrupt):
@@ -143,7 +147,7 @@ class JingshenWorker(Worker):
         self.grace = grace
         self.heartbeat = Heartbeat(self.worker_id)
         self.scheduler = Scheduler()  # the periodic jobs (collection/scheduler.py)
-        self.stopping_task = False
+        self.stop_delivered = False  # the task has caught WorkerStopping: no second one
 
     def shutdown(self, signum, frame) -> None:
         if self.running_task and not self.running:  # a second signal: stop the task now
@@ -158,8 +162,9 @@ class JingshenWorker(Worker):
         signal.setitimer(signal.ITIMER_REAL, self.grace)
 
     def _interrupt(self) -> None:
-        if self.running_task and not self.stopping_task:
-            self.stopping_task = True
+        if self.running_task and not self.stop_delivered:
+            signal.signal(signal.SIGALRM, lambda *_: self._interrupt())
+            signal.setitimer(signal.ITIMER_REAL, RETRY)
             raise WorkerStopping()
 
     def run(self) -> None:
@@ -204,6 +209,8 @@ class JingshenWorker(Worker):
             db_task_result.set_successful(value)
             task_finished.send(sender=backend_type, task_result=db_task_result.task_result)
         except WorkerStopping:
+            self.stop_delivered = True
+            signal.setitimer(signal.ITIMER_REAL, 0)
             _requeue(db_task_result)
             log.warning("task %s interrupted by the worker's stop: requeued", db_task_result.id)
             self.running = False
