@@ -257,7 +257,6 @@ def ship(spark, base: str, packs) -> int:
                                "请检查该位置是否可写、集群的文件系统配置是否正确。") from None
 
 
-
 class SparkEngine(DuckDBEngine):
     """DuckDBEngine's run bookkeeping (plan, keyword matches, derived tables dropped when no
     statement still needs them) over a Spark session; every statement is transpiled."""
