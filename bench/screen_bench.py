@@ -1153,11 +1153,12 @@ def spark_ship(target: str) -> None:
     import django
 
     django.setup()
+    from jingshen.ledger import store
     from jingshen.ledger.models import Dataset
     from jingshen.screening.spark import base_session, ship
 
     spark = base_session()
-    packs = sorted(set(Dataset.objects.filter(path__contains="pack=").values_list("path", flat=True)))
+    packs = sorted(set(Dataset.objects.filter(path__contains=store.PACK).values_list("path", flat=True)))
     url = Path(target).as_uri()
     start = time.perf_counter()
     copied = ship(spark, url, packs)

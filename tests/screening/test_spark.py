@@ -10,6 +10,7 @@ Spark needs Java and pyspark: where either is missing these tests are skipped, e
 import datetime
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -86,7 +87,6 @@ def test_every_rule_gives_the_same_flags_on_both_engines(tmp_path):
 def documented_custom_sql() -> list[str]:
     """The custom-rule SQL examples of the user guide (§7.8), as written there."""
     import re
-    from pathlib import Path
 
     guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
     section = guide.split("### 7.8 自定义规则", 1)[1].split("\n### ", 1)[0]
@@ -287,6 +287,12 @@ def test_datasets_reach_the_executors_through_the_datasets_url(tree, tmp_path, m
     failed = ScreeningRun.objects.latest("pk")
     assert failed.status == ScreeningRun.Status.FAILED and "无法把数据集复制到" in failed.message
     assert not failed.flags.exists()
+
+    monkeypatch.setenv(spark.DATASETS_ENV, "datasets")  # each machine would read its own working folder
+    with pytest.raises(spark.SparkUnavailable, match="不能是相对路径"):
+        run_screening(year=2025, engine="spark")
+    assert "不能是相对路径" in ScreeningRun.objects.latest("pk").message
+    assert not (Path.cwd() / "datasets").exists()
 
 
 def _same(value):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import threading
@@ -208,12 +209,34 @@ MARK = "_jingshen-"  # a shipped pack's marker: MARK + the fingerprint of its lo
 # starting with "_" is hidden from Hadoop's and Spark's listings)
 
 
+def datasets_url() -> str | None:
+    """``JINGSHEN_DATASETS_URL`` without a trailing slash, or None when unset. A relative path
+    is refused in Chinese: the driver and each executor would each resolve it in their own
+    working folder."""
+    base = os.environ.get(DATASETS_ENV, "").strip().rstrip("/")
+    if not base:
+        return None
+    if not (base.startswith("/") or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", base)):
+        raise SparkUnavailable(f"{DATASETS_ENV}（{base}）应为绝对路径或 hdfs://、s3a:// 等地址，不能是相对路径。")
+    return base
+
+
+def location(base: str, pack: str, name: str) -> str:
+    """A pack's file ``name`` in the store at ``base`` (the executors' view of it)."""
+    return f"{base}/{pack}/{name}"
+
+
+def local_file(pack: str, name: str):
+    """A pack's ``name``.parquet in the platform's own store."""
+    return store.root() / pack / f"{name}.parquet"
+
+
 def fingerprint(pack: str) -> str:
     """The local state of a pack's SHIPPED files: their sizes and modification times (a file
     rewritten in place, by a data migration or a restore, changes it)."""
     parts = []
     for name in SHIPPED:
-        st = (store.root() / pack / f"{name}.parquet").stat()
+        st = local_file(pack, name).stat()
         parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
@@ -235,24 +258,25 @@ def ship(spark, base: str, packs) -> int:
             return 0  # the executors read the platform's store itself
         copied = 0
         for pack in packs:
-            marker = Path(f"{base}/{pack}/{MARK}{fingerprint(pack)}")
+            marker = Path(location(base, pack, MARK + fingerprint(pack)))
             if fs.exists(marker):
                 continue
             for name in SHIPPED:
-                target = Path(f"{base}/{pack}/{name}.parquet")
-                hidden = Path(f"{base}/{pack}/_{name}.parquet.{uuid.uuid4().hex[:8]}")
-                fs.copyFromLocalFile(False, True, Path("file", None, str(store.root() / pack / f"{name}.parquet")), hidden)
+                target = Path(location(base, pack, f"{name}.parquet"))
+                hidden = Path(location(base, pack, f"_{name}.parquet.{uuid.uuid4().hex[:8]}"))
+                fs.copyFromLocalFile(False, True, Path("file", None, str(local_file(pack, name))), hidden)
                 fs.delete(target, False)
                 if not fs.rename(hidden, target):
                     raise OSError(f"rename {hidden} failed")
-            for old in fs.globStatus(Path(f"{base}/{pack}/{MARK}*")) or []:
+            for old in fs.globStatus(Path(location(base, pack, MARK + "*"))) or []:
                 fs.delete(old.getPath(), False)
             fs.create(marker, True).close()
             copied += 1
         return copied
     except Exception as exc:  # noqa: BLE001 - Py4J and Hadoop raise many kinds; all mean the same here
         java = getattr(exc, "java_exception", None)  # Py4J: the Java exception says what failed
-        first = (java.toString() if java is not None else str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+        first = (java.toString() if java is not None else str(exc).strip() or type(exc).__name__).splitlines()[0]
+        first = first.split("; For more details see")[0][:200]  # Hadoop's pointer to its wiki
         raise SparkUnavailable(f"无法把数据集复制到 {DATASETS_ENV}（{base}）：{first}。"
                                "请检查该位置是否可写、集群的文件系统配置是否正确。") from None
 
@@ -269,6 +293,7 @@ class SparkEngine(DuckDBEngine):
         self.frames: dict[str, object] = {}  # materialised views (cached): unpersisted when dropped
         self.names: set[str] = set()  # the session's temporary views (the catalog is slow to list: 0.1 s)
         self.group = f"jingshen-{uuid.uuid4().hex[:12]}"
+        self.base = datasets_url()  # the store as the executors read it (None: the platform's own)
         self.spark = base_session().newSession()
         try:
             self._prepare()
@@ -286,9 +311,8 @@ class SparkEngine(DuckDBEngine):
 
         spark = self.spark
         packs = self._pack_members()
-        base = os.environ.get(DATASETS_ENV)
-        if base:
-            ship(spark, base.rstrip("/"), packs)
+        if self.base:
+            ship(spark, self.base, packs)
         lines = self._files("data", LINES_SHAPE, packs)
         self._view("lines", lines.withColumn("amount", F.col("debit") - F.col("credit"))
                    .withColumn("abs_amount", F.abs(F.col("debit") - F.col("credit"))))
@@ -310,8 +334,7 @@ class SparkEngine(DuckDBEngine):
         return {path: members <= run_ids for path, members in held.items()}
 
     def _location(self, path: str, name: str) -> str:
-        base = os.environ.get(DATASETS_ENV)
-        return f"{base.rstrip('/')}/{path}/{name}.parquet" if base else str(store.root() / path / f"{name}.parquet")
+        return location(self.base, path, f"{name}.parquet") if self.base else str(local_file(path, name))
 
     def _files(self, name: str, shape: str, whole: dict[str, bool]):
         """The run's rows of the packs' ``name``.parquet (an empty frame of ``shape`` without datasets)."""
